@@ -1,0 +1,49 @@
+"""Plan documents (DOCX, PDF, text) → the typed model in :mod:`document_parsing.model`.
+
+Knows nothing of Rasa or the database: plain files in, dataclasses out.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ParseError
+from .model import Block, Document, Item, Location, Section, Table
+from .structure import build_document
+
+SUPPORTED = {".txt": "txt", ".md": "txt", ".docx": "docx", ".pdf": "pdf"}
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def parse(path: str | Path) -> Document:
+    """Read one plan file into a :class:`Document`; raise :class:`ParseError` with the reason."""
+    path = Path(path)
+    fmt = SUPPORTED.get(path.suffix.lower())
+    if fmt is None:
+        raise ParseError(f"định dạng {path.suffix or '(không có phần mở rộng)'} không được hỗ trợ (chỉ nhận .docx, .pdf, .txt, .md)")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ParseError(f"không mở được tệp ({exc.strerror or exc})") from exc
+    if size == 0:
+        raise ParseError("tệp rỗng")
+    if size > MAX_BYTES:
+        raise ParseError(f"tệp quá lớn ({size / 1024 / 1024:.0f} MB, tối đa {MAX_BYTES // 1024 // 1024} MB)")
+    try:
+        if fmt == "txt":
+            from .readers.text import read_text as reader
+        elif fmt == "docx":
+            from .readers.docx import read_docx as reader
+        else:
+            from .readers.pdf import read_pdf as reader
+        blocks, pages = reader(path)
+    except ParseError:
+        raise
+    except Exception as exc:  # a corrupt file can fail anywhere inside a third-party reader
+        raise ParseError(f"tệp hỏng hoặc không đọc được ({type(exc).__name__}: {exc})".rstrip()) from exc
+    doc = build_document(blocks, path.name, fmt, pages)
+    if not doc.sections:
+        raise ParseError("không tìm thấy nội dung kế hoạch (không có mục đánh số I., 1., a) …)")
+    return doc
+
+
+__all__ = ["parse", "ParseError", "Document", "Section", "Item", "Table", "Block", "Location", "build_document"]

@@ -1,0 +1,121 @@
+"""Reader for plain-text and Markdown renderings of a plan.
+
+Such files come hard-wrapped (a sentence broken over several lines, sometimes across a blank
+line), with Markdown marks (``##``, ``**``, ``<sub>``) and the ``|`` left over from a flattened
+header table.  We join wrapped lines back into paragraphs and keep tab-separated lines as tables.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..labels import split_label
+from ..model import Block, Location
+
+TERMINAL = re.compile(r"[.;:!?…]\s*[\"”)]?$|\./\.$")
+SEPARATOR = re.compile(r"^[\s|_=\-–—*]*$")
+MARKDOWN = [(re.compile(r"^#{1,6}\s*"), ""), (re.compile(r"\*{1,3}|_{2,}"), ""),
+            (re.compile(r"<[^>]+>"), ""), (re.compile(r"^\s*\|\s*|\s*\|\s*$"), ""), (re.compile(r"^>\s+"), "")]
+
+
+def clean_line(line: str) -> str:
+    line = line.rstrip("\r\n")
+    if "\t" in line:  # a table row: keep the cells apart
+        return "\t".join(_strip_marks(cell) for cell in line.split("\t"))
+    return _strip_marks(line)
+
+
+def _strip_marks(text: str) -> str:
+    for pattern, repl in MARKDOWN:
+        text = pattern.sub(repl, text)
+    return text.strip()
+
+
+def _is_table_line(raw: str) -> bool:
+    return raw.count("\t") >= 2
+
+
+def _starts_paragraph(line: str, current: list[str], after_blank: bool, wrapped: bool) -> bool:
+    """Whether ``line`` opens a new paragraph rather than continuing ``current``."""
+    if not current:
+        return True
+    previous = " ".join(current)
+    first = line[0]
+    ends = bool(TERMINAL.search(previous))
+    label = split_label(line)
+    if label and label.kind != "bullet":
+        return True
+    if label and label.kind == "bullet":
+        # "- học, nghiên cứu" after "dạy" is a wrapped "dạy - học", not a new bullet
+        return ends or not label.rest[:1].islower()
+    if first.islower() and not ends:
+        return False
+    if after_blank or ends:
+        return True
+    if wrapped:
+        # a short numbered heading ("2. Sở Tài chính") followed by its body
+        head = split_label(previous)
+        word = line.split()[0]
+        titled = word[:1].isupper() and (len(word) == 1 or not word.isupper())
+        if head and head.kind in ("roman", "arabic") and len(previous.split()) <= 12 and titled:
+            return True
+        return False
+    return True
+
+
+def read_text(path: Path) -> tuple[list[Block], None]:
+    raw = path.read_bytes()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError("tệp văn bản không ở mã UTF-8") from exc
+    lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    nonblank = [l for l in lines if l.strip()]
+    blank_count = len(lines) - len(nonblank)
+    # A file whose paragraphs are separated by blank lines wraps inside them; one without blank
+    # lines (a copy from a web page) has one line per fragment and needs heuristics to rejoin.
+    wrapped = blank_count < len(nonblank) / 4
+
+    blocks: list[Block] = []
+    current: list[str] = []
+    start = 0
+    table: list[list[str]] = []
+    table_start = 0
+    after_blank = False
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            blocks.append(Block(" ".join(current), Location(paragraph=start)))
+        current = []
+
+    def flush_table() -> None:
+        nonlocal table
+        if table:
+            blocks.append(Block("", Location(paragraph=table_start), kind="table", rows=table))
+        table = []
+
+    for number, raw_line in enumerate(lines):
+        if _is_table_line(raw_line):
+            flush()
+            if not table:
+                table_start = number
+            table.append([c.strip() for c in clean_line(raw_line).split("\t")])
+            continue
+        line = clean_line(raw_line)
+        if not line:
+            after_blank = True
+            continue
+        if SEPARATOR.match(line):
+            flush()
+            after_blank = True
+            continue
+        flush_table()
+        if _starts_paragraph(line, current, after_blank, wrapped):
+            flush()
+            start = number
+        current.append(line)
+        after_blank = False
+    flush()
+    flush_table()
+    return blocks, None
