@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-ROMAN = re.compile(r"^(?P<label>[IVX]{1,5})\s*[.)/:-]\s*(?=\S)")
+ROMAN = re.compile(r"^(?P<label>[IVX]{1,5})\s*[.)/:-]\s*(?=\S|$)")
 DOTTED = re.compile(r"^(?P<label>\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(?=\S)")
 ARABIC = re.compile(r"^(?P<label>\d{1,2})\s*[.)]\s*(?=\D)")
 LETTER = re.compile(r"^(?P<label>[a-zđ])\s*\)\s*(?=\S)")

@@ -41,6 +41,9 @@ def _starts_paragraph(line: str, current: list[str], after_blank: bool, wrapped:
         return True
     previous = " ".join(current)
     first = line[0]
+    own = split_label(previous)
+    if own and own.kind != "bullet" and not own.rest:
+        return False  # "III." alone on its line: the heading follows on the next one
     ends = bool(TERMINAL.search(previous))
     label = split_label(line)
     if label and label.kind != "bullet":
@@ -58,6 +61,9 @@ def _starts_paragraph(line: str, current: list[str], after_blank: bool, wrapped:
         word = line.split()[0]
         titled = word[:1].isupper() and (len(word) == 1 or not word.isupper())
         if head and head.kind in ("roman", "arabic") and len(previous.split()) <= 12 and titled:
+            return True
+        # a title in capitals followed by ordinary prose ("… CẦN THƠ" / "Thực hiện Quyết định …")
+        if previous.isupper() and titled and len(line.split()) > 1 and line.split()[1][:1].islower():
             return True
         return False
     return True

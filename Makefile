@@ -1,0 +1,40 @@
+# The single entry point: `make run` and `make test` each bring .venv up to date first.
+SHELL := /bin/bash
+PY := .venv/bin/python
+STAMP := .venv/.installed
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install run test ingest bench score clean
+
+install: $(STAMP)
+
+# Rasa 3.6 declares Python <3.11: its dependencies come pinned from requirements/lock.txt
+# (resolved as for 3.10, matplotlib 3.6 for its cp311 wheel), then rasa and rasa-sdk themselves
+# without their metadata check.
+$(STAMP): requirements/lock.txt requirements/rasa.txt pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --ignore-requires-python -r requirements/rasa.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: install
+	$(PY) -m knowledge ingest samples/plans
+	$(PY) -m knowledge list
+
+test: install
+	$(PY) -m pytest -q tests
+
+bench: install
+	$(PY) bench/ingest.py
+
+score: install
+	rm -rf out/score && for r in txt docx autonum.docx pdf; do \
+	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db ingest samples/plans/*.$$r >/dev/null; \
+	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db export-json out/score/$$r; \
+	  $(PY) tests/data/score.py extraction tests/data/gold out/score/$$r | tail -1; done
+
+clean:
+	rm -rf .venv data out

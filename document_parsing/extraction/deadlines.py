@@ -1,0 +1,4 @@
+from ..model import Document
+
+def extract_deadlines(doc: Document) -> list:
+    return []

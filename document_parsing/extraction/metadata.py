@@ -1,0 +1,103 @@
+"""Document metadata: number, issuer, level, date, parent decisions, title, period.
+
+Read from the front matter (header block, title, the "Thực hiện Quyết định số …" sentence) and,
+when the header is missing, from the appendix caption ("Kèm theo Kế hoạch số … ngày …").
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Optional
+
+from ..model import Document
+from ..text_utils import fold
+from .records import DocumentInfo
+
+DOC_NUMBER = r"\d+[a-zA-Z]?(?:/\d{4})?/[A-ZĐ]{1,6}(?:-[A-ZĐa-zđ]{1,8}){0,3}"
+OWN_NUMBER = re.compile(rf"(?:Số|Số hiệu)\s*:?\s*({DOC_NUMBER}|/[A-ZĐ]+-[A-ZĐa-z]+)")
+ATTACHED = re.compile(rf"(?:Kèm|Kem) theo Kế hoạch (?:số\s*)?({DOC_NUMBER})(?:\s*ngày\s*(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}))?", re.I)
+TITLE_NUMBER = re.compile(rf"^Kế hoạch (?:số\s*)?({DOC_NUMBER})", re.I)
+DATE_LONG = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
+DATE_SHORT = re.compile(r"(?:Ngày ban hành|ban hành ngày)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
+ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ' -]*?[A-ZĐÀ-Ỹ])(?=\s+(?:CỘNG|[-–]|$)|$)")
+ISSUER_SENTENCE = re.compile(r"(?:Ủy ban nhân dân|Uỷ ban nhân dân|UBND)\s+(tỉnh|thành phố|huyện|quận|thị xã)\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})", re.U)
+PARENT_CUE = re.compile(r"^(?:Thực hiện|Triển khai|Căn cứ)\b", re.I)
+LEVELS = {"tỉnh": "tỉnh", "thành phố": "tỉnh", "huyện": "huyện", "quận": "huyện", "thị xã": "huyện"}
+
+
+def _iso(day: str, month: str, year: str) -> Optional[str]:
+    try:
+        return date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def _place(name: str) -> str:
+    return " ".join(w[:1].upper() + w[1:].lower() for w in name.split())
+
+
+def extract_metadata(doc: Document) -> DocumentInfo:
+    front = [i.text for i in doc.preamble]
+    closing = " ".join(i.text for i in doc.closing) + " " + " ".join(t.caption for t in doc.tables)
+    head = " ".join(front)
+    info = DocumentInfo()
+
+    m = OWN_NUMBER.search(head)
+    attached = ATTACHED.search(closing) or ATTACHED.search(head)
+    if m:
+        info.number = m.group(1) if not m.group(1).startswith("/") else None
+    elif attached:
+        info.number = attached.group(1)
+    elif front and (t := TITLE_NUMBER.search(front[0])):
+        info.number = t.group(1)
+
+    d = DATE_LONG.search(head[: head.find("KẾ HOẠCH") if "KẾ HOẠCH" in head else len(head)]) or DATE_SHORT.search(head)
+    if d:
+        info.date = _iso(*d.groups())
+    elif attached and attached.group(2):
+        info.date = _iso(attached.group(2), attached.group(3), attached.group(4))
+
+    m = ISSUER.search(head)
+    if m:
+        kind = m.group(1).lower()
+        info.issuer = f"Ủy ban nhân dân {kind} {_place(m.group(2))}"
+    else:
+        # the sentence that says who issues this plan, not the ones citing other documents
+        own = [t for t in front if "ban hành" in t and not PARENT_CUE.search(t)]
+        m = next(filter(None, (ISSUER_SENTENCE.search(t) for t in own)), None) or ISSUER_SENTENCE.search(closing)
+        if m:
+            kind = m.group(1).lower()
+            info.issuer = f"Ủy ban nhân dân {kind} {m.group(2).strip()}"
+    if info.issuer:
+        kind = next(k for k in LEVELS if info.issuer.lower().startswith(f"ủy ban nhân dân {k}"))
+        info.level = LEVELS[kind]
+
+    info.title = _title(front)
+    parents: list[str] = []
+    for text in front:
+        if PARENT_CUE.search(text):
+            for number in re.findall(DOC_NUMBER, text):
+                if number != info.number and number not in parents:
+                    parents.append(number)
+    info.parent = parents
+    years = [int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", info.title or "")]
+    if years:
+        info.period = [min(years), max(years)]
+    return info
+
+
+def _title(front: list[str]) -> Optional[str]:
+    """"KẾ HOẠCH" followed by its subject, in sentence case."""
+    for i, text in enumerate(front):
+        if fold(text).startswith("ke hoach") and len(text.split()) <= 3 and i + 1 < len(front):
+            rest = front[i + 1]
+        elif fold(text).startswith("ke hoach") and text[:8].isupper():
+            rest = text[len("KẾ HOẠCH"):].strip()
+        else:
+            continue
+        if rest.isupper():
+            rest = rest.lower()
+            rest = re.sub(r"“(\w)", lambda m: "“" + m.group(1).upper(), rest)
+            rest = re.sub(r"(tỉnh|thành phố|huyện|quận) ((?:\w+ ?){1,3})$", lambda m: m.group(1) + " " + _place(m.group(2)), rest)
+        return f"Kế hoạch {rest[:1].lower()}{rest[1:]}".strip()
+    return None

@@ -1,0 +1,22 @@
+"""Which Roman-numbered parts of a plan hold what: objectives, tasks, organisation."""
+from __future__ import annotations
+
+from ..model import Document, Section
+from ..text_utils import fold
+
+
+def _heading(section: Section) -> str:
+    return fold(section.heading)
+
+
+def target_parts(doc: Document) -> list[Section]:
+    return [s for s in doc.sections if "muc tieu" in _heading(s)]
+
+
+def task_parts(doc: Document) -> list[Section]:
+    keys = ("nhiem vu", "giai phap")
+    return [s for s in doc.sections if any(k in _heading(s) for k in keys) and "muc tieu" not in _heading(s)]
+
+
+def organisation_parts(doc: Document) -> list[Section]:
+    return [s for s in doc.sections if "to chuc thuc hien" in _heading(s) or "trach nhiem" in _heading(s)]

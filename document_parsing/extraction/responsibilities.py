@@ -1,0 +1,4 @@
+from ..model import Document
+
+def extract_responsibilities(doc: Document) -> list:
+    return []

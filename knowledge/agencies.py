@@ -1,0 +1,124 @@
+"""Agency names as plans print them → one canonical full name per agency.
+
+Plans abbreviate freely ("Sở GD&ĐT", "Sở GDĐT", "UBND các huyện"), spell the same body in
+old and new orthography ("Uỷ ban" / "Ủy ban") and prefix requests ("Đề nghị Sở Tài chính").
+The knowledge base stores one row per agency, so every name goes through
+:func:`canonical_agency` first; users' questions go through it too, which is why the rules
+match accent-insensitively ("so tai chinh" → "Sở Tài chính").
+
+Deliberately free of SQLAlchemy: extraction may import it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from document_parsing.text_utils import clean_space, fold
+
+# Phrase rules, matched on the accent-folded lowercase text (same length as the original, see
+# ``_fold_aligned``) so that accented, unaccented and mixed spellings are all recognised.
+# A named group ``x`` limits the replacement to that part of the match.
+_B = r"(?<![a-z0-9])"  # word start
+_E = r"(?![a-z0-9])"  # word end
+_JOIN = r"\s*(?:&|-|–|,|va\b)?\s*"  # "&", "-", "và" or nothing between the two halves
+_RULES: list[tuple[str, str]] = [
+    (rf"^\s*de nghi\s+", ""),
+    (rf"{_B}uy ban nhan dan{_E}", "Ủy ban nhân dân"),
+    (rf"{_B}ubnd{_E}", "Ủy ban nhân dân"),
+    (rf"{_B}ubmttq(?:vn)?{_E}", "Ủy ban Mặt trận Tổ quốc Việt Nam"),
+    (rf"{_B}gd{_JOIN}dt{_E}", "Giáo dục và Đào tạo"),
+    (rf"{_B}giao duc\s*(?:&|-|–|,|va\b)\s*dao tao{_E}", "Giáo dục và Đào tạo"),
+    (rf"{_B}tc{_JOIN}kh{_E}", "Tài chính - Kế hoạch"),
+    (rf"{_B}tai chinh\s*(?:&|-|–|va\b)\s*ke hoach{_E}", "Tài chính - Kế hoạch"),
+    (rf"{_B}kh{_JOIN}dt{_E}", "Kế hoạch và Đầu tư"),
+    (rf"{_B}ke hoach\s*(?:&|-|–|,|va\b)\s*dau tu{_E}", "Kế hoạch và Đầu tư"),
+    (rf"{_B}(?:so|phong)\s+(?P<x>tc){_E}(?![&-])", "Tài chính"),
+    (rf"{_B}tt{_JOIN}tt{_E}", "Thông tin và Truyền thông"),
+    (rf"{_B}thong tin\s*(?:&|-|–|,|va\b)\s*truyen thong{_E}", "Thông tin và Truyền thông"),
+    (rf"{_B}ld\s*(?:-|–)?\s*tb{_JOIN}xh{_E}", "Lao động - Thương binh và Xã hội"),
+    (rf"{_B}vh\s*(?:,|-)?\s*tt{_JOIN}dl{_E}", "Văn hóa, Thể thao và Du lịch"),
+    (rf"{_B}kh{_JOIN}cn{_E}", "Khoa học và Công nghệ"),
+    (rf"{_B}nn{_JOIN}ptnt{_E}", "Nông nghiệp và Phát triển nông thôn"),
+    (rf"{_B}tn{_JOIN}mt{_E}", "Tài nguyên và Môi trường"),
+    (rf"{_B}gtvt{_E}", "Giao thông vận tải"),
+]
+_COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in _RULES]
+
+# Full names whose diacritics are restored when a user types them without accents.
+KNOWN_AGENCIES = [
+    "Sở Giáo dục và Đào tạo", "Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Sở Thông tin và Truyền thông",
+    "Sở Nội vụ", "Sở Khoa học và Công nghệ", "Sở Lao động - Thương binh và Xã hội",
+    "Sở Văn hóa, Thể thao và Du lịch", "Sở Y tế", "Sở Tư pháp", "Sở Xây dựng", "Sở Công Thương",
+    "Sở Tài nguyên và Môi trường", "Sở Giao thông vận tải", "Sở Nông nghiệp và Phát triển nông thôn",
+    "Phòng Giáo dục và Đào tạo", "Phòng Tài chính - Kế hoạch", "Phòng Văn hóa và Thông tin",
+    "Phòng Nội vụ", "Ủy ban nhân dân", "Đài Phát thanh và Truyền hình", "Công an tỉnh",
+]
+_KNOWN_BY_FOLD = {fold(name): name for name in KNOWN_AGENCIES}
+
+# Old-orthography tone placement that plans still print.
+_SPELLING = {"Uỷ": "Ủy", "uỷ": "ủy", "UỶ": "ỦY"}
+
+
+def _fold_char(char: str) -> str:
+    if char in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", char)[0].lower()
+    return base[0] if base else char
+
+
+def _fold_aligned(text: str) -> str:
+    """Like :func:`fold` but one output character per input character (no space collapsing),
+    so match positions in the folded text are positions in the original."""
+    return "".join(_fold_char(c) for c in text)
+
+
+def _apply(text: str, pattern: re.Pattern[str], replacement: str) -> str:
+    matches = list(pattern.finditer(_fold_aligned(text)))
+    for match in reversed(matches):
+        start, end = match.span("x") if "x" in pattern.groupindex else match.span()
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def canonical_agency(name: str) -> str:
+    """The canonical full name of an agency: abbreviations spelled out, "Ủy" spelling, no
+    leading "Đề nghị", no trailing punctuation, first letter capitalised.
+
+    >>> canonical_agency("Đề nghị Sở GD&ĐT")
+    'Sở Giáo dục và Đào tạo'
+    >>> canonical_agency("UBND các huyện, thành phố")
+    'Ủy ban nhân dân các huyện, thành phố'
+    """
+    text = clean_space(name or "")
+    for old, new in _SPELLING.items():
+        text = text.replace(old, new)
+    for pattern, replacement in _COMPILED:
+        text = _apply(text, pattern, replacement)
+    text = clean_space(text).strip(" :;,.-–")
+    if not text:
+        return ""
+    known = _KNOWN_BY_FOLD.get(fold(text))
+    if known:
+        return known
+    return text[0].upper() + text[1:]
+
+
+def folded_agency(name: str) -> str:
+    """The search key of an agency name: canonical, then accent-folded lowercase."""
+    return fold(canonical_agency(name))
+
+
+def agency_kind(name: str) -> str:
+    """A coarse kind for grouping answers: "sở", "phòng", "ủy ban nhân dân", "trường",
+    "tập thể" (collective: "Các Sở, ban, ngành …") or "khác"."""
+    key = folded_agency(name)
+    if key.startswith("cac "):
+        return "tập thể"
+    for prefix, kind in (("so ", "sở"), ("phong ", "phòng"), ("uy ban nhan dan", "ủy ban nhân dân"),
+                         ("truong ", "trường")):
+        if key.startswith(prefix):
+            return kind
+    return "khác"
+
+
+__all__ = ["canonical_agency", "folded_agency", "agency_kind", "KNOWN_AGENCIES"]
