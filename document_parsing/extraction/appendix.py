@@ -1,4 +1,68 @@
-from ..model import Document
+"""Appendix projects: the rows of the "Phụ lục" table (lead, partners, years marked with X)."""
+from __future__ import annotations
 
-def extract_projects(doc: Document) -> list:
-    return []
+import re
+from typing import Optional
+
+from ..model import Document, Table
+from ..text_utils import fold
+from .records import AppendixProject
+
+YEAR_CELL = re.compile(r"^(19|20)\d\d$")
+MARK = {"x", "✓", "√", "v", "•"}
+
+
+def _column(header: list[list[str]], *keys: str) -> Optional[int]:
+    for row in header:
+        for i, cell in enumerate(row):
+            if any(k in fold(cell) for k in keys):
+                return i
+    return None
+
+
+def split_partners(cell: str) -> list[str]:
+    """"Sở KH&ĐT, Sở TC, UBND các huyện, thành phố" → three names: a piece that starts in lower
+    case ("thành phố") continues the previous name."""
+    names: list[str] = []
+    for piece in re.split(r"\s*[,;]\s*|\s*\n\s*", cell):
+        piece = piece.strip(" .")
+        if not piece:
+            continue
+        if names and piece[:1].islower() and not piece.startswith("các "):
+            names[-1] = f"{names[-1]}, {piece}"
+        else:
+            names.append(piece)
+    return names
+
+
+def project_rows(table: Table) -> list[AppendixProject]:
+    header_end = next((i for i, r in enumerate(table.rows) if re.match(r"^\d+\.?$", r[0].strip())), None)
+    if header_end is None:
+        return []
+    header = table.rows[:header_end]
+    lead_col = _column(header, "chu tri")
+    if lead_col is None:
+        return []
+    partner_col = _column(header, "phoi hop")
+    name_col = _column(header, "ten ", "noi dung", "nhiem vu", "du an") or 1
+    years = {i: int(c) for row in header for i, c in enumerate(row) if YEAR_CELL.match(c.strip())}
+    projects = []
+    for row in table.rows[header_end:]:
+        m = re.match(r"^(\d+)\.?$", row[0].strip())
+        if not m or len(row) <= lead_col:
+            continue
+        projects.append(AppendixProject(
+            no=int(m.group(1)),
+            name=row[name_col].strip().rstrip("."),
+            lead=row[lead_col].strip() or None,
+            partners=split_partners(row[partner_col]) if partner_col is not None and partner_col < len(row) else [],
+            years=sorted(y for i, y in years.items() if i < len(row) and fold(row[i]).strip() in MARK),
+        ))
+    return projects
+
+
+def extract_projects(doc: Document) -> list[AppendixProject]:
+    found: list[AppendixProject] = []
+    for table in doc.tables:
+        found.extend(project_rows(table))
+    return found

@@ -1,0 +1,100 @@
+"""Where the knowledge base lives and how to open it.
+
+One environment variable, ``KB_URL``, names the database for every entry point (CLI, bot
+actions, tests); without it the KB is the SQLite file ``data/kb.sqlite3`` under the project
+root.  The schema is owned by Alembic (``knowledge/migrations``): :func:`upgrade_schema` brings
+any database, new or old, to the latest revision, so no code path calls ``create_all``.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+ENV_VAR = "KB_URL"
+DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'kb.sqlite3'}"
+
+
+def kb_url(url: Optional[str] = None) -> str:
+    """The database URL: the explicit one, else ``$KB_URL``, else the project's SQLite file."""
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling starts transactions late and commits before DDL;
+    # let SQLAlchemy emit BEGIN itself so an ingest (and a migration) is one real transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (the bot) never wait for an ingest
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: Optional[str] = None) -> Engine:
+    """An engine for ``url`` (see :func:`kb_url`); for SQLite the folder of the file is created
+    and foreign keys + WAL are switched on for every connection."""
+    parsed = make_url(kb_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, future=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, future=True, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine):
+    """A programmatic Alembic config (no ``alembic.ini``) pointing at ``knowledge/migrations``."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to ``revision`` inside one transaction."""
+    from alembic import command
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def make_session_factory(url: Optional[str] = None, *, upgrade: bool = True) -> sessionmaker:
+    """A session factory for the KB at ``url``; by default the schema is upgraded first, so a
+    fresh URL is usable at once."""
+    engine = make_engine(url)
+    if upgrade:
+        upgrade_schema(engine)
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+@lru_cache(maxsize=None)
+def _cached_factory(url: str) -> sessionmaker:
+    return make_session_factory(url)
+
+
+def default_session_factory() -> sessionmaker:
+    """The process-wide factory for ``$KB_URL`` (created and upgraded once, on first use)."""
+    return _cached_factory(kb_url())
+
+
+def open_session(url: Optional[str] = None) -> Session:
+    """A new session on ``url`` (or ``$KB_URL``); the caller closes it (``with open_session() as s``)."""
+    return _cached_factory(kb_url(url))()
