@@ -89,6 +89,11 @@ def _cut_at_stop(fragment: str) -> tuple[str, bool]:
 def split_agencies(text: str) -> list[str]:
     """The agencies listed at the start of ``text`` ("Sở Tài chính, Sở Kế hoạch và Đầu tư và các
     Sở, ban, ngành … bố trí …"), as printed; the list stops at the first verb."""
+    return agencies_and_rest(text)[0]
+
+
+def agencies_and_rest(text: str) -> tuple[list[str], str]:
+    """:func:`split_agencies` and the text that follows the list (what they are to do)."""
     text = clean_space(text)
     # "các Sở: Tài chính, Kế hoạch và Đầu tư" → "Sở Tài chính, Sở Kế hoạch và Đầu tư"
     m = re.match(r"^(?:các\s+)?(Sở|Phòng)\s*:\s*(.*)$", text, re.I)
@@ -111,34 +116,51 @@ def split_agencies(text: str) -> list[str]:
             rest = rest[len(dept):]
             continue
         shared_head = None
-        name, rest, stopped = _take_one(rest)
+        name, after, stopped = _take_one(rest)
         if not name:
             break
         names.append(name)
+        rest = after
         if stopped:
             break
-    return names
+    return names, rest.lstrip(" ,;:.")
+
+
+def _proper_name(text: str) -> str:
+    """The capitalised words at the start of ``text`` ("Lâm Đồng"), stopping at a capitalised
+    verb that begins the next sentence ("Chủ trì", "Căn cứ")."""
+    words = text.split()
+    taken: list[str] = []
+    for i, word in enumerate(words):
+        pair = f"{word} {words[i + 1]}".lower() if i + 1 < len(words) else word.lower()
+        if not word[:1].isupper() or pair in STOPS or word.lower() in STOPS or pair == "căn cứ":
+            break
+        taken.append(word)
+    return (" " + " ".join(taken)) if taken else ""
 
 
 def _take_one(text: str) -> tuple[str, str, bool]:
     """One agency from the start of ``text``: (name, the rest, whether the list ended)."""
     # Ủy ban nhân dân + places: "Ủy ban nhân dân quận, huyện", "UBND các xã, thị trấn"
-    m = re.match(rf"^((?:Ủy|Uỷ) ban nhân dân|UBND)\s+({PLACES})(\s+[A-ZĐÀ-Ỹ][\wÀ-ỹđ]*(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹđ]*)*)?", text)
+    m = re.match(rf"^((?:Ủy|Uỷ) ban nhân dân|UBND)\s+({PLACES})", text)
     if m:
-        return m.group(0).strip(), text[m.end():], False
+        end = m.end()
+        if not m.group(2).startswith("các") and "," not in m.group(2):
+            end += len(_proper_name(text[end:]))  # "Ủy ban nhân dân tỉnh Lâm Đồng"
+        return text[:end].strip(), text[end:], False
     for dept in sorted(DEPARTMENTS, key=len, reverse=True):
         m = re.match(rf"^(Sở|Phòng)\s+{re.escape(dept)}(\s+(?:huyện|tỉnh|thành phố|quận|thị xã)\b)?", text, re.I)
         if m:
             return m.group(0), text[m.end():], False
     # collective: "các Sở, ban, ngành, địa phương", "các sở, ban, ngành thành phố"
-    m = re.match(r"^(?:các\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?", text)
+    m = re.match(r"^(?:[Cc]ác\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?", text)
     if m:
         return m.group(0), text[m.end():], False
     # anything else: up to the next comma / "và" + head, or the first verb
     segment = re.split(r",\s*|\s+và\s+(?=(?:" + "|".join(map(re.escape, HEADS)) + r")\b)", text, maxsplit=1)
     first = segment[0]
     name, stopped = _cut_at_stop(first)
-    rest = text[len(first):] if not stopped else ""
+    rest = text[len(first):] if not stopped else text[len(name):]
     if not name or (not _starts_with_head(name) and not name[:1].isupper()):
         return "", "", True
     return name, rest, stopped

@@ -10,7 +10,7 @@ import re
 
 from ..model import Document, Section
 from ..text_utils import clean_space, fold
-from .agencies import canonical_agency, is_vague, split_agencies
+from .agencies import agencies_and_rest, canonical_agency, is_vague, split_agencies
 from .appendix import extract_projects
 from .parts import organisation_parts
 from .records import Responsibility
@@ -21,8 +21,8 @@ PARTNER_CUE = re.compile(r"phối hợp với\s*", re.I)
 
 
 def _bodies(item: Section) -> list[str]:
-    """The item's own text after its heading, then each lettered sub-item's text."""
-    texts = [i.text for i in item.items]
+    """The item's own paragraphs after its heading, then each lettered sub-item's text."""
+    texts = [i.text for i in item.items] if item.children else []
     for child in item.walk():
         if child is not item:
             texts.append(child.text())
@@ -46,16 +46,15 @@ def _task(bodies: list[str]) -> str:
 
 def _item_responsibilities(item: Section) -> list[Responsibility]:
     heading = item.text() if not item.children else item.heading
-    agencies = [a for a in split_agencies(heading) if not is_vague(a)]
+    heading = re.sub(r"^(?:Đề nghị)\s+", "", heading)
+    named, rest = agencies_and_rest(heading)
+    agencies = [a for a in named if not is_vague(a)]
     if not agencies:
         return []
-    bodies = _bodies(item) if not item.items or item.children else []
+    # the item's own text after the agency names ("Sở Tài chính: Phối hợp với …"), then sub-items
+    bodies = [b for b in [rest.strip(" :.-")] if b] + _bodies(item)
     if not item.children:
-        # the item's own text after the agency names ("Sở Tài chính Phối hợp với …")
-        rest = heading
-        for a in agencies:
-            rest = rest.replace(a, "", 1)
-        bodies = [re.sub(r"^[\s:,.-]+|^(?:Đề nghị)\s*", "", rest)]
+        bodies = [b for b in [rest.strip(" :.-")] if b]
     found: dict[str, Responsibility] = {}
     task = _task(bodies)
 

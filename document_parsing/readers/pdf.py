@@ -1,0 +1,333 @@
+"""Reader for PDF renderings of a plan (text layer only; a scan needs OCR first).
+
+A PDF has no paragraphs, only positioned words.  We rebuild paragraphs from the layout a reader
+sees: a paragraph starts at a first-line indent, after a larger vertical gap, at a numbering
+label or bullet that opens a line, or after a short line ending in closing punctuation.
+Ruled tables are found with pdfplumber only on pages that have ruling lines or rectangles, and
+their area is kept out of the running text.
+
+Speed: the expensive part of pdfplumber is laying out each page's characters, which
+``extract_text`` pays as well.  We ask for the words once per page and work on those, so a
+parse costs about what plain text extraction costs.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+from ..errors import ParseError
+from ..labels import split_label
+from ..model import Block, Location
+from .text import TERMINAL
+
+ENCRYPTED = "tệp PDF được mã hóa (có mật khẩu)"
+NO_TEXT = "tệp PDF không có lớp văn bản (bản quét ảnh) — cần nhận dạng ký tự trước"
+PAGE_NUMBER = re.compile(r"^(?:[-–—]\s*)?(?:trang\s*)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?$", re.IGNORECASE)
+MARGIN_BAND = 0.1  # page numbers and running headers live in the top/bottom tenth of a page
+VOWELS = set("aeiouy")
+
+
+@dataclass
+class Line:
+    """Words sharing a baseline, left to right, with the box they cover."""
+
+    words: list[dict]
+    page: int
+
+    @property
+    def text(self) -> str:
+        return " ".join(w["text"] for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0]["x0"]
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1]["x1"]
+
+    @property
+    def top(self) -> float:
+        return min(w["top"] for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w["bottom"] for w in self.words)
+
+    @property
+    def bold(self) -> bool:
+        return all("bold" in (w.get("fontname") or "").lower() for w in self.words)
+
+
+@dataclass
+class Layout:
+    """The body text frame, measured from the document itself rather than assumed."""
+
+    left: float  # where continuation lines start
+    right: float  # where full lines end
+    pitch: float  # baseline-to-baseline distance inside a paragraph
+
+
+@dataclass
+class PageContent:
+    lines: list[Line] = field(default_factory=list)
+    tables: list[tuple[float, list[list[str]]]] = field(default_factory=list)  # (top, rows)
+
+
+# --------------------------------------------------------------------------- words → lines
+
+def group_lines(words: list[dict], page: int) -> list[Line]:
+    """Cluster words into lines by vertical overlap (a subscript stays on its line)."""
+    lines: list[Line] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        middle = (word["top"] + word["bottom"]) / 2
+        for line in reversed(lines[-3:]):
+            if line.top - 1 <= middle <= line.bottom + 1:
+                line.words.append(word)
+                break
+        else:
+            lines.append(Line([word], page))
+    for line in lines:
+        line.words.sort(key=lambda w: w["x0"])
+    lines.sort(key=lambda l: l.top)
+    return lines
+
+
+def measure_layout(lines: list[Line]) -> Layout:
+    """Left and right edge of the text frame and the line pitch, by majority vote."""
+    if not lines:
+        return Layout(0.0, 0.0, 0.0)
+    left = Counter(round(l.x0) for l in lines).most_common(1)[0][0]
+    right = max(statistics.quantiles([l.x1 for l in lines], n=10)[-1] if len(lines) > 1 else lines[0].x1, left)
+    steps = [round(b.top - a.top) for a, b in zip(lines, lines[1:]) if a.page == b.page and b.top > a.top]
+    pitch = Counter(steps).most_common(1)[0][0] if steps else 0.0
+    return Layout(float(left), float(right), float(pitch))
+
+
+# --------------------------------------------------------------------------- running heads
+
+def drop_page_furniture(pages: list[list[Line]], heights: list[float]) -> None:
+    """Remove page numbers and running headers/footers: short lines in the top or bottom band
+    of a page that are a bare number, or whose text repeats on most pages."""
+    repeated: Counter[str] = Counter()
+    for lines, height in zip(pages, heights):
+        repeated.update({_digitless(l.text) for l in lines if _in_band(l, height)})
+    common = {t for t, n in repeated.items() if len(pages) >= 3 and n >= max(3, len(pages) // 2)}
+    for lines, height in zip(pages, heights):
+        lines[:] = [l for l in lines if not (_in_band(l, height)
+                                             and (PAGE_NUMBER.match(l.text.strip()) or _digitless(l.text) in common))]
+
+
+def _in_band(line: Line, height: float) -> bool:
+    return line.bottom < height * MARGIN_BAND or line.top > height * (1 - MARGIN_BAND)
+
+
+def _digitless(text: str) -> str:
+    return re.sub(r"\d+", "#", text.strip())
+
+
+# --------------------------------------------------------------------------- lines → paragraphs
+
+def _is_full(line: Line, layout: Layout) -> bool:
+    return line.x1 >= layout.right - 0.06 * (layout.right - layout.left)
+
+
+def _is_indented(line: Line, layout: Layout) -> bool:
+    return 8 < line.x0 - layout.left < 80
+
+
+def starts_paragraph(line: Line, previous: Optional[Line], layout: Layout) -> bool:
+    """Whether ``line`` opens a new paragraph rather than continuing ``previous``."""
+    if previous is None:
+        return True
+    text = line.text
+    ends = bool(TERMINAL.search(previous.text))
+    full = _is_full(previous, layout)
+    label = split_label(text)
+    if label is not None and label.kind == "bullet" and label.label == "-" and label.rest[:1].islower() and not ends:
+        return False  # "dạy" / "- học": a sentence wrapped before a hyphen
+    if line.page == previous.page and layout.pitch and line.top - previous.top > layout.pitch * 1.3:
+        return True
+    if _is_indented(line, layout) and not _is_indented(previous, layout) or (_is_indented(line, layout) and full):
+        return True
+    if ends and not full:
+        return True
+    if label is not None and (ends or not full):
+        return True
+    if line.page != previous.page:
+        return not full or ends
+    return False
+
+
+def paragraphs(lines: list[Line], layout: Layout) -> list[list[Line]]:
+    groups: list[list[Line]] = []
+    previous: Optional[Line] = None
+    for line in lines:
+        if starts_paragraph(line, previous, layout):
+            groups.append([])
+        groups[-1].append(line)
+        previous = line
+    return groups
+
+
+# --------------------------------------------------------------------------- tables
+
+def _inside(word: dict, bbox: tuple[float, float, float, float]) -> bool:
+    x, y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
+    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
+
+
+def _vowel_groups(text: str) -> int:
+    base = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+    return len(re.findall(r"[aeiouy]+", base))
+
+
+def join_cell_lines(lines: list[Line], inner_right: float) -> str:
+    """Join the lines of a narrow table cell.  When a word is wider than its column the PDF
+    producer breaks it anywhere ("trì" / "nh", "20" / "17", "GD&" / "ĐT"); such a break is
+    recognised because the line is a single token that could not take one more character, and
+    gluing it to the next fragment does not make two Vietnamese syllables."""
+    text = ""
+    for previous, line in zip([None, *lines], lines):
+        if previous is None:
+            text = line.text
+            continue
+        first = line.words[0]["text"]
+        char_width = (line.words[0]["x1"] - line.words[0]["x0"]) / max(len(first), 1)
+        filled = len(previous.words) == 1 and previous.x1 + char_width > inner_right
+        tail = text.split(" ")[-1]
+        glue = filled and (_vowel_groups(tail + first) <= 1 or not _vowel_groups(tail) or not _vowel_groups(first))
+        text += ("" if glue else " ") + line.text
+    return text
+
+
+def table_rows(table, words: list[dict], page: int) -> list[list[str]]:
+    """Cell texts on the table's grid; a cell covered by a merged one reads as empty."""
+    cell_words = [w for w in words if _inside(w, table.bbox)]
+    boxes = [c for row in table.rows for c in row.cells if c is not None]
+    pads = [min(w["x0"] for w in ws) - c[0] for c in boxes if (ws := [w for w in cell_words if _inside(w, c)])]
+    pad = max(min(pads), 1.0) if pads else 2.0
+    rows = []
+    for row in table.rows:
+        cells = []
+        for box in row.cells:
+            inside = [w for w in cell_words if box is not None and _inside(w, box)]
+            cells.append(join_cell_lines(group_lines(inside, page), box[2] - pad) if inside else "")
+        rows.append(cells)
+    return rows
+
+
+def find_tables(pdf_page, words: list[dict], page: int) -> list[tuple[tuple, list[list[str]]]]:
+    """Ruled tables on a page, only looked for where there are rules to find."""
+    if not (pdf_page.lines or pdf_page.rects):
+        return []
+    return [(t.bbox, table_rows(t, words, page)) for t in pdf_page.find_tables()]
+
+
+def _merge_continued(previous: list[list[str]], rows: list[list[str]]) -> None:
+    """Append a table continued from the previous page; a first row with an empty first cell
+    is the rest of the previous page's last row, split by the page break."""
+    if rows and previous and not rows[0][0].strip() and previous[-1][0].strip():
+        head, rows = rows[0], rows[1:]
+        previous[-1] = [f"{a} {b}".strip() for a, b in zip(previous[-1], head)]
+    previous.extend(rows)
+
+
+# --------------------------------------------------------------------------- document
+
+def _open(path: Union[str, Path]):
+    try:
+        return pdfplumber.open(str(path))
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ParseError(ENCRYPTED) from exc
+    except Exception as exc:
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise ParseError(ENCRYPTED) from exc
+        raise
+
+
+def read_pages(pdf) -> tuple[list[PageContent], list[float]]:
+    contents, heights = [], []
+    for number, pdf_page in enumerate(pdf.pages, start=1):
+        words = pdf_page.extract_words(extra_attrs=["fontname"])
+        for word in words:
+            word["text"] = unicodedata.normalize("NFC", word["text"])
+        tables = find_tables(pdf_page, words, number) if words else []
+        free = [w for w in words if not any(_inside(w, bbox) for bbox, _ in tables)]
+        contents.append(PageContent(group_lines(free, number), [(bbox[1], rows) for bbox, rows in tables]))
+        heights.append(float(pdf_page.height))
+    return contents, heights
+
+
+def blocks_from_pages(pages: list[PageContent], heights: list[float]) -> list[Block]:
+    drop_page_furniture([p.lines for p in pages], heights)
+    layout = measure_layout([l for p in pages for l in p.lines])
+    blocks: list[Block] = []
+    previous: Optional[Line] = None
+    for number, page in enumerate(pages, start=1):
+        events = [(l.top, 0, l) for l in page.lines] + [(top, 1, rows) for top, rows in page.tables]
+        current: list[Line] = []
+        for _, kind, item in sorted(events, key=lambda e: (e[0], e[1])):
+            if kind == 1:
+                _flush(current, blocks)
+                current, previous = [], None
+                _add_table(item, number, blocks, first_on_page=not any(b.location.page == number for b in blocks))
+                continue
+            if starts_paragraph(item, previous, layout) and current:
+                _flush(current, blocks)
+                current = []
+            elif not current and blocks and blocks[-1].kind == "paragraph" and previous is not None \
+                    and not starts_paragraph(item, previous, layout):
+                current = _reopen(blocks)
+            current.append(item)
+            previous = item
+        _flush(current, blocks)
+    return blocks
+
+
+def _reopen(blocks: list[Block]) -> list[Line]:
+    """Continue the last paragraph of the previous page (a sentence split by a page break)."""
+    block = blocks.pop()
+    return list(block._lines)  # type: ignore[attr-defined]
+
+
+def _flush(lines: list[Line], blocks: list[Block]) -> None:
+    if not lines:
+        return
+    block = Block(" ".join(l.text for l in lines), Location(page=lines[0].page, paragraph=len(blocks)),
+                  heading=all(l.bold for l in lines))
+    block._lines = list(lines)  # type: ignore[attr-defined]
+    blocks.append(block)
+
+
+def _add_table(rows: list[list[str]], page: int, blocks: list[Block], first_on_page: bool) -> None:
+    previous = blocks[-1] if blocks else None
+    if first_on_page and previous is not None and previous.kind == "table" and previous.rows \
+            and len(previous.rows[0]) == len(rows[0]):
+        header = [r for r in previous.rows[: len(rows)]]
+        while rows and header and rows[0] == header[0]:  # a header row repeated on each page
+            rows, header = rows[1:], header[1:]
+        _merge_continued(previous.rows, rows)
+        return
+    blocks.append(Block("", Location(page=page, paragraph=len(blocks)), kind="table", rows=rows))
+
+
+def read_pdf(path: Union[str, Path]) -> tuple[list[Block], int]:
+    """Paragraph and table blocks in reading order, and the page count."""
+    with _open(path) as pdf:
+        pages, heights = read_pages(pdf)
+        count = len(pdf.pages)
+    if not any(p.lines or p.tables for p in pages):
+        raise ParseError(NO_TEXT)
+    blocks = blocks_from_pages(pages, heights)
+    for block in blocks:
+        block.__dict__.pop("_lines", None)
+    return blocks, count

@@ -1,0 +1,359 @@
+"""Plan files → knowledge base: parse, extract, write, each file in ONE transaction.
+
+A file either lands completely (document row, sections and every fact) or not at all: the
+only commit is the last statement of :func:`ingest_file`, so an exception, a kill or a power
+cut mid-document leaves the KB as it was.  Re-ingesting a plan adds a *version*: the new rows
+become current and the previous version stays, marked not current, for reproducible answers.
+
+Every per-file problem becomes one Vietnamese sentence in :attr:`IngestResult.error`; nothing
+here raises for a bad file, so :func:`ingest_paths` can go on with the next one.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from sqlalchemy import func, or_, and_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+import document_parsing
+from document_parsing.text_utils import clean_space, fold
+
+from . import models
+from .agencies import agency_kind, canonical_agency
+
+SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md")
+# Suffixes that name a *rendering* of a plan, not a different plan: "x.autonum.docx" is plan "x".
+RENDERING_SUFFIXES = (".autonum",)
+# Test hook (see tests/test_ingest_atomic.py): after this many fact rows are flushed inside the
+# transaction, announce it on stderr and sleep, so a test can kill the process mid-document.
+PAUSE_ENV = "KB_TEST_PAUSE_AFTER_ROWS"
+PAUSE_MARKER = "KB_TEST_PAUSED"
+
+FACT_LABELS = {  # counts shown to users, in this order
+    "targets": "chỉ tiêu",
+    "tasks": "nhiệm vụ",
+    "responsibilities": "phân công",
+    "appendix_projects": "dự án phụ lục",
+    "deadlines": "thời hạn",
+}
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file: the version written, or why nothing was written."""
+
+    path: Path
+    plan: Optional[str] = None
+    document_id: Optional[int] = None
+    number: Optional[str] = None
+    issuer: Optional[str] = None
+    version: Optional[int] = None
+    previous_version: Optional[int] = None
+    unchanged: bool = False  # same text as the version it replaced
+    counts: dict[str, int] = field(default_factory=dict)
+    error: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def plan_label(self) -> str:
+        """"Kế hoạch số 3381/KH-UBND" or, for a blank number, the plan's export name."""
+        return f"Kế hoạch số {self.number}" if self.number else f"Kế hoạch {self.plan}"
+
+    @property
+    def version_note(self) -> str:
+        if not self.version or self.version == 1:
+            return ""
+        note = f"phiên bản mới, thay phiên bản {self.previous_version}" if self.previous_version else "phiên bản mới"
+        return note + ("; nội dung không đổi" if self.unchanged else "")
+
+    def summary(self) -> str:
+        """One Vietnamese line for the terminal or a log."""
+        if self.error:
+            return f"Lỗi: {self.path}: {self.error}"
+        counts = ", ".join(f"{self.counts.get(key, 0)} {label}" for key, label in FACT_LABELS.items())
+        note = f" ({self.version_note})" if self.version_note else ""
+        return f"Đã nhập {self.path.name}: {self.plan_label}, phiên bản {self.version}{note}: {counts}"
+
+
+def plan_stem(path: str | Path) -> str:
+    """The plan's export name: the file stem without a rendering suffix ("x.autonum.docx" → "x")."""
+    stem = Path(path).stem
+    for suffix in RENDERING_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return stem
+
+
+def _one_line(text: str) -> str:
+    return clean_space(str(text)) or "(không rõ lý do)"
+
+
+def _content_hash(doc: document_parsing.Document) -> str:
+    """sha256 of the parsed text, so the txt, docx and pdf renderings of a plan hash alike
+    whenever their readers agree (file bytes never do)."""
+    parts = [item.text for item in doc.preamble]
+    for top in doc.sections:
+        for section in top.walk():
+            parts.append(f"{section.path} {section.heading}")
+            parts.extend(item.text for item in section.items)
+    parts.extend(" | ".join(row) for table in doc.tables for row in table.rows)
+    normalised = "\n".join(clean_space(p) for p in parts if p)
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def _identity(info, content_hash: str) -> str:
+    """What makes two files the same plan: its number and issuer; a plan printed without a
+    number is known by issuer, title and date, or failing those by its text."""
+    issuer = models.search_key(canonical_agency(info.issuer or "")).strip()
+    if info.number:
+        number = "".join(models.search_key(info.number).split())
+        return f"so:{number}|{issuer}"
+    if info.issuer and info.title:
+        title = models.search_key(info.title).strip()
+        return f"khong-so:{issuer}|{title}|{info.date or ''}"[:600]
+    return f"noi-dung:{content_hash}"
+
+
+def _iso_date(value: Optional[str]) -> Optional[date]:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+class _AgencyCache:
+    """Get-or-create of :class:`models.Agency` rows by canonical name within one session.
+
+    The insert runs in a savepoint so a concurrent ingest that created the same agency first
+    costs a re-select, not the whole document."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.by_name: dict[str, models.Agency] = {}
+
+    def get(self, printed: Optional[str]) -> Optional[models.Agency]:
+        name = canonical_agency(printed or "")
+        if not name:
+            return None
+        if name in self.by_name:
+            return self.by_name[name]
+        query = select(models.Agency).where(models.Agency.name == name)
+        agency = self.session.execute(query).scalar_one_or_none()
+        if agency is None:
+            agency = models.Agency(name=name, folded=models.search_key(name), kind=agency_kind(name))
+            try:
+                with self.session.begin_nested():
+                    self.session.add(agency)
+            except IntegrityError:
+                agency = self.session.execute(query).scalar_one()
+        self.by_name[name] = agency
+        return agency
+
+
+class _RowCounter:
+    """Counts fact rows added in the transaction; pauses there when the test hook asks."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.rows = 0
+        raw = os.environ.get(PAUSE_ENV)
+        self.pause_after = int(raw) if raw else None
+
+    def add(self, row) -> None:
+        self.session.add(row)
+        self.rows += 1
+        if self.pause_after is not None and self.rows == self.pause_after:
+            self.session.flush()  # the rows are really in the database's open transaction
+            print(f"{PAUSE_MARKER} {self.rows}", file=sys.stderr, flush=True)
+            time.sleep(float(os.environ.get("KB_TEST_PAUSE_SECONDS", "600")))
+
+
+def _write(session: Session, path: Path, doc: document_parsing.Document, extraction) -> IngestResult:
+    """Insert one new current version of the plan; the caller owns the transaction."""
+    info = extraction.document
+    content_hash = _content_hash(doc)
+    identity = _identity(info, content_hash)
+    same_plan = models.Document.identity == identity
+    if not info.number:  # the brief's rule: a numberless plan with the same text is the same plan
+        same_plan = or_(same_plan, and_(models.Document.number.is_(None), models.Document.content_hash == content_hash))
+    previous = session.execute(
+        select(models.Document).where(models.Document.is_current.is_(True), same_plan)
+        .order_by(models.Document.version.desc()).with_for_update()
+    ).scalars().first()
+    if previous is not None:
+        identity = previous.identity
+        previous.is_current = False
+        session.flush()  # before the insert: the partial unique index allows one current row
+    last_version = session.execute(
+        select(func.max(models.Document.version)).where(models.Document.identity == identity)
+    ).scalar()
+    period = list(info.period or [])
+    document = models.Document(
+        plan=extraction.plan,
+        source_file=path.name,
+        format=doc.format,
+        content_hash=content_hash,
+        identity=identity,
+        number=info.number or None,
+        issuer=info.issuer,
+        level=info.level,
+        date=_iso_date(info.date),
+        parent=list(info.parent or []),
+        title=info.title,
+        period_start=period[0] if period else None,
+        period_end=period[-1] if period else None,
+        version=(last_version or 0) + 1,
+        is_current=True,
+        ingested_at=datetime.utcnow(),
+        folded=models.search_key(extraction.plan, info.number, info.issuer, info.title),
+    )
+    session.add(document)
+    session.flush()
+
+    rows = _RowCounter(session)
+    agencies = _AgencyCache(session)
+    position = 0
+    for top in doc.sections:
+        for section in top.walk():
+            body = " ".join(i.text for i in section.items if i.kind != "table_row")
+            rows.add(models.Section(document=document, position=position, path=section.path,
+                                    heading=section.heading or "", body=body,
+                                    folded=models.search_key(section.heading, body)))
+            position += 1
+    for i, t in enumerate(extraction.targets):
+        rows.add(models.Target(document=document, position=i, section_path=t.section, text=t.text,
+                               value=float(t.value), unit=t.unit, comparator=t.comparator or "=", year=t.year,
+                               subject=t.subject or "", folded=models.search_key(t.subject, t.text)))
+    for i, t in enumerate(extraction.tasks):
+        rows.add(models.Task(document=document, position=i, section_path=t.section, text=t.text,
+                             folded=models.search_key(t.text)))
+    for i, r in enumerate(extraction.responsibilities):
+        agency = agencies.get(r.agency)
+        if agency is None:
+            continue  # no agency named: nothing to answer "who" with
+        rows.add(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
+                                       role=r.role, task=r.task or "", folded=models.search_key(r.task)))
+    for i, p in enumerate(extraction.appendix_projects):
+        rows.add(models.AppendixProject(
+            document=document, position=i, no=int(p.no), name=p.name, lead=p.lead, lead_agency=agencies.get(p.lead),
+            partners=list(p.partners or []), years=[int(y) for y in p.years or []],
+            folded=models.search_key(p.name, canonical_agency(p.lead or ""),
+                                     *(canonical_agency(x) for x in p.partners or []))))
+    for i, d in enumerate(extraction.deadlines):
+        rows.add(models.Deadline(
+            document=document, position=i, section_path=d.section, agency=d.agency, agency_ref=agencies.get(d.agency),
+            what=d.what or "", to=d.to, when=d.when, recurrence=d.recurrence, month=d.month, day=d.day,
+            folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
+    session.flush()
+
+    return IngestResult(
+        path=path, plan=document.plan, document_id=document.id, number=document.number, issuer=document.issuer,
+        version=document.version, previous_version=previous.version if previous is not None else None,
+        unchanged=previous is not None and previous.content_hash == content_hash,
+        counts={key: len(getattr(extraction, key)) for key in FACT_LABELS} | {"sections": position},
+    )
+
+
+def ingest_file(session_factory: sessionmaker, path: str | Path) -> IngestResult:
+    """Parse, extract and store one plan file in one transaction; never raises for a bad file."""
+    path = Path(path)
+    if not path.exists():
+        return IngestResult(path, error="không tìm thấy tệp")
+    if path.is_dir():
+        return IngestResult(path, error="là một thư mục, không phải tệp kế hoạch")
+    try:
+        doc = document_parsing.parse(path)
+    except document_parsing.ParseError as exc:
+        return IngestResult(path, error=_one_line(exc))
+    except Exception as exc:  # noqa: BLE001 - a bad file must not stop a batch
+        return IngestResult(path, error=_one_line(f"lỗi không mong đợi khi đọc tệp: {type(exc).__name__}: {exc}"))
+    try:
+        from document_parsing.extraction import extract
+
+        extraction = extract(doc, plan_stem(path))
+    except Exception as exc:  # noqa: BLE001
+        return IngestResult(path, error=_one_line(f"lỗi không mong đợi khi trích xuất: {type(exc).__name__}: {exc}"))
+    if not (extraction.targets or extraction.tasks or extraction.responsibilities):
+        return IngestResult(path, plan=extraction.plan, error="không phải kế hoạch (không tìm thấy chỉ tiêu, "
+                                                              "nhiệm vụ hay phân công trách nhiệm nào)")
+    try:
+        with session_factory() as session, session.begin():
+            return _write(session, path, doc, extraction)
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        return IngestResult(path, plan=extraction.plan,
+                            error=_one_line(f"lỗi không mong đợi khi ghi vào cơ sở tri thức: {reason}"))
+    except Exception as exc:  # noqa: BLE001
+        return IngestResult(path, plan=extraction.plan,
+                            error=_one_line(f"lỗi không mong đợi: {type(exc).__name__}: {exc}"))
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files to ingest: folders searched recursively for plan files (sorted), files as given
+    (an unsupported one then fails with its own message)."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*")
+                                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")))
+        else:
+            files.append(path)
+    return files
+
+
+def ingest_paths(paths: Iterable[str | Path], session_factory: Optional[sessionmaker] = None, *,
+                 show_progress: bool = True,
+                 on_result: Optional[Callable[[IngestResult], None]] = None) -> list[IngestResult]:
+    """Ingest every plan file under ``paths``, going on after failures.
+
+    With ``show_progress`` a progress bar runs on stderr and each failure is printed there as
+    one line ("Lỗi: <file>: <reason>") the moment it happens."""
+    if session_factory is None:
+        from .db import make_session_factory
+
+        session_factory = make_session_factory()
+    files = expand_paths(paths)
+    results: list[IngestResult] = []
+    if not show_progress:
+        for path in files:
+            results.append(ingest_file(session_factory, path))
+            if on_result:
+                on_result(results[-1])
+        return results
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    columns = (TextColumn("Nhập kế hoạch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("", total=len(files))
+        for path in files:
+            progress.update(task, description=path.name)
+            result = ingest_file(session_factory, path)
+            if not result.ok:
+                progress.console.print(f"[red]{escape(result.summary())}[/red]")
+            results.append(result)
+            if on_result:
+                on_result(result)
+            progress.advance(task)
+    return results
+
+
+__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem"]
