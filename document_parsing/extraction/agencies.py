@@ -161,6 +161,6 @@ def _take_one(text: str) -> tuple[str, str, bool]:
     first = segment[0]
     name, stopped = _cut_at_stop(first)
     rest = text[len(first):] if not stopped else text[len(name):]
-    if not name or (not _starts_with_head(name) and not name[:1].isupper()):
+    if not name or not _starts_with_head(name):
         return "", "", True
     return name, rest, stopped
