@@ -48,6 +48,8 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
                         bullet=label.label if kind == "list_item" else None)
             if closed:
                 doc.closing.append(item)
+            elif stack and not stack[-1].heading and not stack[-1].items and not stack[-1].children and kind == "paragraph":
+                stack[-1].heading = text  # "III." alone on its line: the next paragraph is its heading
             elif stack:
                 stack[-1].items.append(item)
             else:

@@ -19,7 +19,10 @@ ATTACHED = re.compile(rf"(?:Kèm|Kem) theo Kế hoạch (?:số\s*)?({DOC_NUMBER
 TITLE_NUMBER = re.compile(rf"^Kế hoạch (?:số\s*)?({DOC_NUMBER})", re.I)
 DATE_LONG = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
 DATE_SHORT = re.compile(r"(?:Ngày ban hành|ban hành ngày)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
-ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ' -]*?[A-ZĐÀ-Ỹ])(?=\s+(?:CỘNG|[-–]|$)|$)")
+ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ' -]*?[A-ZĐÀ-Ỹ])(?=\s+(?:CỘNG|Số|[-–]|$)|$)")
+# the national motto printed beside the issuer; in a PDF's text layer its words interleave with it
+MOTTO = re.compile(r"CỘNG\s+HÒA\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA|VIỆT\s+NAM|Độc\s+lập\s*-\s*Tự\s+do\s*-\s*Hạnh\s+phúc|-{3,}")
+AREA = re.compile(r"trên địa bàn (tỉnh|thành phố|huyện|quận|thị xã) ((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})")
 ISSUER_SENTENCE = re.compile(r"(?:Ủy ban nhân dân|Uỷ ban nhân dân|UBND)\s+(tỉnh|thành phố|huyện|quận|thị xã)\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})", re.U)
 PARENT_CUE = re.compile(r"^(?:Thực hiện|Triển khai|Căn cứ)\b", re.I)
 LEVELS = {"tỉnh": "tỉnh", "thành phố": "tỉnh", "huyện": "huyện", "quận": "huyện", "thị xã": "huyện"}
@@ -39,7 +42,7 @@ def _place(name: str) -> str:
 def extract_metadata(doc: Document) -> DocumentInfo:
     front = [i.text for i in doc.preamble]
     closing = " ".join(i.text for i in doc.closing) + " " + " ".join(t.caption for t in doc.tables)
-    head = " ".join(front)
+    head = re.sub(r"\s+", " ", MOTTO.sub(" ", " ".join(front)))
     info = DocumentInfo()
 
     m = OWN_NUMBER.search(head)
@@ -65,6 +68,8 @@ def extract_metadata(doc: Document) -> DocumentInfo:
         # the sentence that says who issues this plan, not the ones citing other documents
         own = [t for t in front if "ban hành" in t and not PARENT_CUE.search(t)]
         m = next(filter(None, (ISSUER_SENTENCE.search(t) for t in own)), None) or ISSUER_SENTENCE.search(closing)
+        if m is None and (area := AREA.search(_title(front) or "")):
+            m = area  # "Ủy ban nhân dân thành phố ban hành …" names no place: the title does
         if m:
             kind = m.group(1).lower()
             info.issuer = f"Ủy ban nhân dân {kind} {m.group(2).strip()}"
