@@ -31,7 +31,11 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             rows = [[clean_space(c) for c in row] for row in block.rows]
             rows = [r for r in rows if any(r)]
             if rows:
-                doc.tables.append(Table(rows, block.location, stack[-1].path if stack else "", " ".join(recent[-3:])))
+                # the caption runs from the last "PHỤ LỤC" line (if any) among the last paragraphs
+                tail = recent[-4:]
+                start = max((i for i, t in enumerate(tail) if fold(t).startswith("phu luc")), default=max(0, len(tail) - 3))
+                section = "" if closed or not stack else stack[-1].path
+                doc.tables.append(Table(rows, block.location, section, " ".join(tail[start:])))
             continue
         text = clean_space(block.text)
         if block.label:

@@ -164,20 +164,22 @@ class Numberer:
             return f"num:{num_id}"
         return f"abstract:{self.defs.num_abstract.get(num_id, num_id)}"
 
+    def _start(self, num_id: str, ilvl: int, level: Level) -> int:
+        return self.defs.start_overrides.get(num_id, {}).get(ilvl, level.start)
+
     def next_label(self, num_id: str, ilvl: int) -> Optional[str]:
         """Advance the counter of (list, level) and return the label Word would print."""
         level = self.defs.level(num_id, ilvl)
-        if level is None:
+        if level is None or not 0 <= ilvl < MAX_LEVELS:
             return None
-        key = self._key(num_id)
-        counters = self.counters.setdefault(key, [None] * MAX_LEVELS)
-        if num_id not in self.started:
+        counters = self.counters.setdefault(self._key(num_id), [None] * MAX_LEVELS)
+        if num_id not in self.started:  # a startOverride restarts its level at first use
             self.started.add(num_id)
-            for lvl, start in self.defs.start_overrides.get(num_id, {}).items():
+            for lvl in self.defs.start_overrides.get(num_id, {}):
                 if 0 <= lvl < MAX_LEVELS:
-                    counters[lvl] = start - 1 if lvl == ilvl else None
+                    counters[lvl] = None
         current = counters[ilvl]
-        counters[ilvl] = level.start if current is None else current + 1
+        counters[ilvl] = self._start(num_id, ilvl, level) if current is None else current + 1
         for deeper in range(ilvl + 1, MAX_LEVELS):
             counters[deeper] = None
         if level.fmt == "bullet":
@@ -185,12 +187,13 @@ class Numberer:
         return self._render(num_id, level.text, counters).strip() or None
 
     def _render(self, num_id: str, text: str, counters: list[Optional[int]]) -> str:
+        """Fill "%1.%2." with each level's counter in that level's own format."""
         levels = self.defs.levels(num_id)
         for lvl in range(MAX_LEVELS):
             placeholder = f"%{lvl + 1}"
             if placeholder in text:
                 definition = levels.get(lvl, Level())
-                value = counters[lvl] if counters[lvl] is not None else definition.start
+                value = counters[lvl] if counters[lvl] is not None else self._start(num_id, lvl, definition)
                 text = text.replace(placeholder, format_number(value, definition.fmt))
         return text
 
@@ -246,7 +249,7 @@ def _style_bold(style: Optional[BaseStyle]) -> Optional[bool]:
     return None
 
 
-def _all_bold(p, paragraph_style: Optional[BaseStyle], styles) -> bool:
+def _all_bold(p, paragraph_style: Optional[BaseStyle], styles: dict[str, BaseStyle]) -> bool:
     """Whether every run that carries text is bold (directly, by character or paragraph style)."""
     base = bool(_style_bold(paragraph_style))
     saw_text = False
@@ -260,23 +263,17 @@ def _all_bold(p, paragraph_style: Optional[BaseStyle], styles) -> bool:
             bold = _on(_attr(b, "w:val"))
         else:
             char_style_id = _child_val(rpr, "w:rStyle") if rpr is not None else None
-            char_bold = _style_bold(_style_by_id(styles, char_style_id)) if char_style_id else None
+            char_bold = _style_bold(styles.get(char_style_id or ""))
             bold = base if char_bold is None else char_bold
         if not bold:
             return False
     return saw_text
 
 
-def _style_by_id(styles, style_id: Optional[str]) -> Optional[BaseStyle]:
-    if not style_id:
-        return None
-    return next((s for s in styles if s.style_id == style_id), None)
-
-
-def _paragraph_style(p, styles, default: Optional[BaseStyle]) -> Optional[BaseStyle]:
+def _paragraph_style(p, styles: dict[str, BaseStyle], default: Optional[BaseStyle]) -> Optional[BaseStyle]:
     ppr = p.find(qn("w:pPr"))
     style_id = _child_val(ppr, "w:pStyle") if ppr is not None else None
-    return _style_by_id(styles, style_id) or default
+    return styles.get(style_id or "") or default
 
 
 def _is_heading_style(style: Optional[BaseStyle]) -> bool:
@@ -299,7 +296,7 @@ class BodyReader:
     """Walks a document body once, keeping numbering counters and the paragraph index."""
 
     def __init__(self, document: WordDocument) -> None:
-        self.styles = list(document.styles)
+        self.styles = {s.style_id: s for s in document.styles}
         self.default_style = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
         self.numberer = Numberer(read_numbering(document))
         self.index = 0
