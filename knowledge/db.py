@@ -20,6 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 ENV_VAR = "KB_URL"
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'kb.sqlite3'}"
+WRITE_OPTION = "kb_writer"  # execution option: this transaction will write (see _sqlite_begin)
 
 
 def kb_url(url: Optional[str] = None) -> str:
@@ -39,7 +40,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer (ingest) asks for the write lock up front with BEGIN IMMEDIATE: upgrading a read
+    # transaction to a write one fails at once ("database is locked") when another writer got
+    # there first, whereas waiting for the lock is covered by busy_timeout.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 def make_engine(url: Optional[str] = None) -> Engine:

@@ -19,15 +19,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import func, or_, and_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import document_parsing
-from document_parsing.text_utils import clean_space, fold
+from document_parsing.text_utils import clean_space
 
 from . import models
 from .agencies import agency_kind, canonical_agency
+from .db import WRITE_OPTION
 
 SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md")
 # Suffixes that name a *rendering* of a plan, not a different plan: "x.autonum.docx" is plan "x".
@@ -291,6 +292,7 @@ def ingest_file(session_factory: sessionmaker, path: str | Path) -> IngestResult
                                                               "nhiệm vụ hay phân công trách nhiệm nào)")
     try:
         with session_factory() as session, session.begin():
+            session.connection(execution_options={WRITE_OPTION: True})
             return _write(session, path, doc, extraction)
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc

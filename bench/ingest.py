@@ -1,0 +1,190 @@
+"""Ingest speed against floors measured in the same run, and query latency at scale.
+
+  python bench/ingest.py [--scale 1000] [--no-postgres]
+
+Per sample file: our full ingest (parse + extract + write) into a fresh SQLite and a fresh
+PostgreSQL KB, next to pdfplumber's plain ``extract_text`` (the library baseline), pypdfium2's raw
+text extraction (the physical floor) and a python-docx paragraph walk.  Then 100 plans of mixed
+formats, and a scale run of generated variants with p50/p95 of each query function.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import docx  # noqa: E402
+import pdfplumber  # noqa: E402
+import pypdfium2  # noqa: E402
+
+from knowledge import queries  # noqa: E402
+from knowledge.db import make_session_factory  # noqa: E402
+from knowledge.ingest import ingest_file  # noqa: E402
+
+PLANS = sorted((ROOT / "samples" / "plans").glob("*.*"))
+
+
+def best_of(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def pdfplumber_text(path: Path) -> None:
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            page.extract_text()
+
+
+def pdfium_text(path: Path) -> None:
+    pdf = pypdfium2.PdfDocument(str(path))
+    for page in pdf:
+        page.get_textpage().get_text_range()
+    pdf.close()
+
+
+def docx_walk(path: Path) -> None:
+    for paragraph in docx.Document(str(path)).paragraphs:
+        paragraph.text
+
+
+def fresh_ingest(url_factory, path: Path) -> float:
+    """Best of three ingests of one file, each into a fresh KB (schema creation not timed)."""
+    times = []
+    for _ in range(3):
+        factory = make_session_factory(url_factory())
+        start = time.perf_counter()
+        result = ingest_file(factory, path)
+        times.append(time.perf_counter() - start)
+        assert result.ok, result.error
+        factory.kw["bind"].dispose()
+    return min(times)
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def variants(n: int, out: Path) -> list[Path]:
+    """Plans with other numbers, issuers and figures, written as text files."""
+    rng = random.Random(7)
+    provinces = ["An Giang", "Bắc Ninh", "Cà Mau", "Đồng Tháp", "Hà Giang", "Kon Tum", "Lào Cai", "Nghệ An",
+                 "Phú Yên", "Quảng Trị", "Sơn La", "Thái Bình", "Trà Vinh", "Vĩnh Long", "Yên Bái"]
+    sources = [p for p in PLANS if p.suffix == ".txt"]
+    files = []
+    for i in range(n):
+        src = sources[i % len(sources)]
+        text = src.read_text(encoding="utf-8")
+        text = re.sub(r"\b(\d{3,4})/KH-UBND", lambda m: f"{rng.randint(100, 9999)}/KH-UBND", text, count=2)
+        province = rng.choice(provinces)
+        text = re.sub(r"(Lâm Đồng|Cần Thơ|Đắk Lắk|Mường Tè|LÂM ĐỒNG|CẦN THƠ|ĐẮK LẮK)", province, text)
+        text = re.sub(r"\b(\d{1,2})%", lambda m: f"{min(100, int(m.group(1)) + rng.randint(-10, 10))}%", text)
+        path = out / f"variant-{i:04d}.txt"
+        path.write_text(text, encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=int, default=1000)
+    ap.add_argument("--no-postgres", action="store_true")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    counter = iter(range(10**6))
+
+    def sqlite_url() -> str:
+        return f"sqlite:///{tmp}/kb-{next(counter)}.sqlite3"
+
+    pg = None
+    pg_url = None
+    if not args.no_postgres:
+        from conftest import PostgresServer  # the tests' throwaway server
+
+        pg = PostgresServer(tmp / "pg")
+        pg_url = pg.start()
+
+    def postgres_url() -> str:
+        from sqlalchemy import create_engine, text
+
+        name = f"bench_{next(counter)}"
+        engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        engine.dispose()
+        return pg_url.rsplit("/", 1)[0] + f"/{name}"
+
+    try:
+        print(f"{'file':34s} {'pages':>5s} {'ours sqlite':>11s} {'ours pg':>9s} {'pdfplumber':>10s} {'pdfium':>8s} {'docx walk':>9s}  ratio")
+        for path in PLANS:
+            ours = fresh_ingest(sqlite_url, path)
+            ours_pg = fresh_ingest(postgres_url, path) if pg_url else float("nan")
+            pages = plumber = pdfium = walk = float("nan")
+            ratio = ""
+            if path.suffix == ".pdf":
+                pages = len(pypdfium2.PdfDocument(str(path)))
+                plumber = best_of(lambda: pdfplumber_text(path))
+                pdfium = best_of(lambda: pdfium_text(path))
+                ratio = f"ours/pdfplumber = {ours / plumber:.2f}  (goal ≤ 1.00)"
+            elif path.suffix == ".docx":
+                walk = best_of(lambda: docx_walk(path))
+                ratio = f"ours = {ours * 1000:.0f} ms (goal < 100 ms), ours/walk = {ours / walk:.1f}"
+            ms = lambda v: "-" if v != v else f"{v * 1000:.1f}ms"  # noqa: E731
+            print(f"{path.name:34s} {pages if pages == pages else '-':>5} {ms(ours):>11s} {ms(ours_pg):>9s} {ms(plumber):>10s} {ms(pdfium):>8s} {ms(walk):>9s}  {ratio}")
+
+        batch = [PLANS[i % len(PLANS)] for i in range(100)]
+        factory = make_session_factory(sqlite_url())
+        start = time.perf_counter()
+        for path in batch:
+            assert ingest_file(factory, path).ok
+        total = time.perf_counter() - start
+        print(f"\n100 plans of mixed formats into one SQLite KB: {total:.1f} s (goal < 30 s), {total / 100 * 1000:.0f} ms per plan")
+
+        factory = make_session_factory(sqlite_url())
+        files = variants(args.scale, tmp)
+        start = time.perf_counter()
+        for path in files:
+            assert ingest_file(factory, path).ok
+        print(f"scale: {args.scale} generated variants ingested in {time.perf_counter() - start:.1f} s")
+        session = factory()
+        calls = {
+            "targets(plan, year, words)": lambda: queries.targets("variant-0007", 2020, "hop truc tuyen", session=session),
+            "targets(words) all plans": lambda: queries.targets(subject_words="hop truc tuyen", session=session),
+            "plans_with_target(words, 70)": lambda: queries.plans_with_target("hop truc tuyen", 70, session=session),
+            "responsibilities(agency)": lambda: queries.responsibilities("Sở Tài chính", plan="variant-0003", session=session),
+            "responsibilities(task words)": lambda: queries.responsibilities(task_words="kinh phi", plan="variant-0002", session=session),
+            "deadlines(plan)": lambda: queries.deadlines("variant-0004", session=session),
+            "document_info(plan)": lambda: queries.document_info("variant-0005", session=session),
+            "find_plans(words)": lambda: queries.find_plans("Kon Tum", session=session),
+            "appendix_projects(plan)": lambda: queries.appendix_projects("variant-0002", session=session),
+        }
+        print(f"\n{'query':34s} {'p50':>8s} {'p95':>8s}  (goal p95 < 5 ms)")
+        for name, call in calls.items():
+            times = []
+            for _ in range(50):
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
+            print(f"{name:34s} {percentile(times, .5) * 1000:7.2f}ms {percentile(times, .95) * 1000:7.2f}ms")
+        session.close()
+    finally:
+        if pg:
+            pg.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""``python -m knowledge``: ingest plan files, export them for scoring, look things up.
+
+All output is Vietnamese; tables go to stdout, progress and per-file errors to stderr.  Exit
+code 1 whenever something the user asked for failed (a file not ingested, an unknown plan,
+an unreachable database), so scripts and CI can rely on it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from typing import Optional, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import queries
+from .db import ENV_VAR, kb_url
+
+# Piped output (logs, CI, tests) gets wide tables instead of rich's 80-column default.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class VietnameseArgumentParser(argparse.ArgumentParser):
+    """argparse with a Vietnamese error line (argparse's own wording stays as a detail)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Lỗi: câu lệnh không hợp lệ ({message}). Xem `python -m knowledge -h`.\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = VietnameseArgumentParser(
+        prog="python -m knowledge",
+        description="Cơ sở tri thức kế hoạch giáo dục: nhập tệp kế hoạch, xuất JSON, tra cứu.",
+        epilog=f"Cơ sở dữ liệu: --kb URL, hoặc biến môi trường {ENV_VAR}, mặc định data/kb.sqlite3.",
+    )
+    parser.add_argument("--kb", metavar="URL", help=f"URL SQLAlchemy của cơ sở tri thức (ghi đè {ENV_VAR})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH", parser_class=VietnameseArgumentParser)
+
+    p = sub.add_parser("ingest", help="nhập tệp/thư mục kế hoạch (.docx .pdf .txt .md)")
+    p.add_argument("paths", nargs="+", metavar="ĐƯỜNG_DẪN")
+    p.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
+
+    p = sub.add_parser("export-json", help="xuất mỗi kế hoạch hiện hành thành một tệp JSON (SCHEMA.md)")
+    p.add_argument("out_dir", metavar="THƯ_MỤC")
+
+    sub.add_parser("list", help="liệt kê các kế hoạch hiện hành")
+
+    p = sub.add_parser("show", help="tóm tắt một kế hoạch")
+    p.add_argument("plan", metavar="KẾ_HOẠCH", help="tên tệp (lamdong-3381-2017), số hiệu hoặc tên tỉnh/huyện")
+
+    p = sub.add_parser("targets", help="tìm chỉ tiêu theo từ khóa (không dấu cũng được)")
+    p.add_argument("words", nargs="*", metavar="TỪ")
+    p.add_argument("--plan", metavar="KẾ_HOẠCH")
+    p.add_argument("--year", type=int, metavar="NĂM")
+    p.add_argument("--min", type=float, dest="min_value", metavar="GIÁ_TRỊ", help="chỉ tiêu từ giá trị này trở lên")
+
+    p = sub.add_parser("who", help="ai làm gì: tìm phân công theo cơ quan hoặc nội dung nhiệm vụ")
+    p.add_argument("words", nargs="+", metavar="TỪ")
+    p.add_argument("--plan", metavar="KẾ_HOẠCH")
+    p.add_argument("--role", choices=["chủ trì", "phối hợp", "thực hiện"])
+
+    p = sub.add_parser("deadlines", help="các mốc thời hạn, báo cáo định kỳ")
+    p.add_argument("--plan", metavar="KẾ_HOẠCH")
+    p.add_argument("--agency", metavar="CƠ_QUAN")
+
+    p = sub.add_parser("projects", help="các dự án trong phụ lục")
+    p.add_argument("words", nargs="*", metavar="TỪ")
+    p.add_argument("--plan", metavar="KẾ_HOẠCH")
+    return parser
+
+
+def _vn_date(iso: Optional[str]) -> str:
+    if not iso:
+        return "không ghi"
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def _table(*headers: str) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_ingest(args, factory) -> int:
+    from .ingest import FACT_LABELS, ingest_paths
+
+    results = ingest_paths(args.paths, factory, show_progress=not args.no_progress)
+    if args.no_progress:  # the progress view prints failures itself
+        for result in results:
+            if not result.ok:
+                err.print(escape(result.summary()))
+    table = Table(title="Kết quả nhập kế hoạch", header_style="bold")
+    table.add_column("Tệp", no_wrap=True)
+    table.add_column("Kế hoạch / lỗi", overflow="fold")
+    table.add_column("Phiên bản", justify="right")
+    for label in FACT_LABELS.values():
+        table.add_column(label.capitalize(), justify="right")
+    for r in results:
+        if r.ok:
+            version = f"{r.version}" + (" (mới)" if r.version and r.version > 1 else "")
+            table.add_row(r.path.name, escape(r.plan_label + (f" — {r.version_note}" if r.version_note else "")),
+                          version, *(str(r.counts.get(k, 0)) for k in FACT_LABELS))
+        else:
+            table.add_row(r.path.name, f"[red]LỖI: {escape(r.error or '')}[/red]", "—", *("—" for _ in FACT_LABELS))
+    out.print(table)
+    failed = sum(not r.ok for r in results)
+    out.print(f"Đã nhập {len(results) - failed}/{len(results)} tệp" + (f"; {failed} tệp lỗi." if failed else "."))
+    if not results:
+        err.print("Lỗi: không tìm thấy tệp kế hoạch nào (.docx, .pdf, .txt, .md) trong đường dẫn đã cho.")
+        return 1
+    return 1 if failed else 0
+
+
+def cmd_export(args, factory) -> int:
+    from .export import export_json
+
+    with factory() as session:
+        files, warnings = export_json(session, args.out_dir)
+    for warning in warnings:
+        err.print(f"Cảnh báo: {escape(warning)}")
+    for path in files:
+        out.print(str(path))
+    out.print(f"Đã xuất {len(files)} kế hoạch vào {args.out_dir}.")
+    return 0
+
+
+def cmd_list(args, factory) -> int:
+    with factory() as session:
+        plans = queries.find_plans(None, session=session)
+    if not plans:
+        out.print("Cơ sở tri thức chưa có kế hoạch nào. Dùng `python -m knowledge ingest THƯ_MỤC` để nhập.")
+        return 0
+    table = _table("Kế hoạch", "Số hiệu", "Cơ quan ban hành", "Ngày", "Phiên bản", "Chỉ tiêu", "Phân công")
+    for p in plans:
+        table.add_row(p.plan, p.plan_number or "(không số)", p.issuer or "", _vn_date(p.date), str(p.version),
+                      str(p.counts["targets"]), str(p.counts["responsibilities"]))
+    out.print(table)
+    return 0
+
+
+def cmd_show(args, factory) -> int:
+    with factory() as session:
+        info = queries.document_info(args.plan, session=session)
+        plan_targets = queries.targets(info.plan, session=session)
+        plan_resps = queries.responsibilities(plan=info.plan, session=session)
+        plan_projects = queries.appendix_projects(info.plan, session=session)
+        plan_deadlines = queries.deadlines(info.plan, session=session)
+    lines = [f"[bold]{escape(info.plan_name())}[/bold]"]
+    if info.title:
+        lines.append(f"Tên: {escape(info.title)}")
+    period = f"{info.period[0]}–{info.period[1]}" if info.period else "không ghi"
+    lines.append(f"Cấp: {info.level or 'không rõ'} · Ngày ban hành: {_vn_date(info.date)} · Giai đoạn: {period}")
+    if info.parent:
+        lines.append(f"Căn cứ/triển khai: {escape(', '.join(info.parent))}")
+    lines.append(f"Phiên bản {info.version}, nhập từ {escape(info.source_file)} lúc {info.ingested_at} (UTC)")
+    lines.append("")
+    lines.append(f"[bold]Chỉ tiêu ({len(plan_targets)})[/bold]")
+    lines += [f"  • {escape(t.describe())} — mục {t.section}" for t in plan_targets]
+    lines.append(f"[bold]Nhiệm vụ[/bold]: {info.counts['tasks']} mục")
+    lines.append(f"[bold]Phân công ({len(plan_resps)})[/bold]")
+    by_agency: dict[str, list[str]] = defaultdict(list)
+    for r in plan_resps:
+        by_agency[r.agency].append(f"{r.role} (mục {r.section})")
+    lines += [f"  • {escape(agency)}: {escape(', '.join(roles))}" for agency, roles in by_agency.items()]
+    if plan_projects:
+        lines.append(f"[bold]Dự án phụ lục ({len(plan_projects)})[/bold]")
+        for p in plan_projects:
+            years = f"{min(p.years)}–{max(p.years)}" if p.years else "không ghi năm"
+            lines.append(f"  {p.no}. {escape(p.name)} — chủ trì: {escape(p.lead or 'không ghi')}; {years}")
+    if plan_deadlines:
+        lines.append(f"[bold]Thời hạn ({len(plan_deadlines)})[/bold]")
+        for d in plan_deadlines:
+            who = f"{d.agency}: " if d.agency else ""
+            to = f" (gửi {d.to})" if d.to else ""
+            lines.append(f"  • {escape(who + d.what + to)} — {escape(d.when or 'không ghi')}, mục {d.section}")
+    for line in lines:
+        out.print(line)
+    return 0
+
+
+def cmd_targets(args, factory) -> int:
+    with factory() as session:
+        found = queries.targets(args.plan, args.year, args.words, session=session)
+    if args.min_value is not None:
+        found = [t for t in found if t.value >= args.min_value]
+    if not found:
+        out.print("Không tìm thấy chỉ tiêu nào phù hợp.")
+        return 0
+    table = _table("Chỉ tiêu", "Năm", "Nguồn")
+    for t in found:
+        table.add_row(f"{escape(t.figure())} — {escape(t.subject or t.text)}", str(t.year or ""), escape(t.citation()))
+    out.print(table)
+    return 0
+
+
+def cmd_who(args, factory) -> int:
+    words = " ".join(args.words)
+    with factory() as session:
+        found = queries.responsibilities(agency=words, plan=args.plan, role=args.role, session=session)
+        if not found:
+            found = queries.responsibilities(task_words=words, plan=args.plan, role=args.role, session=session)
+    if not found:
+        out.print(f"Không tìm thấy phân công nào cho “{escape(words)}”.")
+        return 0
+    table = _table("Cơ quan", "Vai trò", "Nhiệm vụ", "Nguồn")
+    for r in found:
+        table.add_row(escape(r.agency), r.role, escape(r.task), escape(r.citation()))
+    out.print(table)
+    return 0
+
+
+def cmd_deadlines(args, factory) -> int:
+    with factory() as session:
+        found = queries.deadlines(args.plan, args.agency, session=session)
+    if not found:
+        out.print("Không tìm thấy thời hạn nào phù hợp.")
+        return 0
+    table = _table("Thời hạn", "Cơ quan", "Nội dung", "Nguồn")
+    for d in found:
+        table.add_row(escape(d.when or ""), escape(d.agency or ""), escape(d.what + (f" (gửi {d.to})" if d.to else "")),
+                      escape(d.citation()))
+    out.print(table)
+    return 0
+
+
+def cmd_projects(args, factory) -> int:
+    with factory() as session:
+        found = queries.appendix_projects(args.plan, args.words, session=session)
+    if not found:
+        out.print("Không tìm thấy dự án nào phù hợp.")
+        return 0
+    table = _table("STT", "Dự án", "Chủ trì", "Phối hợp", "Năm", "Nguồn")
+    for p in found:
+        table.add_row(str(p.no), escape(p.name), escape(p.lead or ""), escape(", ".join(p.partners)),
+                      ", ".join(map(str, p.years)), escape(p.citation()))
+    out.print(table)
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest, "export-json": cmd_export, "list": cmd_list, "show": cmd_show, "targets": cmd_targets,
+    "who": cmd_who, "deadlines": cmd_deadlines, "projects": cmd_projects,
+}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import make_session_factory
+
+    args = build_parser().parse_args(argv)
+    url = kb_url(args.kb)
+    try:
+        factory = make_session_factory(url)
+    except SQLAlchemyError as exc:
+        err.print(f"Lỗi: không mở được cơ sở tri thức ({escape(_safe_url(url))}): "
+                  f"{escape(str(getattr(exc, 'orig', None) or exc).strip())}")
+        return 1
+    try:
+        return COMMANDS[args.command](args, factory)
+    except (queries.PlanNotFound, queries.AmbiguousPlan) as exc:
+        err.print(f"Lỗi: {escape(str(exc))}")
+        return 1
+    except SQLAlchemyError as exc:
+        err.print(f"Lỗi cơ sở tri thức: {escape(str(getattr(exc, 'orig', None) or exc).strip())}")
+        return 1
+    except OSError as exc:
+        err.print(f"Lỗi: không ghi/đọc được {escape(str(exc.filename or ''))} ({escape(exc.strerror or str(exc))})")
+        return 1
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for the message
+        return url
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""An ingest killed mid-document (SIGKILL, no cleanup code runs) leaves the KB exactly as it
+was, on SQLite and PostgreSQL.
+
+Deterministic: ``KB_TEST_PAUSE_AFTER_ROWS`` makes :mod:`knowledge.ingest` flush that many
+fact rows inside its transaction, print ``KB_TEST_PAUSED`` on stderr and sleep; the test
+kills the process at that moment — after the previous version was marked not current and
+after rows were written, before the commit.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+
+from sqlalchemy import create_engine, inspect, text
+
+from conftest import PLANS, PROJECT_ROOT, run_cli
+from knowledge.ingest import PAUSE_ENV, PAUSE_MARKER
+
+
+def dump(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order: the KB's whole state."""
+    engine = create_engine(url, future=True)
+    try:
+        with engine.connect() as conn:
+            tables = sorted(inspect(conn).get_table_names())
+            return {t: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}" ORDER BY 1'))] for t in tables}
+    finally:
+        engine.dispose()
+
+
+def _wait_for_marker(proc: subprocess.Popen, timeout: float) -> str:
+    lines: "queue.Queue[str]" = queue.Queue()
+
+    def reader() -> None:
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=reader, daemon=True).start()
+    seen = []
+    while True:
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"the ingest never paused; stderr so far: {''.join(seen)}") from None
+        if not line:
+            raise AssertionError(f"the ingest ended before pausing (rc={proc.wait()}): {''.join(seen)}")
+        seen.append(line)
+        if line.startswith(PAUSE_MARKER):
+            return line
+
+
+def test_killed_ingest_leaves_kb_unchanged(kb_url: str) -> None:
+    # a KB with content, including version 1 of the plan about to be re-ingested
+    for name in ("daklak-4575-2018.txt", "lamdong-3381-2017.txt"):
+        done = run_cli("ingest", "--no-progress", str(PLANS / name), kb=kb_url)
+        assert done.returncode == 0, done.stderr
+    before = dump(kb_url)
+    assert before["documents"] and before["targets"]
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), PAUSE_ENV: "25", "KB_TEST_PAUSE_SECONDS": "120"}
+    env.pop("KB_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "knowledge", "--kb", kb_url, "ingest", "--no-progress",
+         str(PLANS / "lamdong-3381-2017.docx")],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for_marker(proc, timeout=120).split() == [PAUSE_MARKER, "25"]
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert dump(kb_url) == before
+
+    # and the KB is healthy: the same ingest now goes through as version 2
+    done = run_cli("ingest", "--no-progress", str(PLANS / "lamdong-3381-2017.docx"), kb=kb_url)
+    assert done.returncode == 0, done.stderr
+    after = dump(kb_url)
+    assert len(after["documents"]) == len(before["documents"]) + 1
+    assert len(after["targets"]) > len(before["targets"])

@@ -1,0 +1,246 @@
+"""The knowledge base on the real sample plans, on SQLite and on PostgreSQL: ingest, query,
+versioning, and the agency-name canonicalisation the queries rely on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from conftest import PLAN_NAMES, PLANS, create_pg_database, drop_pg_database
+from knowledge import models, queries
+from knowledge.agencies import agency_kind, canonical_agency
+from knowledge.db import make_session_factory
+from knowledge.ingest import ingest_file, ingest_paths, plan_stem
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize("printed, canonical", [
+    ("Sở GD&ĐT", "Sở Giáo dục và Đào tạo"),
+    ("Sở GDĐT", "Sở Giáo dục và Đào tạo"),
+    ("Sở Giáo dục - Đào tạo", "Sở Giáo dục và Đào tạo"),
+    ("Sở KH&ĐT", "Sở Kế hoạch và Đầu tư"),
+    ("Sở TC", "Sở Tài chính"),
+    ("Sở TTTT", "Sở Thông tin và Truyền thông"),
+    ("Sở TT&TT", "Sở Thông tin và Truyền thông"),
+    ("UBND các huyện, thành phố", "Ủy ban nhân dân các huyện, thành phố"),
+    ("Uỷ ban nhân dân tỉnh Lâm Đồng", "Ủy ban nhân dân tỉnh Lâm Đồng"),
+    ("Đề nghị Sở Tài chính", "Sở Tài chính"),
+    ("so tai chinh", "Sở Tài chính"),
+    ("Phòng TC-KH", "Phòng Tài chính - Kế hoạch"),
+    ("Các Sở, ban, ngành, địa phương", "Các Sở, ban, ngành, địa phương"),
+])
+def test_canonical_agency(printed: str, canonical: str) -> None:
+    assert canonical_agency(printed) == canonical
+
+
+def test_agency_kind() -> None:
+    assert agency_kind("Sở GD&ĐT") == "sở"
+    assert agency_kind("UBND các huyện") == "ủy ban nhân dân"
+    assert agency_kind("Các Sở, ban, ngành") == "tập thể"
+
+
+def test_plan_stem_drops_rendering_suffix() -> None:
+    assert plan_stem("x/lamdong-3381-2017.autonum.docx") == "lamdong-3381-2017"
+    assert plan_stem("muongte-2022.pdf") == "muongte-2022"
+
+
+def test_search_key_is_word_padded_and_accent_free() -> None:
+    assert models.search_key("Họp trực tuyến", "148/KH-UBND") == " hop truc tuyen 148 kh ubnd "
+
+
+# ---------------------------------------------------------------------------- one loaded KB per backend
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def loaded(request, tmp_path_factory):
+    """The four sample plans (text rendering) ingested once per backend; yields a session factory."""
+    if request.param == "sqlite":
+        url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.sqlite3'}", None
+    else:
+        url = create_pg_database(request.getfixturevalue("postgres_server"))
+        cleanup = url
+    factory = make_session_factory(url)
+    results = ingest_paths(sorted(PLANS.glob("*.txt")), factory, show_progress=False)
+    assert [r.error for r in results] == [None] * 4
+    yield factory
+    factory.kw["bind"].dispose()
+    if cleanup:
+        drop_pg_database(cleanup)
+
+
+@pytest.fixture
+def session(loaded):
+    with loaded() as s:
+        yield s
+
+
+def test_every_plan_is_listed_once(session) -> None:
+    plans = queries.find_plans(None, session=session)
+    assert [p.plan for p in plans] == PLAN_NAMES
+    assert all(p.version == 1 for p in plans)
+
+
+@pytest.mark.parametrize("words", ["hop truc tuyen", "họp trực tuyến", ["trực", "HỌP"]])
+def test_targets_accent_insensitive(session, words) -> None:
+    found = queries.targets(plan="lamdong", year=2020, subject_words=words, session=session)
+    assert [(t.value, t.unit, t.year, t.section) for t in found] == [(70.0, "%", 2020, "I.2.a")]
+    assert found[0].citation() == "(Kế hoạch số 3381/KH-UBND của Ủy ban nhân dân tỉnh Lâm Đồng, mục I.2.a)"
+    assert found[0].figure() == "70%"
+
+
+def test_words_typed_with_diacritics_must_match_them(session) -> None:
+    folded = queries.appendix_projects(plan="lamdong", words="hop truc tuyen", session=session)
+    accented = queries.appendix_projects(plan="lamdong", words="họp trực tuyến", session=session)
+    assert {3} == {p.no for p in accented} < {p.no for p in folded}  # "hop" also finds "tích hợp"
+
+
+def test_targets_need_every_word(session) -> None:
+    assert queries.targets(plan="lamdong", subject_words="hop truc tuyen khong-co-tu-nay", session=session) == []
+
+
+def test_responsibilities_of_finance_department(session) -> None:
+    found = queries.responsibilities(agency="Sở Tài chính", session=session)
+    assert found, "Sở Tài chính phải có phân công"
+    assert {r.agency for r in found} == {"Sở Tài chính"}
+    assert {"cantho-148-2017", "lamdong-3381-2017"} <= {r.plan for r in found}
+    assert all(r.role in {"chủ trì", "phối hợp", "thực hiện"} for r in found)
+    # abbreviations and missing accents find the same rows
+    same = queries.responsibilities(agency="so TC", session=session)
+    assert [(r.plan, r.section, r.role) for r in same] == [(r.plan, r.section, r.role) for r in found]
+    assert all(r.citation().startswith("(Kế hoạch số ") for r in found)
+
+
+def test_responsibilities_by_task_words_and_plan(session) -> None:
+    found = queries.responsibilities(task_words="kinh phi", plan="cantho-148-2017", session=session)
+    assert found and all("kinh phí" in r.task.lower() for r in found)
+    assert {r.plan for r in found} == {"cantho-148-2017"}
+
+
+def test_cross_plan_online_meetings_at_least_70(session) -> None:
+    found = queries.plans_with_target("hop truc tuyen", min_value=70, session=session)
+    assert found and all(t.value >= 70 for t in found)
+    by_plan = {(t.plan, t.value, t.year) for t in found}
+    assert ("lamdong-3381-2017", 70.0, 2020) in by_plan
+    assert ("daklak-4575-2018", 80.0, 2025) in by_plan
+    assert ("daklak-4575-2018", 40.0, 2020) not in by_plan
+
+
+def test_find_plans_by_place_number_year(session) -> None:
+    assert [p.plan for p in queries.find_plans("lam dong", session=session)] == ["lamdong-3381-2017"]
+    assert [p.plan for p in queries.find_plans("Lâm Đồng", session=session)] == ["lamdong-3381-2017"]
+    assert [p.plan for p in queries.find_plans("148/KH-UBND", session=session)] == ["cantho-148-2017"]
+    assert "muongte-2022" in [p.plan for p in queries.find_plans("muong te 2022", session=session)]
+    assert queries.find_plans("ha noi", session=session) == []
+
+
+def test_document_info_and_numberless_citation(session) -> None:
+    info = queries.document_info("muongte-2022", session=session)
+    assert info.plan_number is None and info.level == "huyện"
+    assert info.citation() == "(Kế hoạch của Ủy ban nhân dân huyện Mường Tè (2022))"
+    lamdong = queries.document_info("3381/KH-UBND", session=session)
+    assert lamdong.plan == "lamdong-3381-2017" and lamdong.date == "2017-06-08"
+    assert lamdong.period == (2016, 2025) and lamdong.parent == ["117/QĐ-TTg"]
+    assert lamdong.counts["targets"] > 0
+
+
+def test_unknown_and_ambiguous_plan(session) -> None:
+    with pytest.raises(queries.PlanNotFound, match="Không tìm thấy kế hoạch"):
+        queries.targets(plan="Hà Nội", session=session)
+    with pytest.raises(queries.AmbiguousPlan):
+        queries.document_info("2017", session=session)
+
+
+def test_deadlines_and_projects(session) -> None:
+    assert queries.deadlines(plan="muongte-2022", session=session)
+    projects = queries.appendix_projects(plan="lamdong", words="họp trực tuyến", session=session)
+    assert [p.no for p in projects] == [3]
+    assert projects[0].section == "PL.3" and projects[0].lead == "Sở Giáo dục và Đào tạo"
+    assert "mục PL.3" in projects[0].citation()
+
+
+# ---------------------------------------------------------------------------- versioning (both backends)
+
+
+def _current_count(factory, plan: str) -> tuple[int, int]:
+    with factory() as s:
+        total = s.execute(select(func.count()).select_from(models.Document)
+                          .where(models.Document.plan == plan)).scalar_one()
+        current = s.execute(select(func.count()).select_from(models.Document)
+                            .where(models.Document.plan == plan, models.Document.is_current.is_(True))).scalar_one()
+    return total, current
+
+
+def test_reingest_makes_new_version_without_duplicates(kb_url: str) -> None:
+    factory = make_session_factory(kb_url)
+    path = PLANS / "lamdong-3381-2017.txt"
+    first, second = ingest_file(factory, path), ingest_file(factory, path)
+    assert (first.error, second.error) == (None, None)
+    assert (first.version, second.version) == (1, 2)
+    assert "phiên bản mới" in second.summary() and "nội dung không đổi" in second.summary()
+    assert _current_count(factory, "lamdong-3381-2017") == (2, 1)
+    with factory() as s:
+        found = queries.targets(plan="lamdong", year=2020, subject_words="hop truc tuyen", session=s)
+        assert len(found) == 1
+        assert len(queries.find_plans("lam dong", session=s)) == 1
+        one = queries.responsibilities(agency="Sở Tài chính", plan="lamdong", session=s)
+        assert len(one) == len({(r.section, r.role, r.task) for r in one})
+    third = ingest_file(factory, PLANS / "lamdong-3381-2017.docx")  # another rendering, same plan
+    assert third.error is None and third.version == 3 and third.previous_version == 2
+    assert _current_count(factory, "lamdong-3381-2017") == (3, 1)
+    factory.kw["bind"].dispose()
+
+
+def test_database_refuses_two_current_versions(kb_url: str) -> None:
+    factory = make_session_factory(kb_url)
+    path = PLANS / "daklak-4575-2018.txt"
+    assert ingest_file(factory, path).error is None
+    assert ingest_file(factory, path).error is None
+    with pytest.raises(IntegrityError):
+        with factory() as s, s.begin():
+            s.execute(update(models.Document).values(is_current=True))
+    factory.kw["bind"].dispose()
+
+
+def test_all_renderings_of_a_plan_are_one_current_plan(tmp_path: Path) -> None:
+    """``make run`` ingests every rendering of every sample: each plan must end up current once."""
+    factory = make_session_factory(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    results = ingest_paths([PLANS], factory, show_progress=False)
+    assert len(results) == 16 and all(r.ok for r in results), [r.summary() for r in results if not r.ok]
+    with factory() as s:
+        assert [p.plan for p in queries.find_plans(None, session=s)] == PLAN_NAMES
+    for name in PLAN_NAMES:
+        assert _current_count(factory, name) == (4, 1), name
+
+
+def test_not_a_plan_is_refused(tmp_path: Path, sqlite_kb_url: str) -> None:
+    notice = tmp_path / "thong-bao.txt"
+    notice.write_text("ỦY BAN NHÂN DÂN XÃ A\nTHÔNG BÁO\nVề lịch nghỉ Tết\nI. NỘI DUNG\n"
+                      "1. Cơ quan nghỉ Tết từ ngày 20 đến hết ngày 26 tháng 01.\n"
+                      "2. Lịch trực cơ quan do Văn phòng bố trí.\nII. GHI CHÚ\n1. Mọi người nghỉ Tết vui vẻ.\n",
+                      encoding="utf-8")
+    factory = make_session_factory(sqlite_kb_url)
+    result = ingest_file(factory, notice)
+    assert result.error and "không phải kế hoạch" in result.error
+    assert result.summary().startswith(f"Lỗi: {notice}: ")
+    with factory() as s:
+        assert s.execute(select(func.count()).select_from(models.Document)).scalar_one() == 0
+
+
+def test_export_reproduces_extraction(loaded) -> None:
+    """What the KB exports is what extraction produced: nothing lost or reordered on the way."""
+    import document_parsing
+    from document_parsing.extraction import extract
+
+    from knowledge.export import plan_schema
+
+    with loaded() as s:
+        docs = {d.plan: d for d in s.execute(select(models.Document).where(models.Document.is_current.is_(True)))
+                .scalars()}
+        for path in sorted(PLANS.glob("*.txt")):
+            expected = extract(document_parsing.parse(path), plan_stem(path)).to_schema()
+            for r in expected["responsibilities"]:
+                r["agency"] = canonical_agency(r["agency"])
+            assert plan_schema(docs[plan_stem(path)]) == expected, path.name
