@@ -20,8 +20,10 @@ $(STAMP): requirements/lock.txt requirements/rasa.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Sample plans are ingested once, into an empty default KB (re-ingesting would add versions).
 run: install
-	$(PY) -m knowledge ingest samples/plans
+	@if [ -z "$$KB_URL" ] && [ -f data/kb.sqlite3 ]; then echo "Cơ sở tri thức đã có dữ liệu (data/kb.sqlite3)."; \
+	else $(PY) -m knowledge ingest samples/plans; fi
 	$(PY) -m knowledge list
 
 test: install
