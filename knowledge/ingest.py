@@ -27,7 +27,7 @@ import document_parsing
 from document_parsing.text_utils import clean_space
 
 from . import models
-from .agencies import agency_kind, canonical_agency
+from document_parsing.agency_names import agency_kind, canonical_agency
 from .db import WRITE_OPTION
 
 SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md")

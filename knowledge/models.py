@@ -103,7 +103,7 @@ class Section(Base):
 
 
 class Agency(Base):
-    """An agency under its canonical name (``knowledge.agencies.canonical_agency``), shared by
+    """An agency under its canonical name (``document_parsing.agency_names.canonical_agency``), shared by
     all plans so "who does what" can be asked across plans."""
 
     __tablename__ = "agencies"

@@ -23,7 +23,7 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from . import models
-from .agencies import canonical_agency
+from document_parsing.agency_names import canonical_agency
 
 Words = Union[str, Sequence[str], None]
 

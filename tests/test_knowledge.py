@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conftest import PLAN_NAMES, PLANS, create_pg_database, drop_pg_database
 from knowledge import models, queries
-from knowledge.agencies import agency_kind, canonical_agency
+from document_parsing.agency_names import agency_kind, canonical_agency
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_file, ingest_paths, plan_stem
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from ..agency_names import canonical_agency
 from ..text_utils import clean_space, fold
 
 # Specialised departments as they follow "Sở" (province) or "Phòng" (district).
@@ -19,14 +20,6 @@ DEPARTMENTS = [
     "Công Thương", "Giao thông vận tải", "Tài nguyên và Môi trường", "Nông nghiệp và Phát triển nông thôn",
     "Ngoại vụ", "Tài chính - Kế hoạch", "Kinh tế và Hạ tầng", "Kinh tế - Hạ tầng", "Dân tộc", "Kinh tế",
 ]
-ABBREVIATIONS = {
-    "gd&đt": "Giáo dục và Đào tạo", "gdđt": "Giáo dục và Đào tạo", "gd-đt": "Giáo dục và Đào tạo",
-    "giáo dục - đào tạo": "Giáo dục và Đào tạo",
-    "kh&đt": "Kế hoạch và Đầu tư", "khđt": "Kế hoạch và Đầu tư", "tc": "Tài chính",
-    "tttt": "Thông tin và Truyền thông", "tt&tt": "Thông tin và Truyền thông", "tt-tt": "Thông tin và Truyền thông",
-    "vh&tt": "Văn hóa và Thông tin", "tc-kh": "Tài chính - Kế hoạch", "lđtbxh": "Lao động - Thương binh và Xã hội",
-    "khcn": "Khoa học và Công nghệ", "kh&cn": "Khoa học và Công nghệ", "tn&mt": "Tài nguyên và Môi trường",
-}
 # Words that open an agency name in a list.
 HEADS = ("Sở", "Phòng", "Ủy ban", "Uỷ ban", "UBND", "Ban", "Bộ", "Công an", "Trung tâm", "Đài", "Báo",
          "Viễn thông", "Chi nhánh", "Bưu điện", "Văn phòng", "Kho bạc", "Bảo hiểm", "Hội", "Liên đoàn",
@@ -43,26 +36,6 @@ STOPS = ("chủ trì", "phối hợp", "tổ chức", "triển khai", "thực hi
 # Collective or vague mentions: collectives are kept as printed, vague ones dropped.
 VAGUE = re.compile(r"^(?:các |những )?(?:cơ quan|đơn vị|tổ chức|địa phương|ngành|bộ phận)(?:,? (?:cơ quan|đơn vị|đơn vị|địa phương|ban|ngành))*(?: có)? liên quan$|liên quan$|^(?:các )?đơn vị chủ trì$|^các đơn vị$", re.I)
 PLACES = r"(?:các\s+)?(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)(?:\s*,\s*(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn))*"
-
-
-def canonical_agency(name: str) -> str:
-    """"Sở GD&ĐT" → "Sở Giáo dục và Đào tạo", "UBND các huyện" → "Ủy ban nhân dân các huyện"."""
-    name = clean_space(name).strip(" ,;:.")
-    name = re.sub(r"^(?:Đề nghị|đề nghị)\s+", "", name)
-    name = name.replace("Uỷ", "Ủy").replace("uỷ", "ủy")
-    name = re.sub(r"\bUBND\b", "Ủy ban nhân dân", name)
-    name = re.sub(r"^(Sở|Phòng)\s*:\s*", r"\1 ", name)
-    for short, full in sorted(ABBREVIATIONS.items(), key=lambda kv: -len(kv[0])):
-        name = re.sub(rf"(?<![\w&-]){re.escape(short)}(?![\w&-])", full, name, flags=re.I)
-    m = re.match(r"^(Sở|Phòng)\s+(.*)$", name)
-    if m:
-        for dept in DEPARTMENTS:
-            if fold(m.group(2)).startswith(fold(dept)):
-                name = f"{m.group(1)} {dept}{m.group(2)[len(dept):]}"
-                break
-    if name[:1].islower():
-        name = name[:1].upper() + name[1:]
-    return name
 
 
 def is_vague(name: str) -> bool:

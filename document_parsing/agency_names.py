@@ -6,7 +6,7 @@ The knowledge base stores one row per agency, so every name goes through
 :func:`canonical_agency` first; users' questions go through it too, which is why the rules
 match accent-insensitively ("so tai chinh" → "Sở Tài chính").
 
-Deliberately free of SQLAlchemy: extraction may import it.
+Lives in document_parsing so that extraction and the knowledge base share one set of rules.
 """
 from __future__ import annotations
 
