@@ -180,6 +180,59 @@ def test_docx_heading_and_soft_break(tmp_path: Path) -> None:
     assert blocks[1].text == "Dòng một dòng hai"
 
 
+def test_docx_style_chain(tmp_path: Path) -> None:
+    """Numbering and bold inherited through ``w:basedOn``, switched off nearer the paragraph,
+    a basedOn cycle, a bold character style; a style without ``w:type`` and one based on a
+    numbering style are read like any other (python-docx's style objects fail on both)."""
+    document = docx.Document()
+    root = document.part.numbering_part.element
+    root.insert(0, parse_xml(NUMBERING.format(ns=nsdecls("w"))))
+    root.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="900"><w:abstractNumId w:val="900"/></w:num>'))
+    w = nsdecls("w")
+    for xml in [
+        f'<w:style {w} w:type="paragraph" w:styleId="Base"><w:name w:val="Base"/><w:pPr><w:numPr>'
+        '<w:ilvl w:val="1"/><w:numId w:val="900"/></w:numPr></w:pPr><w:rPr><w:b/></w:rPr></w:style>',
+        f'<w:style {w} w:type="paragraph" w:styleId="Derived"><w:name w:val="Derived"/><w:basedOn w:val="Base"/></w:style>',
+        f'<w:style {w} w:type="paragraph" w:styleId="Loose"><w:name w:val="Loose"/><w:basedOn w:val="Base"/>'
+        '<w:rPr><w:b w:val="0"/></w:rPr></w:style>',
+        f'<w:style {w} w:type="paragraph" w:styleId="CycleA"><w:name w:val="CycleA"/><w:basedOn w:val="CycleB"/></w:style>',
+        f'<w:style {w} w:type="paragraph" w:styleId="CycleB"><w:name w:val="CycleB"/><w:basedOn w:val="CycleA"/>'
+        '<w:rPr><w:b w:val="0"/></w:rPr></w:style>',
+        f'<w:style {w} w:type="character" w:styleId="Loud"><w:name w:val="Loud"/><w:rPr><w:b/></w:rPr></w:style>',
+        f'<w:style {w} w:styleId="Untyped"><w:name w:val="Untyped"/><w:basedOn w:val="Heading1"/></w:style>',
+        f'<w:style {w} w:type="paragraph" w:styleId="OnList"><w:name w:val="OnList"/><w:basedOn w:val="NoList"/></w:style>',
+    ]:
+        document.styles.element.append(parse_xml(xml))
+
+    def add(text: str, style_id: str | None = None, num_off: bool = False, char_style: str | None = None) -> None:
+        paragraph = document.add_paragraph()
+        run = paragraph.add_run(text)
+        ppr = paragraph._p.get_or_add_pPr()
+        if style_id:
+            ppr.append(parse_xml(f'<w:pStyle {w} w:val="{style_id}"/>'))
+        if num_off:
+            ppr.append(parse_xml(f'<w:numPr {w}><w:numId w:val="0"/></w:numPr>'))
+        if char_style:
+            run._r.get_or_add_rPr().append(parse_xml(f'<w:rStyle {w} w:val="{char_style}"/>'))
+
+    add("Mục tiêu chung", "Derived")
+    add("Mục tiêu cụ thể", "Loose")
+    add("Ghi chú", "Derived", num_off=True)
+    add("Vòng lặp", "CycleA")
+    add("Nhấn mạnh", char_style="Loud")
+    add("Không rõ", "NoSuchStyle")
+    add("Không kiểu", "Untyped")
+    add("Danh sách", "OnList")
+    path = tmp_path / "styled.docx"
+    document.save(path)
+    blocks, _ = read_docx(path)
+    assert [(b.label, b.text, b.heading) for b in blocks] == [
+        ("1.", "Mục tiêu chung", True), ("2.", "Mục tiêu cụ thể", False), (None, "Ghi chú", True),
+        (None, "Vòng lặp", False), (None, "Nhấn mạnh", True), (None, "Không rõ", False),
+        (None, "Không kiểu", True), (None, "Danh sách", False),
+    ]
+
+
 # --------------------------------------------------------------------------- PDF layout
 
 def _line(text: str, x0: float, x1: float) -> Line:

@@ -18,9 +18,7 @@ from typing import Iterator, Optional, Union
 
 import docx
 from docx.document import Document as WordDocument
-from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
-from docx.styles.style import BaseStyle
 
 from ..labels import split_label
 from ..model import Block, Location
@@ -158,6 +156,7 @@ class Numberer:
         self.defs = defs
         self.counters: dict[str, list[Optional[int]]] = {}
         self.started: set[str] = set()
+        self._levels: dict[str, dict[int, Level]] = {}  # numId → its merged levels, built on first use
 
     def _key(self, num_id: str) -> str:
         if num_id in self.defs.overrides or num_id in self.defs.start_overrides:
@@ -188,7 +187,9 @@ class Numberer:
 
     def _render(self, num_id: str, text: str, counters: list[Optional[int]]) -> str:
         """Fill "%1.%2." with each level's counter in that level's own format."""
-        levels = self.defs.levels(num_id)
+        levels = self._levels.get(num_id)
+        if levels is None:
+            levels = self._levels[num_id] = self.defs.levels(num_id)
         for lvl in range(MAX_LEVELS):
             placeholder = f"%{lvl + 1}"
             if placeholder in text:
@@ -198,30 +199,117 @@ class Numberer:
         return text
 
 
+# --------------------------------------------------------------------------- styles
+
+W_P, W_TBL, W_SDT, W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
+W_PPR, W_PSTYLE, W_NUMPR, W_NUMID, W_ILVL = qn("w:pPr"), qn("w:pStyle"), qn("w:numPr"), qn("w:numId"), qn("w:ilvl")
+W_R, W_RPR, W_B, W_RSTYLE, W_VAL = qn("w:r"), qn("w:rPr"), qn("w:b"), qn("w:rStyle"), qn("w:val")
+W_STYLE, W_STYLE_ID, W_BASED_ON, W_NAME = qn("w:style"), qn("w:styleId"), qn("w:basedOn"), qn("w:name")
+W_TYPE, W_DEFAULT = qn("w:type"), qn("w:default")
+W_TR, W_TC, W_TRPR, W_TCPR = qn("w:tr"), qn("w:tc"), qn("w:trPr"), qn("w:tcPr")
+W_TBL_GRID, W_GRID_COL, W_GRID_SPAN, W_VMERGE = qn("w:tblGrid"), qn("w:gridCol"), qn("w:gridSpan"), qn("w:vMerge")
+W_GRID_BEFORE, W_GRID_AFTER = qn("w:gridBefore"), qn("w:gridAfter")
+_TEXT_TAG_NAMES = tuple(TEXT_TAGS)
+
+
+def _val(element) -> Optional[str]:
+    """``@w:val`` of an element that may be missing."""
+    return None if element is None else element.get(W_VAL)
+
+
+def _on(value: Optional[str]) -> bool:
+    return value not in ("0", "false", "off")
+
+
+@dataclass(frozen=True)
+class StyleInfo:
+    """What the reader needs of one style and the styles it is ``basedOn``, nearest first."""
+
+    num_prs: tuple[tuple[Optional[str], Optional[str]], ...] = ()  # (numId, ilvl) of each w:numPr
+    bold: Optional[bool] = None  # the nearest w:b in the chain, None when no style sets it
+    heading: bool = False  # a style in the chain is named "Heading …" / "Title …"
+
+
+class StyleSheet:
+    """``styles.xml`` read once per document: a :class:`StyleInfo` per style id, built on first use.
+
+    A paragraph's style id resolves to the last ``w:style`` carrying it (as a dict over
+    python-docx's ``document.styles`` does) and a missing or unknown id to the default paragraph
+    style; ``w:basedOn`` resolves to the first one (python-docx's ``get_by_id``).  The basedOn
+    chain stops at a style id already seen, so a cycle ends.  Read straight from the XML, so a
+    style without ``w:type`` or of type numbering is just another style (python-docx's style
+    objects fail on both).
+    """
+
+    def __init__(self, document: WordDocument) -> None:
+        self._by_id: dict[Optional[str], object] = {}
+        self._first: dict[str, object] = {}
+        self._cache: dict[str, Optional[StyleInfo]] = {}
+        default = None  # the last paragraph style marked w:default, as python-docx's styles.default()
+        # document.styles: python-docx supplies its default styles when the part is missing.
+        for style in document.styles.element.findall(W_STYLE):
+            style_id = style.get(W_STYLE_ID)
+            self._by_id[style_id] = style
+            if style_id is not None:
+                self._first.setdefault(style_id, style)
+            if style.get(W_TYPE) == "paragraph" and style.get(W_DEFAULT) in ("1", "true", "on"):
+                default = style
+        self.default: Optional[StyleInfo] = self._info(default) if default is not None else None
+
+    def get(self, style_id: Optional[str]) -> Optional[StyleInfo]:
+        """The style with this id (``None`` if there is none)."""
+        key = style_id or ""
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        element = self._by_id.get(key)
+        info = self._cache[key] = self._info(element) if element is not None else None
+        return info
+
+    def paragraph(self, style_id: Optional[str]) -> Optional[StyleInfo]:
+        """A paragraph's style: its ``w:pStyle`` or else the default paragraph style."""
+        return self.get(style_id) or self.default
+
+    def _info(self, style) -> StyleInfo:
+        num_prs: list[tuple[Optional[str], Optional[str]]] = []
+        bold: Optional[bool] = None
+        heading = False
+        seen: set[Optional[str]] = set()
+        while style is not None and style.get(W_STYLE_ID) not in seen:
+            seen.add(style.get(W_STYLE_ID))
+            ppr = style.find(W_PPR)
+            num_pr = ppr.find(W_NUMPR) if ppr is not None else None
+            if num_pr is not None:
+                num_prs.append((_val(num_pr.find(W_NUMID)), _val(num_pr.find(W_ILVL))))
+            if bold is None:
+                rpr = style.find(W_RPR)
+                b = rpr.find(W_B) if rpr is not None else None
+                if b is not None:
+                    bold = _on(b.get(W_VAL))
+            if not heading:
+                heading = (_val(style.find(W_NAME)) or "").lower().startswith(("heading", "title"))
+            based_on = _val(style.find(W_BASED_ON))
+            style = self._first.get(based_on) if based_on is not None else None
+        return StyleInfo(tuple(num_prs), bold, heading)
+
+
 # --------------------------------------------------------------------------- paragraphs
 
-def _style_chain(style: Optional[BaseStyle]) -> Iterator[BaseStyle]:
-    seen = set()
-    while style is not None and style.style_id not in seen:
-        seen.add(style.style_id)
-        yield style
-        style = style.base_style
-
-
-def _num_pr(p, style: Optional[BaseStyle]) -> Optional[tuple[str, int]]:
+def _num_pr(ppr, style: Optional[StyleInfo]) -> Optional[tuple[str, int]]:
     """(numId, ilvl) of a paragraph: its own ``numPr`` or one inherited from its style chain."""
     num_id: Optional[str] = None
     ilvl: Optional[str] = None
-    ppr = p.find(qn("w:pPr"))
-    candidates = [ppr] + [s.element.find(qn("w:pPr")) for s in _style_chain(style)]
-    for candidate in candidates:
-        num_pr = candidate.find(qn("w:numPr")) if candidate is not None else None
-        if num_pr is None:
-            continue
-        num_id = num_id or _child_val(num_pr, "w:numId")
-        ilvl = ilvl or _child_val(num_pr, "w:ilvl")
-        if num_id is not None:
-            break
+    num_pr = ppr.find(W_NUMPR) if ppr is not None else None
+    if num_pr is not None:
+        num_id = _val(num_pr.find(W_NUMID))
+        ilvl = _val(num_pr.find(W_ILVL))
+    if num_id is None and style is not None:
+        for style_num_id, style_ilvl in style.num_prs:
+            num_id = style_num_id
+            ilvl = ilvl or style_ilvl
+            if num_id is not None:
+                break
     if num_id is None or num_id == "0":  # numId 0 switches inherited numbering off
         return None
     return num_id, int(ilvl) if ilvl and ilvl.isdigit() else 0
@@ -229,66 +317,53 @@ def _num_pr(p, style: Optional[BaseStyle]) -> Optional[tuple[str, int]]:
 
 def paragraph_text(p) -> str:
     """The visible text of a ``w:p``: runs, hyperlinks and insertions, not deleted text."""
-    parts = []
-    for element in p.iter(*TEXT_TAGS):
+    return "".join([(element.text or "") if TEXT_TAGS[element.tag] is None else TEXT_TAGS[element.tag]
+                    for element in p.iter(_TEXT_TAG_NAMES)])
+
+
+def _has_text(run) -> bool:
+    """Whether ``paragraph_text(run).strip()`` would be non-empty, without building it."""
+    for element in run.iter(_TEXT_TAG_NAMES):
         replacement = TEXT_TAGS[element.tag]
-        parts.append(element.text or "" if replacement is None else replacement)
-    return "".join(parts)
+        if replacement is None:
+            text = element.text
+            if text and not text.isspace():
+                return True
+        elif not replacement.isspace():
+            return True
+    return False
 
 
-def _on(value: Optional[str]) -> bool:
-    return value not in ("0", "false", "off")
-
-
-def _style_bold(style: Optional[BaseStyle]) -> Optional[bool]:
-    for s in _style_chain(style):
-        rpr = s.element.find(qn("w:rPr"))
-        b = rpr.find(qn("w:b")) if rpr is not None else None
-        if b is not None:
-            return _on(_attr(b, "w:val"))
-    return None
-
-
-def _all_bold(p, paragraph_style: Optional[BaseStyle], styles: dict[str, BaseStyle]) -> bool:
+def _all_bold(p, style: Optional[StyleInfo], styles: StyleSheet) -> bool:
     """Whether every run that carries text is bold (directly, by character or paragraph style)."""
-    base = bool(_style_bold(paragraph_style))
+    base = bool(style.bold) if style is not None else False
     saw_text = False
-    for run in p.iter(qn("w:r")):
-        if not paragraph_text(run).strip():
+    for run in p.iter(W_R):
+        if not _has_text(run):
             continue
         saw_text = True
-        rpr = run.find(qn("w:rPr"))
-        b = rpr.find(qn("w:b")) if rpr is not None else None
+        rpr = run.find(W_RPR)
+        b = rpr.find(W_B) if rpr is not None else None
         if b is not None:
-            bold = _on(_attr(b, "w:val"))
+            bold = _on(b.get(W_VAL))
         else:
-            char_style_id = _child_val(rpr, "w:rStyle") if rpr is not None else None
-            char_bold = _style_bold(styles.get(char_style_id or ""))
+            char_style = styles.get(_val(rpr.find(W_RSTYLE)) if rpr is not None else None)
+            char_bold = char_style.bold if char_style is not None else None
             bold = base if char_bold is None else char_bold
         if not bold:
             return False
     return saw_text
 
 
-def _paragraph_style(p, styles: dict[str, BaseStyle], default: Optional[BaseStyle]) -> Optional[BaseStyle]:
-    ppr = p.find(qn("w:pPr"))
-    style_id = _child_val(ppr, "w:pStyle") if ppr is not None else None
-    return styles.get(style_id or "") or default
-
-
-def _is_heading_style(style: Optional[BaseStyle]) -> bool:
-    return any((s.name or "").lower().startswith(("heading", "title")) for s in _style_chain(style))
-
-
 # --------------------------------------------------------------------------- tables
 
 def _grid_width(tbl) -> int:
-    grid = tbl.find(qn("w:tblGrid"))
-    return len(grid.findall(qn("w:gridCol"))) if grid is not None else 0
+    grid = tbl.find(W_TBL_GRID)
+    return len(grid.findall(W_GRID_COL)) if grid is not None else 0
 
 
 def _int_val(element, tag: str, default: int) -> int:
-    value = _child_val(element, tag) if element is not None else None
+    value = _val(element.find(tag)) if element is not None else None
     return int(value) if value and value.isdigit() else default
 
 
@@ -296,20 +371,19 @@ class BodyReader:
     """Walks a document body once, keeping numbering counters and the paragraph index."""
 
     def __init__(self, document: WordDocument) -> None:
-        self.styles = {s.style_id: s for s in document.styles}
-        self.default_style = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        self.styles = StyleSheet(document)
         self.numberer = Numberer(read_numbering(document))
         self.index = 0
         self.blocks: list[Block] = []
 
     def read(self, body) -> list[Block]:
         for child in self._content(body):
-            if child.tag == qn("w:p"):
+            if child.tag == W_P:
                 block = self._paragraph(child)
                 if block is not None:
                     self._add(block)
                 self.index += 1
-            elif child.tag == qn("w:tbl"):
+            else:
                 self._table(child)
         return self.blocks
 
@@ -328,11 +402,11 @@ class BodyReader:
         """A one-row table is page layout (the letterhead, the "Nơi nhận" / signature block),
         not data: its cells are read as paragraphs, column by column, as a reader sees them and
         as the text rendering has them, so that "Nơi nhận:" still closes the body."""
-        rows = tbl.findall(qn("w:tr"))
+        rows = tbl.findall(W_TR)
         if len(rows) == 1:
             for tc in self._cells(rows[0]):
                 for child in self._content(tc):
-                    if child.tag == qn("w:p"):
+                    if child.tag == W_P:
                         block = self._paragraph(child)
                         if block is not None:
                             self._add(block)
@@ -346,32 +420,35 @@ class BodyReader:
     def _content(self, container) -> Iterator:
         """Paragraphs and tables in order, looking inside content controls (``w:sdt``)."""
         for child in container:
-            if child.tag == qn("w:sdt"):
-                content = child.find(qn("w:sdtContent"))
+            tag = child.tag
+            if tag == W_P or tag == W_TBL:
+                yield child
+            elif tag == W_SDT:
+                content = child.find(W_SDT_CONTENT)
                 if content is not None:
                     yield from self._content(content)
-            elif child.tag in (qn("w:p"), qn("w:tbl")):
-                yield child
 
-    def _label(self, p, style: Optional[BaseStyle]) -> Optional[str]:
-        num = _num_pr(p, style)
-        return self.numberer.next_label(*num) if num else None
+    def _label(self, p) -> tuple[Optional[str], Optional[StyleInfo]]:
+        """The auto-number label of a paragraph (counted even when the paragraph is empty:
+        Word numbers empty items too) and its paragraph style."""
+        ppr = p.find(W_PPR)
+        style = self.styles.paragraph(_val(ppr.find(W_PSTYLE)) if ppr is not None else None)
+        num = _num_pr(ppr, style)
+        return (self.numberer.next_label(*num) if num else None), style
 
     def _paragraph(self, p) -> Optional[Block]:
-        style = _paragraph_style(p, self.styles, self.default_style)
-        label = self._label(p, style)  # counted even when empty: Word numbers empty items too
+        label, style = self._label(p)
         text = paragraph_text(p).strip()
         if not text:
             return None
-        heading = _is_heading_style(style) or _all_bold(p, style, self.styles)
+        heading = (style is not None and style.heading) or _all_bold(p, style, self.styles)
         return Block(text, Location(paragraph=self.index), label=label, heading=heading)
 
     def _cell_text(self, tc) -> str:
         lines = []
         for child in self._content(tc):
-            if child.tag == qn("w:p"):
-                style = _paragraph_style(child, self.styles, self.default_style)
-                label = self._label(child, style)
+            if child.tag == W_P:
+                label, _ = self._label(child)
                 text = paragraph_text(child).strip()
                 if text:
                     lines.append(f"{label} {text}" if label else text)
@@ -381,27 +458,27 @@ class BodyReader:
 
     def _cells(self, tr) -> Iterator:
         for child in tr:
-            if child.tag == qn("w:tc"):
+            if child.tag == W_TC:
                 yield child
-            elif child.tag == qn("w:sdt"):  # a content control wrapping cells
-                yield from child.iter(qn("w:tc"))
+            elif child.tag == W_SDT:  # a content control wrapping cells
+                yield from child.iter(W_TC)
 
     def _table_rows(self, tbl) -> list[list[str]]:
         """Rows laid out on the table grid: a cell spanning n columns leaves n-1 empty cells
         after it and a vertically merged continuation cell is empty, as in the text rendering."""
         width = _grid_width(tbl)
         rows = []
-        for tr in tbl.findall(qn("w:tr")):
-            trpr = tr.find(qn("w:trPr"))
-            row = [""] * _int_val(trpr, "w:gridBefore", 0)
+        for tr in tbl.findall(W_TR):
+            trpr = tr.find(W_TRPR)
+            row = [""] * _int_val(trpr, W_GRID_BEFORE, 0)
             for tc in self._cells(tr):
-                tcpr = tc.find(qn("w:tcPr"))
-                span = _int_val(tcpr, "w:gridSpan", 1)
-                vmerge = tcpr.find(qn("w:vMerge")) if tcpr is not None else None
-                continued = vmerge is not None and _attr(vmerge, "w:val") in (None, "continue")
+                tcpr = tc.find(W_TCPR)
+                span = _int_val(tcpr, W_GRID_SPAN, 1)
+                vmerge = tcpr.find(W_VMERGE) if tcpr is not None else None
+                continued = vmerge is not None and vmerge.get(W_VAL) in (None, "continue")
                 row.append("" if continued else self._cell_text(tc))
                 row.extend([""] * (span - 1))
-            row.extend([""] * _int_val(trpr, "w:gridAfter", 0))
+            row.extend([""] * _int_val(trpr, W_GRID_AFTER, 0))
             rows.append(row)
         width = max([width, *(len(r) for r in rows)]) if rows else 0
         return [r + [""] * (width - len(r)) for r in rows]
