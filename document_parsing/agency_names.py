@@ -11,6 +11,7 @@ Lives in document_parsing so that extraction and the knowledge base share one se
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 from document_parsing.text_utils import clean_space, fold
@@ -80,6 +81,7 @@ def _apply(text: str, pattern: re.Pattern[str], replacement: str) -> str:
     return text
 
 
+@lru_cache(maxsize=2048)
 def canonical_agency(name: str) -> str:
     """The canonical full name of an agency: abbreviations spelled out, "Ủy" spelling, no
     leading "Đề nghị", no trailing punctuation, first letter capitalised.
