@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run test ingest bench score clean
+.PHONY: install run test ingest bench score clean train eval bench-chat
 
 install: $(STAMP)
 
@@ -25,6 +25,22 @@ run: install
 	@if [ -z "$$KB_URL" ] && [ -f data/kb.sqlite3 ]; then echo "Cơ sở tri thức đã có dữ liệu (data/kb.sqlite3)."; \
 	else $(PY) -m knowledge ingest samples/plans; fi
 	$(PY) -m knowledge list
+	$(PY) -m knowledge.procedures load samples/procedures.yml
+	$(PY) -m bot.serve
+
+# Chatbot model: trained only when config.yml, bot/ (domain, stories, rules, components) or nlu_data/
+# changed; the file is models/bot-<hash of those>.tar.gz and is reused while it exists.
+train: install
+	$(PY) -m bot.train
+
+# Question answering on tests/data/questions-dev*.yml against the real servers (free loopback
+# ports, stopped afterwards), then NLU intent F1 by 3-fold cross-validation.
+eval: install
+	$(PY) -m bot.evaluate
+
+# 20 concurrent chat users: knowledge vs greeting latency, server memory, training time.
+bench-chat: install
+	$(PY) bench/chat.py
 
 test: install
 	$(PY) -m pytest -q tests

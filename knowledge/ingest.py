@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -182,6 +182,39 @@ class _RowCounter:
             time.sleep(float(os.environ.get("KB_TEST_PAUSE_SECONDS", "600")))
 
 
+def _stored_words(document: models.Document) -> Iterable[tuple[str, int, str]]:
+    """(kind, id, folded) of the document and its searchable facts, from the flushed objects."""
+    yield "document", document.id, document.folded
+    for kind, facts in (("target", document.targets), ("task", document.tasks),
+                        ("responsibility", document.responsibilities),
+                        ("appendix_project", document.appendix_projects)):
+        for fact in facts:
+            yield kind, fact.id, fact.folded
+
+
+def _index_words(session: Session, document_id: int, rows: Iterable[tuple[str, int, str]]) -> None:
+    """Insert the word index rows (:class:`models.SearchWord`) of one document: one multi-row
+    insert, inside the caller's transaction."""
+    keys = sorted((kind, word, fact_id) for kind, fact_id, folded in rows for word in models.index_words(folded))
+    if keys:  # in key order: each page of the index is visited once
+        session.execute(models.SearchWord.__table__.insert(),
+                        [{"kind": kind, "word": word, "document_id": document_id, "fact_id": fact_id}
+                         for kind, word, fact_id in keys])
+
+
+def index_document_words(session: Session, document_id: int) -> None:
+    """Rebuild the word index of one stored document version from its ``folded`` columns, e.g.
+    after making an older version current again by hand; the caller owns the transaction (and
+    removes the words of the version that stopped being current)."""
+    session.execute(delete(models.SearchWord).where(models.SearchWord.document_id == document_id))
+    rows = []
+    for kind, model in models.SEARCHED.items():
+        owner = model.id if model is models.Document else model.document_id
+        rows.extend((kind, fact_id, folded) for fact_id, folded in
+                    session.execute(select(model.id, model.folded).where(owner == document_id)))
+    _index_words(session, document_id, rows)
+
+
 def _write(session: Session, path: Path, doc: document_parsing.Document, extraction) -> IngestResult:
     """Insert one new current version of the plan; the caller owns the transaction."""
     info = extraction.document
@@ -198,6 +231,8 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         identity = previous.identity
         previous.is_current = False
         session.flush()  # before the insert: the partial unique index allows one current row
+        # the word index covers current versions only: the old version's words leave with it
+        session.execute(delete(models.SearchWord).where(models.SearchWord.document_id == previous.id))
     last_version = session.execute(
         select(func.max(models.Document.version)).where(models.Document.identity == identity)
     ).scalar()
@@ -259,6 +294,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
             what=d.what or "", to=d.to, when=d.when, recurrence=d.recurrence, month=d.month, day=d.day,
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
     session.flush()
+    _index_words(session, document.id, _stored_words(document))
 
     return IngestResult(
         path=path, plan=document.plan, document_id=document.id, number=document.number, issuer=document.issuer,
@@ -358,4 +394,4 @@ def ingest_paths(paths: Iterable[str | Path], session_factory: Optional[sessionm
     return results
 
 
-__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem"]
+__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem", "index_document_words"]

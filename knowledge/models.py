@@ -5,6 +5,10 @@ version and clears ``is_current`` on the old one, so queries filter on ``is_curr
 answers stay reproducible.  Rows that users search carry a ``folded`` column (see
 :func:`search_key`) so accent-insensitive matching is a plain ``LIKE`` on an indexed table,
 identical on SQLite and PostgreSQL.  ``position`` keeps the plan's own order for export.
+
+Word searches do not scan those columns: :class:`SearchWord` is an inverted index (folded word
+→ fact) written by the ingest in the same transaction as the facts, so a query intersects a few
+index ranges instead of running ``LIKE`` over every row of every version.
 """
 from __future__ import annotations
 
@@ -34,6 +38,16 @@ def search_key(*parts: str | None) -> str:
     neighbours: punctuation becomes a word break ("148/KH-UBND" → " 148 kh ubnd ")."""
     words = re.sub(r"[^0-9a-z]+", " ", fold(" ".join(p for p in parts if p)))
     return f" {words.strip()} " if words.strip() else " "
+
+
+WORD_MAX = 60
+"""Longest word stored in :class:`SearchWord`; longer ones are cut (a query word that long is
+checked again on the ``folded`` column, so the cut never changes an answer)."""
+
+
+def index_words(folded: str) -> set[str]:
+    """The distinct words of a :func:`search_key` as the word index stores them."""
+    return {w[:WORD_MAX] for w in folded.split()}
 
 
 class Document(Base):
@@ -136,7 +150,8 @@ class Target(Base):
     document = relationship("Document", back_populates="targets")
 
     __table_args__ = (
-        Index("ix_targets_document_id", "document_id"),
+        # one plan's targets of one year without walking every plan's targets of that year
+        Index("ix_targets_document_id_year", "document_id", "year"),
         Index("ix_targets_year", "year"),
     )
 
@@ -233,5 +248,39 @@ class Deadline(Base):
         Index("ix_deadlines_agency_id", "agency_id"),
     )
 
+
+class SearchWord(Base):
+    """The word index: one row per distinct folded word of one searchable row of a *current*
+    version of a plan.
+
+    ``kind`` names the table (see :data:`SEARCHED`), ``fact_id`` the row (for ``"document"`` the
+    document itself) and ``document_id`` its document, so a search restricted to some plans
+    stays inside the primary-key range ``(kind, word, document_id)``.  Only kinds that queries
+    search by words are indexed.  The ingest writes a version's words in the transaction that
+    makes it current and deletes the words of the version it replaces, so the index grows with
+    the number of plans, not with their history (queries still join on ``is_current``).  Code
+    that changes ``is_current`` otherwise must move the words too
+    (:func:`knowledge.ingest.index_document_words`)."""
+
+    __tablename__ = "search_words"
+
+    kind = Column(String(20), primary_key=True)
+    word = Column(String(WORD_MAX), primary_key=True)
+    document_id = Column(Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    fact_id = Column(Integer, primary_key=True, autoincrement=False)
+
+    __table_args__ = (
+        Index("ix_search_words_document_id", "document_id"),  # for ON DELETE CASCADE
+        {"sqlite_with_rowid": False},  # the primary key is the table: one B-tree, no rowid
+    )
+
+
+SEARCHED = {  # SearchWord.kind → the table whose ``folded`` column it indexes
+    "document": Document,
+    "target": Target,
+    "task": Task,
+    "responsibility": Responsibility,
+    "appendix_project": AppendixProject,
+}
 
 FACT_TABLES = (Section, Target, Task, Responsibility, AppendixProject, Deadline)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import Integer, and_, cast, extract, func, join, literal, outerjoin, select, true, union_all
 from sqlalchemy.orm import Session
 
 from . import models
@@ -206,6 +206,42 @@ def _all_words(column, words: Iterable[str]):
     return and_(true(), *(column.like(f"% {w} %") for w in words))
 
 
+def _with_words(kind: str, words: list[str], doc_ids: Optional[list[int]] = None):
+    """``(from_clause, extra_where)`` for a search of ``models.SEARCHED[kind]`` rows having every
+    folded word: the rows joined to their document (the documents table alone for ``"document"``),
+    and a condition to add to the WHERE clause (None when there is none).
+
+    Words are looked up in the word index (:class:`models.SearchWord`): the fact ids with as many
+    index rows among the words as there are distinct words, within ``doc_ids`` when given (one
+    primary-key range per word, and per plan).  The FROM clause starts from that id list, so
+    SQLite and PostgreSQL fetch the matching rows by primary key rather than walk every current
+    plan.  Without words it is the plain join."""
+    model = models.SEARCHED[kind]
+    document = models.Document
+    wanted = sorted(set(words))
+    if not wanted:
+        base = model if model is document else join(model, document, model.document_id == document.id)
+        return base, None
+    index = models.SearchWord
+    keys = sorted({w[:models.WORD_MAX] for w in wanted})
+    matching = select(index.fact_id).where(index.kind == kind, index.word.in_(keys))
+    if doc_ids is not None:
+        matching = matching.where(index.document_id.in_(doc_ids))
+    if len(keys) > 1:
+        matching = matching.group_by(index.fact_id).having(func.count() == len(keys))
+    matching = matching.subquery("matching")
+    base = join(matching, model, model.id == matching.c.fact_id)
+    if model is not document:
+        base = join(base, document, model.document_id == document.id)
+    # a word longer than the index keeps is only found by its cut: check the whole word too
+    long_words = [w for w in wanted if len(w) > models.WORD_MAX]
+    return base, (_all_words(model.folded, long_words) if long_words else None)
+
+
+def _where(query, *clauses):
+    return query.where(*(c for c in clauses if c is not None))
+
+
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
 
@@ -214,13 +250,39 @@ def _source(doc: models.Document, section: Optional[str]) -> dict:
     return dict(plan=doc.plan, plan_number=doc.number, issuer=doc.issuer, plan_year=year, section=section)
 
 
+# What a fact row needs of its document to be cited; selected after the fact's own columns.
+_DOC_COLUMNS = (models.Document.id, models.Document.plan, models.Document.number, models.Document.issuer,
+                func.coalesce(cast(extract("year", models.Document.date), Integer), models.Document.period_start))
+
+
+def _rows(session: Session, query) -> list:
+    """Plain result rows (Core execution: the ORM's per-row processing is not needed for columns)."""
+    return session.connection().execute(query).all()
+
+
+def _cited(rows, make: Callable) -> list:
+    """``make(source, *fact_columns)`` for each row ending with :data:`_DOC_COLUMNS`; ``source``
+    (the citation fields of the document, built once per document) is a dict to unpack."""
+    sources: dict[int, dict] = {}
+    cut = -len(_DOC_COLUMNS)
+    out = []
+    for row in rows:
+        doc_id, plan, number, issuer, plan_year = row[cut:]
+        source = sources.get(doc_id)
+        if source is None:
+            source = sources[doc_id] = dict(plan=plan, plan_number=number, issuer=issuer, plan_year=plan_year)
+        out.append(make(source, *row[:cut]))
+    return out
+
+
 def _matching_plans(session: Session, words: Words) -> list[models.Document]:
     """Current plans whose name, number, issuer or title contain all the words; a year
     ("2020") matches the year of issue, any year of the period, or the printed text."""
     all_words = query_words(words)
     years = [int(w) for w in all_words if _YEAR.match(w)]
     plain = [w for w in all_words if not _YEAR.match(w)]
-    query = select(models.Document).where(models.Document.is_current.is_(True), _all_words(models.Document.folded, plain))
+    base, extra = _with_words("document", plain)
+    query = _where(select(models.Document).select_from(base), models.Document.is_current.is_(True), extra)
     docs = session.execute(query.order_by(models.Document.plan, models.Document.id)).scalars().all()
 
     def has_year(doc: models.Document, year: int) -> bool:
@@ -251,9 +313,8 @@ def _resolve_plan(session: Session, plan: Optional[str]) -> Optional[list[int]]:
     return list(ids)
 
 
-def _current_docs(session: Session, plan: Optional[str]):
-    """The WHERE clause for facts: current version, and the named plan when given."""
-    ids = _resolve_plan(session, plan)
+def _current(ids: Optional[list[int]]):
+    """The WHERE clause for facts: current version, and the resolved plan's documents when given."""
     clause = models.Document.is_current.is_(True)
     return and_(clause, models.Document.id.in_(ids)) if ids is not None else clause
 
@@ -269,7 +330,7 @@ def find_plans(words: Words = None, *, session: Optional[Session] = None) -> lis
     """Current plans matching all ``words`` (province/district name, number, year…); all plans
     when ``words`` is empty."""
     with _session(session) as s:
-        return [_plan_info(s, d) for d in _matching_plans(s, words)]
+        return _plan_infos(s, _matching_plans(s, words))
 
 
 def document_info(plan: str, *, session: Optional[Session] = None) -> PlanInfo:
@@ -280,26 +341,43 @@ def document_info(plan: str, *, session: Optional[Session] = None) -> PlanInfo:
                          .order_by(models.Document.plan)).scalars().all()
         if len(docs) > 1:
             raise AmbiguousPlan(plan, [d.plan for d in docs])
-        return _plan_info(s, docs[0])
+        return _plan_infos(s, docs)[0]
 
 
-def _plan_info(session: Session, doc: models.Document) -> PlanInfo:
-    counts = {}
-    for key, model in (("targets", models.Target), ("tasks", models.Task),
-                       ("responsibilities", models.Responsibility),
-                       ("appendix_projects", models.AppendixProject), ("deadlines", models.Deadline)):
-        counts[key] = session.execute(select(func.count()).select_from(model)
-                                      .where(model.document_id == doc.id)).scalar_one()
-    period = (doc.period_start, doc.period_end) if doc.period_start and doc.period_end else None
-    return PlanInfo(**_source(doc, None), title=doc.title, level=doc.level,
-                    date=doc.date.isoformat() if doc.date else None, parent=list(doc.parent or []), period=period,
-                    version=doc.version, source_file=doc.source_file,
-                    ingested_at=doc.ingested_at.isoformat(timespec="seconds"), counts=counts)
+_COUNTED = (("targets", models.Target), ("tasks", models.Task), ("responsibilities", models.Responsibility),
+            ("appendix_projects", models.AppendixProject), ("deadlines", models.Deadline))
 
 
-def _target_fact(t: models.Target, doc: models.Document) -> TargetFact:
-    return TargetFact(**_source(doc, t.section_path), text=t.text, value=t.value, unit=t.unit,
-                      comparator=t.comparator, year=t.year, subject=t.subject)
+def _plan_infos(session: Session, docs: list[models.Document]) -> list[PlanInfo]:
+    """:class:`PlanInfo` of each document, with the fact counts of all of them from one query."""
+    if not docs:
+        return []
+    counts_of = {doc.id: {key: 0 for key, _ in _COUNTED} for doc in docs}
+    ids = list(counts_of)
+    for start in range(0, len(ids), 500):  # one query per 500 plans (bound-parameter limits)
+        chunk = ids[start:start + 500]
+        parts = [select(literal(key).label("kind"), model.document_id, func.count().label("n"))
+                 .where(model.document_id.in_(chunk)).group_by(model.document_id) for key, model in _COUNTED]
+        for key, doc_id, n in session.execute(union_all(*parts)):
+            counts_of[doc_id][key] = n
+    infos = []
+    for doc in docs:
+        period = (doc.period_start, doc.period_end) if doc.period_start and doc.period_end else None
+        infos.append(PlanInfo(**_source(doc, None), title=doc.title, level=doc.level,
+                              date=doc.date.isoformat() if doc.date else None, parent=list(doc.parent or []),
+                              period=period, version=doc.version, source_file=doc.source_file,
+                              ingested_at=doc.ingested_at.isoformat(timespec="seconds"), counts=counts_of[doc.id]))
+    return infos
+
+
+_TARGET_COLUMNS = (models.Target.section_path, models.Target.text, models.Target.value, models.Target.unit,
+                   models.Target.comparator, models.Target.year, models.Target.subject, *_DOC_COLUMNS)
+
+
+def _target_facts(rows) -> list[TargetFact]:
+    return _cited(rows, lambda source, section, text, value, unit, comparator, year, subject: TargetFact(
+        **source, section=section, text=text, value=value, unit=unit, comparator=comparator, year=year,
+        subject=subject))
 
 
 def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_words: Words = None, *,
@@ -307,13 +385,13 @@ def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_word
     """Targets of current plans, optionally of one plan, for one year, about some words
     (searched in subject and text)."""
     with _session(session) as s:
-        query = (select(models.Target, models.Document).join(models.Document)
-                 .where(_current_docs(s, plan), _all_words(models.Target.folded, query_words(subject_words))))
+        ids = _resolve_plan(s, plan)
+        base, extra = _with_words("target", query_words(subject_words), ids)
+        query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(ids), extra)
         if year is not None:
             query = query.where(models.Target.year == int(year))
-        rows = s.execute(query.order_by(models.Document.plan, models.Target.position)).all()
-        rows = _accent_filter(rows, subject_words, lambda r: r[0].subject, lambda r: r[0].text)
-        return [_target_fact(t, d) for t, d in rows]
+        rows = _rows(s, query.order_by(models.Document.plan, models.Target.position))
+        return _target_facts(_accent_filter(rows, subject_words, lambda r: r.subject, lambda r: r.text))
 
 
 def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *, unit: Optional[str] = None,
@@ -322,26 +400,26 @@ def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *
     ``min_value`` (and in ``unit`` when given), ordered by plan then year — "which plans aim
     for at least 70% online meetings, and by when"."""
     with _session(session) as s:
-        query = (select(models.Target, models.Document).join(models.Document)
-                 .where(models.Document.is_current.is_(True),
-                        _all_words(models.Target.folded, query_words(subject_words))))
+        base, extra = _with_words("target", query_words(subject_words))
+        query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(None), extra)
         if min_value is not None:
             query = query.where(models.Target.value >= float(min_value))
         if unit is not None:
             query = query.where(models.Target.unit == unit)
-        rows = s.execute(query.order_by(models.Document.plan, models.Target.year, models.Target.position)).all()
-        rows = _accent_filter(rows, subject_words, lambda r: r[0].subject, lambda r: r[0].text)
-        return [_target_fact(t, d) for t, d in rows]
+        rows = _rows(s, query.order_by(models.Document.plan, models.Target.year, models.Target.position))
+        return _target_facts(_accent_filter(rows, subject_words, lambda r: r.subject, lambda r: r.text))
 
 
 def tasks(plan: Optional[str] = None, words: Words = None, *, session: Optional[Session] = None) -> list[TaskFact]:
     """Task items of current plans containing all ``words``."""
     with _session(session) as s:
-        query = (select(models.Task, models.Document).join(models.Document)
-                 .where(_current_docs(s, plan), _all_words(models.Task.folded, query_words(words))))
-        rows = s.execute(query.order_by(models.Document.plan, models.Task.position)).all()
-        rows = _accent_filter(rows, words, lambda r: r[0].text)
-        return [TaskFact(**_source(d, t.section_path), text=t.text) for t, d in rows]
+        ids = _resolve_plan(s, plan)
+        base, extra = _with_words("task", query_words(words), ids)
+        query = _where(select(models.Task.section_path, models.Task.text, *_DOC_COLUMNS).select_from(base),
+                       _current(ids), extra)
+        rows = _rows(s, query.order_by(models.Document.plan, models.Task.position))
+        rows = _accent_filter(rows, words, lambda r: r.text)
+        return _cited(rows, lambda source, section, text: TaskFact(**source, section=section, text=text))
 
 
 def responsibilities(agency: Optional[str] = None, task_words: Words = None, plan: Optional[str] = None, *,
@@ -349,50 +427,58 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
     """Who does what: by agency (abbreviations and missing accents allowed: "So TC"), by words
     of the task, by plan, by role."""
     with _session(session) as s:
-        query = (select(models.Responsibility, models.Agency, models.Document)
-                 .join(models.Agency, models.Responsibility.agency_id == models.Agency.id)
-                 .join(models.Document, models.Responsibility.document_id == models.Document.id)
-                 .where(_current_docs(s, plan), _all_words(models.Responsibility.folded, query_words(task_words))))
+        ids = _resolve_plan(s, plan)
+        base, extra = _with_words("responsibility", query_words(task_words), ids)
+        base = join(base, models.Agency, models.Responsibility.agency_id == models.Agency.id)
+        query = _where(select(models.Responsibility.section_path, models.Responsibility.role,
+                              models.Responsibility.task, models.Agency.name.label("agency"), *_DOC_COLUMNS)
+                       .select_from(base), _current(ids), extra)
         if agency:
             query = query.where(_agency_clause(agency))
         if role:
             query = query.where(models.Responsibility.role == role)
-        rows = s.execute(query.order_by(models.Document.plan, models.Responsibility.position)).all()
-        rows = _accent_filter(rows, task_words, lambda r: r[0].task)
-        return [ResponsibilityFact(**_source(d, r.section_path), agency=a.name, role=r.role, task=r.task)
-                for r, a, d in rows]
+        rows = _rows(s, query.order_by(models.Document.plan, models.Responsibility.position))
+        rows = _accent_filter(rows, task_words, lambda r: r.task)
+        return _cited(rows, lambda source, section, role, task, name: ResponsibilityFact(
+            **source, section=section, agency=name, role=role, task=task))
 
 
 def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
               session: Optional[Session] = None) -> list[DeadlineFact]:
     """Dated or recurring obligations, optionally of one plan and one (responsible) agency."""
     with _session(session) as s:
-        query = (select(models.Deadline, models.Document)
-                 .join(models.Document, models.Deadline.document_id == models.Document.id)
-                 .outerjoin(models.Agency, models.Deadline.agency_id == models.Agency.id)
-                 .where(_current_docs(s, plan)))
+        ids = _resolve_plan(s, plan)
+        d = models.Deadline
+        query = (select(d.section_path, d.agency, models.Agency.name.label("agency_name"), d.what, d.to, d.when,
+                        d.recurrence, d.month, d.day, *_DOC_COLUMNS)
+                 .join_from(d, models.Document, d.document_id == models.Document.id)
+                 .outerjoin(models.Agency, d.agency_id == models.Agency.id)
+                 .where(_current(ids)))
         if agency:
             query = query.where(_agency_clause(agency))
-        rows = s.execute(query.order_by(models.Document.plan, models.Deadline.position)).all()
-        return [DeadlineFact(**_source(doc, d.section_path),
-                             agency=d.agency_ref.name if d.agency_ref else d.agency, what=d.what, to=d.to,
-                             when=d.when, recurrence=d.recurrence, month=d.month, day=d.day) for d, doc in rows]
+        rows = _rows(s, query.order_by(models.Document.plan, d.position))
+        return _cited(rows, lambda source, section, printed, name, what, to, when, recurrence, month, day: DeadlineFact(
+            **source, section=section, agency=name or printed, what=what, to=to, when=when, recurrence=recurrence,
+            month=month, day=day))
 
 
 def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
                       session: Optional[Session] = None) -> list[ProjectFact]:
     """Rows of the plans' appendix tables of projects, searched in name, lead and partners."""
     with _session(session) as s:
-        query = (select(models.AppendixProject, models.Document).join(models.Document)
-                 .where(_current_docs(s, plan), _all_words(models.AppendixProject.folded, query_words(words))))
-        rows = s.execute(query.order_by(models.Document.plan, models.AppendixProject.position)).all()
-        rows = _accent_filter(rows, words, lambda r: r[0].name, lambda r: r[0].lead,
-                              lambda r: " ".join(r[0].partners or []),
-                              lambda r: " ".join(canonical_agency(x) for x in [r[0].lead or "", *(r[0].partners or [])]))
-        return [ProjectFact(**_source(d, f"PL.{p.no}"), no=p.no, name=p.name,
-                            lead=p.lead_agency.name if p.lead_agency else p.lead,
-                            partners=[canonical_agency(x) for x in p.partners or []], years=list(p.years or []))
-                for p, d in rows]
+        ids = _resolve_plan(s, plan)
+        p = models.AppendixProject
+        base, extra = _with_words("appendix_project", query_words(words), ids)
+        base = outerjoin(base, models.Agency, p.lead_agency_id == models.Agency.id)
+        query = _where(select(p.no, p.name, p.lead, p.partners, p.years, models.Agency.name.label("lead_name"),
+                              *_DOC_COLUMNS).select_from(base), _current(ids), extra)
+        rows = _rows(s, query.order_by(models.Document.plan, p.position))
+        rows = _accent_filter(rows, words, lambda r: r.name, lambda r: r.lead,
+                              lambda r: " ".join(r.partners or []),
+                              lambda r: " ".join(canonical_agency(x) for x in [r.lead or "", *(r.partners or [])]))
+        return _cited(rows, lambda source, no, name, lead, partners, years, lead_name: ProjectFact(
+            **source, section=f"PL.{no}", no=no, name=name, lead=lead_name or lead,
+            partners=[canonical_agency(x) for x in partners or []], years=list(years or [])))
 
 
 __all__ = [

@@ -244,3 +244,63 @@ def test_export_reproduces_extraction(loaded) -> None:
             for r in expected["responsibilities"]:
                 r["agency"] = canonical_agency(r["agency"])
             assert plan_schema(docs[plan_stem(path)]) == expected, path.name
+
+
+# ---------------------------------------------------------------------------- word index (both backends)
+
+
+def _word_index_answers(s) -> dict:
+    """What the word searches answer, comparable across schema changes."""
+    return {
+        "targets": [(t.plan, t.section, t.value, t.year) for t in queries.targets(subject_words="hop truc tuyen", session=s)],
+        "plans_70": [(t.plan, t.value, t.year) for t in queries.plans_with_target("họp trực tuyến", 70, session=s)],
+        "tasks": [(t.plan, t.section) for t in queries.tasks(words="co so du lieu", session=s)],
+        "who": [(r.plan, r.section, r.agency) for r in queries.responsibilities(task_words="kinh phi", session=s)],
+        "projects": [(p.plan, p.no) for p in queries.appendix_projects(words="hop truc tuyen", session=s)],
+        "plans": [p.plan for p in queries.find_plans("uy ban nhan dan", session=s)],
+    }
+
+
+def test_word_index_follows_the_current_version(kb_url: str) -> None:
+    """Re-ingesting moves the plan's words to the new version in the same transaction: the index
+    never holds a superseded version, and answers do not repeat."""
+    factory = make_session_factory(kb_url)
+    for path in (PLANS / "lamdong-3381-2017.txt", PLANS / "lamdong-3381-2017.docx", PLANS / "daklak-4575-2018.txt"):
+        assert ingest_file(factory, path).error is None
+    with factory() as s:
+        current = set(s.execute(select(models.Document.id).where(models.Document.is_current.is_(True))).scalars())
+        indexed = set(s.execute(select(models.SearchWord.document_id).distinct()).scalars())
+        assert indexed == current and len(current) == 2
+        found = queries.targets(plan="lamdong", year=2020, subject_words="hop truc tuyen", session=s)
+        assert [(t.value, t.section) for t in found] == [(70.0, "I.2.a")]
+        assert queries.targets(subject_words="x" * (models.WORD_MAX + 10), session=s) == []
+    factory.kw["bind"].dispose()
+
+
+def test_upgrade_from_0001_builds_the_word_index(kb_url: str) -> None:
+    """An existing KB (schema 0001, no word index) upgrades in place and answers as before."""
+    from alembic import command
+
+    from knowledge.db import alembic_config, upgrade_schema
+
+    factory = make_session_factory(kb_url)
+    engine = factory.kw["bind"]
+    results = ingest_paths([*sorted(PLANS.glob("*.txt")), PLANS / "lamdong-3381-2017.docx"], factory,
+                           show_progress=False)
+    assert all(r.ok for r in results)
+    with factory() as s:
+        before = _word_index_answers(s)
+        postings = s.execute(select(func.count()).select_from(models.SearchWord)).scalar_one()
+    assert all(before.values()), before
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    from sqlalchemy import inspect
+
+    assert "search_words" not in inspect(engine).get_table_names()
+    upgrade_schema(engine)
+    with factory() as s:
+        assert s.execute(select(func.count()).select_from(models.SearchWord)).scalar_one() == postings
+        assert _word_index_answers(s) == before
+    engine.dispose()

@@ -18,6 +18,10 @@ OWN_NUMBER = re.compile(rf"(?:Số|Số hiệu)\s*:?\s*({DOC_NUMBER}|/[A-ZĐ]+-[
 ATTACHED = re.compile(rf"(?:Kèm|Kem) theo Kế hoạch (?:số\s*)?({DOC_NUMBER})(?:\s*ngày\s*(\d{{1,2}})/(\d{{1,2}})/(\d{{4}}))?", re.I)
 TITLE_NUMBER = re.compile(rf"^Kế hoạch (?:số\s*)?({DOC_NUMBER})", re.I)
 DATE_LONG = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
+DATE_PRINTED = re.compile(r"ngày\s*(\d{1,2})?\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
+NAME_WORD = r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*(?:'[A-ZĐÀ-Ỹa-zà-ỹđ]+)?"
+PERSON = re.compile(rf"(?<!\S)((?:{NAME_WORD}\s+){{1,4}}{NAME_WORD})\s*$")
+SIGNER_FIELD = re.compile(r"Người ký\s*:?\s*([^\n]+?)\s*(?:Lĩnh vực|$)")
 DATE_SHORT = re.compile(r"(?:Ngày ban hành|ban hành ngày)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
 ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ' -]*?[A-ZĐÀ-Ỹ])(?=\s+(?:CỘNG|Số|[-–]|$)|$)")
 # the national motto printed beside the issuer; in a PDF's text layer its words interleave with it
@@ -77,6 +81,15 @@ def extract_metadata(doc: Document) -> DocumentInfo:
         kind = next(k for k in LEVELS if info.issuer.lower().startswith(f"ủy ban nhân dân {k}"))
         info.level = LEVELS[kind]
 
+    own_header = head[: head.find("KẾ HOẠCH")] if "KẾ HOẠCH" in head else head
+    m = DATE_PRINTED.search(own_header) or DATE_PRINTED.search(head)
+    if m:
+        day, month, year = m.groups()
+        info.date_printed = (f"ngày {day} " if day else "") + f"tháng {int(month)} năm {year}"
+    elif info.date:
+        year, month, day = (int(x) for x in info.date.split("-"))
+        info.date_printed = f"ngày {day} tháng {month} năm {year}"
+    info.signer = _signer(front, [i.text for i in doc.closing])
     info.title = _title(front)
     parents: list[str] = []
     for text in front:
@@ -89,6 +102,25 @@ def extract_metadata(doc: Document) -> DocumentInfo:
     if years:
         info.period = [min(years), max(years)]
     return info
+
+
+def _signer(front: list[str], closing: list[str]) -> Optional[str]:
+    """The signer: a "Người ký" field in copied front matter, else the name that ends the
+    signature block (after "TM. ỦY BAN NHÂN DÂN … CHỦ TỊCH"), before any appendix."""
+    for text in front:
+        m = SIGNER_FIELD.search(text)
+        if m:
+            return m.group(1).strip()
+    block: list[str] = []
+    for text in closing:
+        if fold(text).startswith("phu luc"):
+            break
+        block.append(text)
+    for text in reversed(block):
+        m = PERSON.search(text)
+        if m and not text.rstrip().endswith(":") and len(m.group(1).split()) >= 2:
+            return m.group(1)
+    return None
 
 
 def _title(front: list[str]) -> Optional[str]:

@@ -14,6 +14,8 @@ class DocumentInfo:
     parent: list[str] = field(default_factory=list)  # ["117/QĐ-TTg"]
     title: Optional[str] = None
     period: Optional[list[int]] = None  # [2016, 2025]
+    date_printed: Optional[str] = None  # "ngày 22 tháng 9 năm 2017"; "tháng 6 năm 2021" when the day is blank
+    signer: Optional[str] = None  # who signed it ("Lê Văn Tâm"), from the signature block
 
 
 @dataclass

@@ -1,0 +1,523 @@
+"""The chatbot's answers as a pure function: ``answer(kind, text, state) -> Reply``.
+
+Rasa actions are thin wrappers around this (see :mod:`actions.actions`), so every behaviour —
+which plan, which facts, when to say "không đề cập", what to remember for the next turn — is
+testable without a Rasa server.  Data comes only from :mod:`knowledge.search` /
+:mod:`knowledge.procedures`.
+
+Rules that keep answers trustworthy on plans the bot has never seen:
+- every factual sentence carries its citation ("(Kế hoạch số …, mục III.2.a)");
+- below :data:`GOOD` nothing is asserted: the reply says the plan does not mention it and cites
+  no section;
+- several plans matching equally are answered one by one, each labelled, never blended.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from sqlalchemy.orm import Session
+
+from knowledge import search as kb
+from knowledge.gazetteer import provinces_in
+from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
+
+# Score (knowledge.textsearch.coverage) from which a fact is taken to answer the question.
+GOOD = 0.5
+# A second plan is answered too when its best score is this close to the first one's.
+CLOSE = 0.12
+# Another kind replaces the asked one (NLU may misclassify) when it scores this much better.
+SWITCH_MARGIN = 0.15
+CLEAR_SWITCH_MARGIN = 0.3  # … even when the asked kind found something passable
+# Facts answering together with the best one: same group, or nearly as good.
+NEAR = 0.85
+SIBLING = 0.6  # a sub-item of the same numbered item as the best one, this good, is shown too
+MAX_PLANS = 3
+# Share of the question a fact must cover (textsearch.matched_share); higher when the question
+# has words no plan uses ("robot", "bể bơi"): then the rest must match very well.
+MIN_MATCHED = 0.35
+MIN_MATCHED_WITH_UNKNOWN = 0.6
+
+PLAN_KINDS = ("target", "responsibility", "deadline", "task", "project")
+FALLBACK_ORDER = ("target", "responsibility", "deadline", "task", "project", "passage")
+
+INTENT_KINDS = {
+    "ask_target": "target", "ask_responsibility": "responsibility", "ask_deadline": "deadline",
+    "ask_task": "task", "ask_document_info": "document", "ask_appendix_project": "project",
+    "ask_procedure": "procedure", "ask_comparison": "comparison", "followup": "followup",
+    "choose_plan": "followup",
+}
+
+KIND_WORDS = {
+    "target": "chỉ tiêu", "responsibility": "trách nhiệm thực hiện", "deadline": "thời hạn, báo cáo",
+    "task": "nhiệm vụ", "project": "dự án", "passage": "nội dung", "document": "thông tin văn bản",
+}
+
+
+@dataclass
+class Reply:
+    """What the bot says, the buttons it offers and the conversation state after this turn."""
+
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    state: dict = field(default_factory=dict)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def button(title: str, payload: str) -> dict:
+    return {"title": nfc(title), "payload": payload}
+
+
+def choose_plan_payload(stem: str) -> str:
+    return '/choose_plan{"plan_id":"' + stem + '"}'
+
+
+def followup_payload(**entities: str) -> str:
+    return "/followup" + json.dumps(entities, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------- formatting
+
+
+def _dot(text: str) -> str:
+    text = text.strip().rstrip(";,:")
+    return text if text.endswith((".", "!", "?", "…", "/")) else text + "."
+
+
+def format_date(iso: Optional[str]) -> Optional[str]:
+    """"2017-09-22" → "ngày 22 tháng 9 năm 2017 (22/09/2017)"."""
+    if not iso:
+        return None
+    year, month, day = (int(x) for x in iso.split("-"))
+    return f"ngày {day} tháng {month} năm {year} ({day:02d}/{month:02d}/{year})"
+
+
+def describe_target(t: TargetFact) -> str:
+    year = f" (năm {t.year})" if t.year else ""
+    figure = t.figure()
+    return f"{_dot(t.text)[:-1]} — chỉ tiêu: {figure}{year}"
+
+
+def describe_responsibility(item: kb.ResponsibilityItem) -> str:
+    parts = []
+    for role, label in (("chủ trì", "Chủ trì"), ("thực hiện", "Thực hiện"), ("phối hợp", "Phối hợp")):
+        agencies = item.agencies(role)
+        if agencies:
+            parts.append(f"{label}: {', '.join(agencies)}")
+    return f"{'; '.join(parts)}. Nội dung: {_dot(item.task)}"
+
+
+def describe_deadline(d: DeadlineFact) -> str:
+    who = f"{d.agency}: " if d.agency else ""
+    to = f" Gửi/báo cáo: {d.to}." if d.to and d.to not in d.what else ""
+    when = f" Thời hạn: {d.when}." if d.when and d.when not in d.what else ""
+    return f"{who}{_dot(d.what)}{to}{when}"
+
+
+def describe_project(p: ProjectFact) -> str:
+    years = ", ".join(map(str, p.years))
+    lead = f" Chủ trì: {p.lead}." if p.lead else ""
+    partners = f" Phối hợp: {', '.join(p.partners)}." if p.partners else ""
+    when = f" Thời gian thực hiện: {years}." if years else ""
+    return f"Dự án số {p.no} (phụ lục): {_dot(p.name)}{lead}{partners}{when}"
+
+
+def describe(hit: kb.Hit) -> str:
+    fact = hit.fact
+    if hit.kind == "target":
+        return describe_target(fact)
+    if hit.kind == "responsibility":
+        return describe_responsibility(fact)
+    if hit.kind == "deadline":
+        return describe_deadline(fact)
+    if hit.kind == "project":
+        return describe_project(fact)
+    return _dot(fact.text)
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+@dataclass
+class Context:
+    """What one question is about once the plans are resolved."""
+
+    text: str
+    plans: Optional[list[str]]  # None: any plan
+    named: bool  # the user (or the slot) named the plans
+    year: Optional[int]
+    topic: str
+    unknown: list[str] = field(default_factory=list)  # content words no plan uses
+
+
+def _years(text: str) -> list[int]:
+    return [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", text)]
+
+
+def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Context, kb.PlanMention]:
+    with kb._session_scope(session) as s:
+        snap = kb._snapshot(s)
+        mention = kb.mention(text, snap)
+        query = kb._query(text, snap, list(snap.plans))
+    plans: Optional[list[str]] = list(mention.plans) or None
+    named = bool(plans)
+    slot = [p for p in str(state.get("plan_id") or "").split(",") if p in snap.plans]
+    if not plans and slot:
+        plans, named = slot, True
+    elif plans and slot and len(plans) > 1 and set(slot) < set(plans):
+        plans = slot  # "Cần Thơ" names two plans; the user already chose one of them
+    years = _years(text)
+    # A year that only names the plan ("Kế hoạch 4575 năm 2018") is not the year asked about.
+    plan_years = {snap.plans[p].info.plan_year for p in (plans or [])}
+    asked = [y for y in years if y not in plan_years] or ([] if plans else years)
+    year = asked[0] if asked else (int(state["year"]) if str(state.get("year") or "").isdigit() else None)
+    unknown = snap.vocab.unknown(query)
+    return Context(text, plans, named, year, " ".join(query.unigrams), unknown), mention
+
+
+def _search(kind: str, ctx: Context, session: Optional[Session]) -> list[kb.Hit]:
+    if kind == "task":
+        hits = kb.search("task", ctx.text, ctx.plans, ctx.year, session=session, limit=50)
+        passages = kb.search("passage", ctx.text, ctx.plans, ctx.year, session=session, limit=50)
+        for hit in passages:
+            hit.score -= 0.05  # an extracted task item reads better than a sentence
+        return sorted(hits + passages, key=lambda h: -h.score)
+    return kb.search(kind, ctx.text, ctx.plans, ctx.year, session=session, limit=200)
+
+
+def _best_per_plan(hits: list[kb.Hit]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for hit in hits:
+        best[hit.plan] = max(best.get(hit.plan, -1.0), hit.score)
+    return best
+
+
+def _answer_group(hits: list[kb.Hit], plan: str) -> list[kb.Hit]:
+    """The best hit of ``plan`` and the facts that answer with it: the same sentence/item, and
+    (for tasks and deadlines) other items nearly as good."""
+    mine = [h for h in hits if h.plan == plan]
+    if not mine:
+        return []
+    top = mine[0]
+    chosen = [h for h in mine if h.group == top.group]
+    if top.kind in ("task", "passage", "deadline"):
+        seen = {h.group for h in chosen}
+        parent = _parent(top.fact.section)
+        # Sub-items of the same numbered item answer together ("III.4 Đảm bảo an toàn thông tin": a, b).
+        for h in mine[1:]:
+            if (h.kind == top.kind and parent and _parent(h.fact.section) == parent and h.group not in seen
+                    and h.score >= SIBLING * top.score and len(chosen) < 4):
+                chosen.append(h)
+                seen.add(h.group)
+        for h in mine[1:]:
+            if len(chosen) >= 3:
+                break
+            if h.group not in seen and h.score >= GOOD and h.score >= NEAR * top.score:
+                chosen.append(h)
+                seen.add(h.group)
+    if top.kind == "target":
+        order = {id(h): i for i, h in enumerate(hits)}
+        chosen.sort(key=lambda h: (h.fact.section, order[id(h)]))
+        # keep the plan's order within the sentence (hits come sorted by score)
+        chosen = sorted(chosen, key=lambda h: _plan_position(h))
+    return chosen
+
+
+def _parent(section: Optional[str]) -> Optional[str]:
+    return section.rsplit(".", 1)[0] if section and "." in section else None
+
+
+def _plan_position(hit: kb.Hit) -> int:
+    return hit.group[-1] if isinstance(hit.group[-1], int) else 0
+
+
+# ---------------------------------------------------------------------------- plan answers
+
+
+def _plan_name(stem: str, session: Optional[Session]) -> str:
+    for info in kb.plan_infos(session=session):
+        if info.plan == stem:
+            return info.plan_name()
+    return stem
+
+
+def _not_found(ctx: Context, kind: str, session: Optional[Session]) -> str:
+    """The honest reply: which plan(s) were searched and for what, no section cited."""
+    what = KIND_WORDS.get(kind, "nội dung")
+    year = f" cho năm {ctx.year}" if ctx.year else ""
+    asked = f" “{ctx.text.strip()}”" if ctx.text.strip() else ""
+    if ctx.plans and len(ctx.plans) == 1:
+        return f"{_plan_name(ctx.plans[0], session)} không đề cập {what}{year} khớp với câu hỏi{asked}."
+    return f"Không tìm thấy thông tin ({what}{year}) khớp với câu hỏi{asked} trong các kế hoạch hiện có."
+
+
+def _unknown_place(text: str, mention: kb.PlanMention, session: Optional[Session]) -> Optional[str]:
+    """A province named in the question that no plan in the KB is issued by."""
+    if mention.plans:
+        return None
+    known = " ".join(kb.known_places(session=session))
+    for name in provinces_in(text):
+        if " ".join(re.findall(r"[a-z]+", kb.fold(name))) not in known:
+            return name
+    return None
+
+
+def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Session] = None) -> Reply:
+    """Targets, responsibilities, deadlines, tasks, appendix projects of one or more plans."""
+    ctx, mention = _context(text, state, session)
+    place = _unknown_place(text, mention, session)
+    if place:
+        return Reply(f"Không tìm thấy kế hoạch của {place} trong cơ sở tri thức; hiện có: "
+                     f"{', '.join(i.plan_name() for i in kb.plan_infos(session=session))}.", state=dict(state))
+    if not ctx.topic:
+        return Reply("Bạn muốn hỏi về nội dung nào của kế hoạch? Hãy nêu rõ hơn, ví dụ: "
+                     "“chỉ tiêu họp trực tuyến năm 2020 của Cần Thơ”.", state=dict(state))
+    floor = MIN_MATCHED_WITH_UNKNOWN if ctx.unknown else MIN_MATCHED
+    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor]
+               for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
+    asked = results[kind]
+    best_asked = asked[0].score if asked else 0.0
+    used_kind = kind
+    others = [(hits[0].score, k) for k, hits in results.items() if hits and k != kind and k != "passage"]
+    others += [(hits[0].score - 0.05, k) for k, hits in results.items() if hits and k == "passage"]
+    if others:
+        score, other = max(others)
+        margin = SWITCH_MARGIN if best_asked < GOOD else CLEAR_SWITCH_MARGIN
+        if score >= GOOD and score >= best_asked + margin:
+            used_kind = other
+    hits = results[used_kind]
+    new_state = {**state, "question_kind": kind, "topic": ctx.topic, "year": str(ctx.year) if ctx.year else None,
+                 "pending_question": None}
+    if not hits or hits[0].score < GOOD:
+        new_state["plan_id"] = ",".join(ctx.plans) if ctx.plans else state.get("plan_id")
+        return Reply(_not_found(ctx, kind, session), _followup_buttons(kind, ctx, session), new_state)
+    per_plan = _best_per_plan(hits)
+    top = hits[0].score
+    plans = [p for p, s in sorted(per_plan.items(), key=lambda x: -x[1])
+             if s >= GOOD and (ctx.named or s >= top - CLOSE)][:MAX_PLANS]
+    blocks = []
+    for plan in plans:
+        group = _answer_group(hits, plan)
+        lines = [describe(h) for h in group]
+        cite = _citations(group)
+        body = "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else lines[0]
+        label = _plan_name(plan, session)
+        blocks.append(f"Theo {label}:\n{body}\n{cite}" if len(plans) > 1 or len(lines) > 1
+                      else f"Theo {label}: {body} {cite}")
+    missing = [p for p in (ctx.plans or []) if ctx.named and p not in plans]
+    for p in missing:
+        blocks.append(f"{_plan_name(p, session)} không đề cập nội dung này.")
+    new_state["plan_id"] = ",".join(plans)
+    buttons = _followup_buttons(kind, Context(ctx.text, plans, True, ctx.year, ctx.topic), session)
+    if len(plans) > 1:
+        # Each plan answered and labelled; a button narrows the conversation to one of them.
+        buttons = [button(f"Chỉ {_plan_name(p, session)}", choose_plan_payload(p)) for p in plans] + buttons
+        new_state["pending_question"] = text
+    return Reply("\n\n".join(blocks), buttons, new_state)
+
+
+def _citations(group: list[kb.Hit]) -> str:
+    seen: list[str] = []
+    for hit in group:
+        cite = hit.fact.citation()
+        if cite not in seen:
+            seen.append(cite)
+    return " ".join(seen)
+
+
+def _followup_buttons(kind: str, ctx: Context, session: Optional[Session]) -> list[dict]:
+    """Buttons for the obvious next question: other years of the same targets, who does it."""
+    buttons: list[dict] = []
+    if kind == "target" and ctx.plans and len(ctx.plans) == 1:
+        years = sorted({h.year for h in kb.search("target", ctx.topic or ctx.text, ctx.plans, None,
+                                                  session=session, limit=10)
+                        if h.year and h.score >= GOOD and h.year != ctx.year})
+        buttons += [button(f"Năm {y}", followup_payload(year=str(y))) for y in years[:3]]
+    if kind in ("target", "task", "project"):
+        buttons.append(button("Trách nhiệm thực hiện", followup_payload(question_kind="responsibility")))
+    return buttons
+
+
+# ---------------------------------------------------------------------------- document info
+
+
+def answer_document(text: str, state: dict, session: Optional[Session] = None) -> Reply:
+    """Number, issuer, date as printed, parent decisions, period, signer (only if the KB has it)."""
+    ctx, mention = _context(text, state, session)
+    place = _unknown_place(text, mention, session)
+    if place:
+        return Reply(f"Không tìm thấy kế hoạch của {place} trong cơ sở tri thức.", state=dict(state))
+    infos = {i.plan: i for i in kb.plan_infos(session=session)}
+    plans = ctx.plans or (list(infos) if len(infos) == 1 else [])
+    if not plans:
+        hits = kb.search("document", text, None, None, session=session)
+        good = [h for h in hits if h.score >= GOOD]
+        if len(good) == 1 or (good and len(good) > 1 and good[0].score - good[1].score >= CLOSE):
+            plans = [good[0].plan]
+    if not plans:
+        return Reply("Bạn hỏi về kế hoạch nào?",
+                     [button(i.plan_name(), choose_plan_payload(p)) for p, i in infos.items()],
+                     {**state, "question_kind": "document", "pending_question": text})
+    blocks = [describe_document(infos[p], text) for p in plans[:MAX_PLANS] if p in infos]
+    new_state = {**state, "question_kind": "document", "plan_id": ",".join(plans[:MAX_PLANS]),
+                 "topic": ctx.topic, "pending_question": None}
+    return Reply("\n\n".join(blocks), [], new_state)
+
+
+SIGNER_WORDS = re.compile(r"\b(ky|nguoi ky|ai ky)\b")
+
+
+def describe_document(info: PlanInfo, question: str) -> str:
+    lines = [f"{info.plan_name()}: {info.title}." if info.title else f"{info.plan_name()}."]
+    lines.append(f"Số hiệu: {info.plan_number}." if info.plan_number else "Số hiệu: văn bản không ghi số.")
+    if info.issuer:
+        lines.append(f"Cơ quan ban hành: {info.issuer}.")
+    printed = getattr(info, "date_text", None)  # the date as printed, when the KB keeps it
+    date = format_date(info.date)
+    if printed:
+        lines.append(f"Ngày ban hành: {printed}" + (f" ({date})." if date else "."))
+    elif date:
+        lines.append(f"Ngày ban hành: {date}.")
+    else:
+        lines.append("Ngày ban hành: không có thông tin về ngày ban hành trong cơ sở tri thức.")
+    if info.parent:
+        lines.append(f"Căn cứ/triển khai: {', '.join(info.parent)}.")
+    if info.period:
+        lines.append(f"Giai đoạn: {info.period[0]}–{info.period[1]}.")
+    signer = getattr(info, "signer", None)
+    if signer:
+        lines.append(f"Người ký: {signer}.")
+    elif SIGNER_WORDS.search(kb.fold(question)):
+        lines.append("Người ký: cơ sở tri thức chưa có thông tin về người ký.")
+    lines.append(f"({info.plan_name()}, phần mở đầu văn bản)")
+    return " ".join(lines)
+
+
+# ---------------------------------------------------------------------------- comparison
+
+
+FIGURE = re.compile(r"(it nhat|toi thieu|tu|tren|hon|duoi|khong qua|toi da)?\s*(\d+(?:[.,]\d+)?)\s*(%|phan tram)")
+
+
+def _figure_filter(text: str) -> Callable[[TargetFact], bool]:
+    match = FIGURE.search(kb.fold(text))
+    if not match:
+        return lambda t: True
+    word, number = match.group(1) or "", float(match.group(2).replace(",", "."))
+    if word in ("duoi", "khong qua", "toi da"):
+        return lambda t: t.value <= number
+    if word in ("tren", "hon"):
+        return lambda t: t.value > number
+    return lambda t: t.value >= number
+
+
+def answer_comparison(text: str, state: dict, session: Optional[Session] = None) -> Reply:
+    """Across plans: which plans set a target about the subject (meeting a figure), and when."""
+    ctx, _mention = _context(text, {}, session)
+    keep = _figure_filter(text)
+    hits = [h for h in kb.search("target", ctx.text, ctx.plans, None, session=session, limit=500)
+            if h.score >= GOOD and keep(h.fact)]
+    if not hits:
+        return Reply(f"Không tìm thấy kế hoạch nào có chỉ tiêu về “{ctx.topic}” như vậy.",
+                     state={**state, "question_kind": "comparison", "topic": ctx.topic})
+    best: dict[str, kb.Hit] = {}
+    for hit in hits:
+        if hit.plan not in best:
+            best[hit.plan] = hit
+    lines = []
+    for plan, hit in sorted(best.items(), key=lambda x: -x[1].score):
+        t: TargetFact = hit.fact
+        place = (t.issuer or plan)
+        year = f", đến năm {t.year}" if t.year else ""
+        lines.append(f"- {place}: {t.figure()}{year} — {_dot(t.text)} {t.citation()}")
+    return Reply("Các kế hoạch có chỉ tiêu này:\n" + "\n".join(lines), [],
+                 {**state, "question_kind": "comparison", "topic": ctx.topic, "plan_id": None})
+
+
+# ---------------------------------------------------------------------------- procedures
+
+
+def answer_procedure(text: str, state: dict, session: Optional[Session] = None) -> Reply:
+    from knowledge import procedures
+
+    hits = procedures.search_procedures(text, session=session)
+    new_state = {**state, "question_kind": "procedure", "topic": text}
+    if not hits or not procedures.is_answer(hits[0]):
+        return Reply("Không tìm thấy thông tin về thủ tục này trong dữ liệu thủ tục hành chính hiện có.",
+                     state=new_state)
+    entry = hits[0].procedure
+    text_out = procedures.describe(entry, text)
+    asked = provinces_in(text)
+    if asked and not any(kb.fold(p) in kb.fold(entry.get("locality") or "") for p in asked):
+        text_out = (f"Chưa có thông tin riêng cho {', '.join(asked)}; dưới đây là thông tin của "
+                    f"{entry.get('locality') or 'một địa phương khác'}, có thể khác quy định tại địa phương bạn.\n"
+                    + text_out)
+    return Reply(text_out, [], new_state)
+
+
+# ---------------------------------------------------------------------------- follow-ups
+
+
+PAYLOAD = re.compile(r"^\s*/(\w+)\s*(\{.*\})?\s*$", re.S)
+
+
+def parse_payload(text: str) -> Optional[tuple[str, dict]]:
+    """"/choose_plan{"plan_id":"x"}" → ("choose_plan", {"plan_id": "x"})."""
+    match = PAYLOAD.match(text or "")
+    if not match:
+        return None
+    try:
+        entities = json.loads(match.group(2)) if match.group(2) else {}
+    except json.JSONDecodeError:
+        entities = {}
+    return match.group(1), entities if isinstance(entities, dict) else {}
+
+
+def answer_followup(text: str, state: dict, session: Optional[Session] = None) -> Reply:
+    """"còn năm 2025 thì sao?" keeps plan and subject and changes the year; a plan-choice
+    button re-asks the pending question for that plan."""
+    payload = parse_payload(text)
+    kind = state.get("question_kind") or "target"
+    if payload:
+        intent, entities = payload
+        if entities.get("plan_id"):
+            state = {**state, "plan_id": entities["plan_id"]}
+            pending = state.get("pending_question")
+            if pending:
+                return answer(kind, pending, {**state, "pending_question": None}, session=session)
+        kind = entities.get("question_kind", kind)
+        year = entities.get("year")
+        text = f"{state.get('topic') or ''} {year or ''}".strip()
+        return answer(kind, text, {**state, "year": year or state.get("year")}, session=session)
+    if kind == "followup" or not state.get("topic"):
+        return Reply("Bạn muốn hỏi tiếp về nội dung nào? Hãy nêu câu hỏi đầy đủ hơn.", state=dict(state))
+    combined = f"{state.get('topic') or ''} {text}"
+    return answer(kind, combined, state, session=session)
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optional[Session] = None) -> Reply:
+    """Answer ``text`` as a question of ``kind`` (an intent name like "ask_target" is accepted
+    too) given the conversation ``state`` (the slots)."""
+    state = dict(state or {})
+    kind = INTENT_KINDS.get(kind, kind)
+    text = nfc(text or "")
+    if kind == "followup":
+        return answer_followup(text, state, session)
+    if kind == "document":
+        return answer_document(text, state, session)
+    if kind == "comparison":
+        return answer_comparison(text, state, session)
+    if kind == "procedure":
+        return answer_procedure(text, state, session)
+    if kind not in PLAN_KINDS:
+        kind = "task"
+    return answer_plan_kind(kind, text, state, session)

@@ -1,0 +1,1 @@
+"""Rasa chatbot: domain, stories, rules, custom NLU components and the web chat page."""

@@ -1,0 +1,50 @@
+"""Shared, once-per-process bot servers for tests/test_bot_e2e.py and tests/test_bot_browser.py.
+
+The model is trained once (cached in models/ by the hash of its inputs, bot/train.py); the
+knowledge base is a fresh SQLite file with the sample plans and procedures, given to the action
+server as KB_URL. The servers stop when the test process exits (and their process groups are
+killed, so nothing outlives pytest).
+"""
+from __future__ import annotations
+
+import atexit
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from bot.servers import BotServers
+from bot.train import ROOT, ensure_model, rasa_env
+
+PLANS = sorted((ROOT / "tests" / "data" / "plans").glob("*.txt"))
+PROCEDURES = ROOT / "samples" / "procedures.yml"
+
+_servers: Optional[BotServers] = None
+
+
+def build_kb(folder: Path) -> str:
+    """A SQLite knowledge base with the sample plans (text renderings) and procedures."""
+    url = f"sqlite:///{folder / 'kb.sqlite3'}"
+    env = {**rasa_env(), "KB_URL": url}
+    steps = [[sys.executable, "-m", "knowledge", "--kb", url, "ingest", *map(str, PLANS)],
+             [sys.executable, "-m", "knowledge.procedures", "load", str(PROCEDURES)]]
+    for cmd in steps:
+        out = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[1:4])} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return url
+
+
+def shared_servers() -> BotServers:
+    """Action server + Rasa + web page, started on free loopback ports at the first call."""
+    global _servers
+    if _servers is None:
+        model, _ = ensure_model(quiet=True)
+        work = Path(tempfile.mkdtemp(prefix="bot-test-"))
+        kb_url = build_kb(work)
+        servers = BotServers(model, with_web=True, log_dir=work / "logs", env={"KB_URL": kb_url})
+        servers.start()
+        atexit.register(servers.stop)
+        _servers = servers
+    return _servers

@@ -1,0 +1,464 @@
+"""Retrieval for free-text questions: which plan(s) a question names, and which facts of a kind
+answer it, ranked.
+
+The chatbot cannot rely on the user typing a plan's exact words: questions come without
+diacritics, with abbreviations ("tthc", "gv", "kh") and typos, and a plan ingested after the bot
+was trained must be answerable.  So every current plan is turned, on first use, into searchable
+units (one per target, task, deadline, appendix project, section sentence, and one per
+responsibility *item* with all its agencies), scored with :func:`textsearch.coverage`.  Place
+names for plan resolution are read from the issuers in the KB, never listed in code.
+
+The index is cached per database and rebuilt only for plans whose current version changed
+(units are keyed on the document id, and a re-ingest creates a new id); the cheap staleness
+check is one ``max(id), count(*)`` query per question.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import models, queries
+from .queries import Cited, PlanInfo
+from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window_ratio, coverage, first_sentences,
+                         folded_words, make_query, matched_share, names_agency)
+from document_parsing.text_utils import fold
+
+KINDS = ("target", "responsibility", "deadline", "task", "project", "passage", "document")
+PLACE_MATCH = 82  # fuzzy ratio (0..100) for a place name typed with a typo or without spaces
+_ADMIN_WORDS = re.compile(r"^(ủy ban nhân dân|uỷ ban nhân dân|ubnd)\s+", re.I)
+_LEVEL_WORDS = re.compile(r"^(tỉnh|thành phố|tp\.?|huyện|quận|thị xã|xã|phường|thị trấn)\s+", re.I)
+
+
+# ---------------------------------------------------------------------------- result types
+
+
+@dataclass(kw_only=True)
+class Passage(Cited):
+    """One sentence of a section body: answers what no extracted fact covers."""
+
+    text: str
+    heading: str
+
+
+@dataclass(kw_only=True)
+class ResponsibilityItem(Cited):
+    """One numbered item of "Tổ chức thực hiện" with every agency named in it, so that an
+    answer gives the lead *and* all partners of the same item."""
+
+    task: str
+    members: list[tuple[str, str]]  # (agency, role) in the plan's order
+
+    def agencies(self, role: Optional[str] = None) -> list[str]:
+        return [a for a, r in self.members if role is None or r == role]
+
+
+@dataclass
+class Hit:
+    """A fact with its score (see :func:`textsearch.coverage`) and the key of the facts that
+    answer together (same sentence for targets, same item for the others)."""
+
+    kind: str
+    plan: str
+    fact: object
+    score: float
+    group: tuple = ()
+    year: Optional[int] = None
+    matched: float = 0.0  # textsearch.matched_share: how much of the question the fact covers
+
+
+@dataclass
+class _Unit:
+    kind: str
+    fact: object
+    doc: Doc
+    group: tuple
+    year: Optional[int] = None
+    agencies: tuple[tuple[str, str], ...] = ()  # (agency_key, role) named in the fact
+    heads: tuple[str, ...] = ()  # agency keys the item's heading starts with: whose item it is
+
+
+@dataclass
+class _PlanIndex:
+    info: PlanInfo
+    places: list[list[str]]  # folded place names ("can tho")
+    number: Optional[str]  # "148" from "148/KH-UBND"
+    title_words: frozenset[str] = frozenset()
+    units: list[_Unit] = field(default_factory=list)
+
+
+@dataclass
+class _Snapshot:
+    key: tuple
+    plans: "OrderedDict[str, _PlanIndex]"
+    vocab: Vocabulary
+    average_length: dict[str, float] = field(default_factory=dict)  # per kind, for length damping
+
+
+_cache: dict[str, _Snapshot] = {}
+_plan_cache: dict[tuple[str, int], _PlanIndex] = {}
+_lock = threading.Lock()
+
+
+# ---------------------------------------------------------------------------- building
+
+
+@contextmanager
+def _session_scope(session: Optional[Session]) -> Iterator[Session]:
+    """The caller's session, else one on ``$KB_URL`` (see :func:`knowledge.db.open_session`)."""
+    if session is not None:
+        yield session
+        return
+    from .db import open_session
+
+    with open_session() as own:
+        yield own
+
+
+def _kb_key(session: Session) -> tuple:
+    row = session.execute(select(func.max(models.Document.id), func.count(models.Document.id))
+                          .where(models.Document.is_current.is_(True))).one()
+    return tuple(row)
+
+
+def _place_names(issuer: Optional[str]) -> list[list[str]]:
+    """"Ủy ban nhân dân thành phố Cần Thơ" → [["can", "tho"]]."""
+    if not issuer:
+        return []
+    name = _LEVEL_WORDS.sub("", _ADMIN_WORDS.sub("", issuer.strip()))
+    words = re.findall(r"[0-9a-z]+", fold(name))
+    return [words] if words else []
+
+
+def _number_key(number: Optional[str]) -> Optional[str]:
+    match = re.match(r"\s*(\d+)", number or "")
+    return match.group(1) if match else None
+
+
+def _sentence_index(sentences: list[list[str]], text: str) -> int:
+    words = set(folded_words(text))
+    best, best_i = 0.0, -1
+    for i, sentence in enumerate(sentences):
+        common = len(words & set(sentence))
+        score = common / (len(words) or 1)
+        if score > best:
+            best, best_i = score, i
+    return best_i if best >= 0.5 else -1
+
+
+def _cited(info: PlanInfo, section: Optional[str]) -> dict:
+    return dict(plan=info.plan, plan_number=info.plan_number, issuer=info.issuer, plan_year=info.plan_year,
+                section=section)
+
+
+def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _PlanIndex:
+    stem = doc.plan
+    index = _PlanIndex(info=info, places=_place_names(doc.issuer), number=_number_key(doc.number),
+                       title_words=frozenset(folded_words(doc.title or "")))
+    sections = session.execute(select(models.Section).where(models.Section.document_id == doc.id)
+                               .order_by(models.Section.position)).scalars().all()
+    headings: dict[str, str] = {}
+    bodies: dict[str, str] = {}  # a numbered item's body with its lettered sub-items
+    sentences_by_path: dict[str, list[list[str]]] = {}
+    sentence_text: dict[tuple[str, int], str] = {}
+    for section in sections:
+        headings.setdefault(section.path, section.heading or "")
+        parts = section.path.split(".")
+        for depth in range(1, len(parts) + 1):
+            key = ".".join(parts[:depth])
+            if key != section.path or section.body:
+                bodies[key] = f"{bodies.get(key, '')} {section.heading if key != section.path else ''} {section.body}"
+        for sentence in first_sentences(section.body):
+            sentence_text[(section.path, len(sentences_by_path.get(section.path, [])))] = sentence
+            sentences_by_path.setdefault(section.path, []).append(folded_words(sentence))
+            passage = Passage(**_cited(info, section.path), text=sentence, heading=section.heading or "")
+            index.units.append(_Unit("passage", passage, Doc.of(f"{section.heading} {sentence}"),
+                                     (stem, "passage", section.path)))
+
+    def parent_heading(path: str) -> str:
+        parent = path.rsplit(".", 1)[0] if "." in path else ""
+        return headings.get(parent, "") if parent else ""
+
+    for t in queries.targets(plan=stem, session=session):
+        sentence = _sentence_index(sentences_by_path.get(t.section, []), t.text)
+        group = (stem, "target", t.section, sentence if sentence >= 0 else t.text)
+        # The whole sentence, so "trong đó mầm non 85%" is found by the words of its head figure.
+        context = sentence_text.get((t.section, sentence), "")
+        text = f"{parent_heading(t.section)} {headings.get(t.section, '')} {context} {t.subject} {t.text}"
+        index.units.append(_Unit("target", t, Doc.of(text), group, t.year))
+    for t in queries.tasks(plan=stem, session=session):
+        text = f"{parent_heading(t.section)} {t.text}"
+        index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text)))
+    items: "OrderedDict[str, ResponsibilityItem]" = OrderedDict()
+    for r in queries.responsibilities(plan=stem, session=session):
+        item = items.get(r.section)
+        if item is None:
+            item = items[r.section] = ResponsibilityItem(
+                plan=r.plan, plan_number=r.plan_number, issuer=r.issuer, plan_year=r.plan_year,
+                section=r.section, task=r.task, members=[])
+        if (r.agency, r.role) not in item.members:
+            item.members.append((r.agency, r.role))
+    for section, item in items.items():
+        agencies = " ".join(f"{a} {role}" for a, role in item.members)
+        text = f"{headings.get(section, '')} {bodies.get(section, '')} {item.task} {agencies}"
+        keys = tuple((agency_key(a), role) for a, role in item.members)
+        heading = " ".join(folded_words(headings.get(section, "")))
+        heading = re.sub(r"^(de nghi |cac )+", "", heading)
+        heads = tuple(k for k, _ in keys if heading.startswith(k))
+        index.units.append(_Unit("responsibility", item, Doc.of(text), (stem, "responsibility", section),
+                                 agencies=keys, heads=heads))
+    for d in queries.deadlines(plan=stem, session=session):
+        text = " ".join(x or "" for x in (headings.get(d.section or "", ""), d.agency, d.what, d.to, d.when))
+        index.units.append(_Unit("deadline", d, Doc.of(text), (stem, "deadline", d.section, d.what),
+                                 agencies=((agency_key(d.agency), ""),) if d.agency else ()))
+    for p in queries.appendix_projects(plan=stem, session=session):
+        text = f"{p.name} {p.lead or ''} {' '.join(p.partners)} {' '.join(map(str, p.years))}"
+        members = ([(agency_key(p.lead), "chủ trì")] if p.lead else []) + [(agency_key(x), "phối hợp")
+                                                                         for x in p.partners]
+        index.units.append(_Unit("project", p, Doc.of(text), (stem, "project", p.no), agencies=tuple(members)))
+    document_text = " ".join(x or "" for x in (doc.title, doc.issuer, doc.number, " ".join(doc.parent or [])))
+    index.units.append(_Unit("document", info, Doc.of(document_text), (stem, "document")))
+    return index
+
+
+def _snapshot(session: Session) -> _Snapshot:
+    """The cached index for this database, rebuilt for the plans whose current version changed."""
+    url = str(session.get_bind().url)
+    key = _kb_key(session)
+    with _lock:
+        snap = _cache.get(url)
+        if snap is not None and snap.key == key:
+            return snap
+        docs = session.execute(select(models.Document).where(models.Document.is_current.is_(True))
+                               .order_by(models.Document.plan, models.Document.id)).scalars().all()
+        plans: "OrderedDict[str, _PlanIndex]" = OrderedDict()
+        infos: Optional[dict[str, PlanInfo]] = None
+        for doc in docs:
+            cache_key = (url, doc.id)
+            index = _plan_cache.get(cache_key)
+            if index is None:
+                if infos is None:
+                    infos = {i.plan: i for i in queries.find_plans(session=session)}
+                index = _plan_cache[cache_key] = _build_plan(session, doc, infos[doc.plan])
+            plans[doc.plan] = index
+        live = {(url, d.id) for d in docs}
+        for stale in [k for k in _plan_cache if k[0] == url and k not in live]:
+            del _plan_cache[stale]
+        vocab = Vocabulary(u.doc for p in plans.values() for u in p.units if u.kind != "document")
+        lengths: dict[str, list[int]] = {}
+        for p in plans.values():
+            for u in p.units:
+                lengths.setdefault(u.kind, []).append(u.doc.length)
+        averages = {k: sum(v) / len(v) for k, v in lengths.items() if v}
+        snap = _cache[url] = _Snapshot(key, plans, vocab, averages)
+        return snap
+
+
+def clear_cache() -> None:
+    """Forget every index (tests; the staleness check makes this unnecessary in production)."""
+    with _lock:
+        _cache.clear()
+        _plan_cache.clear()
+
+
+# ---------------------------------------------------------------------------- plan resolution
+
+
+@dataclass
+class PlanMention:
+    """What a question says about plans: the matching plans and the words that named them."""
+
+    plans: list[str]
+    words: set[str]
+    by_number: bool = False
+
+
+def _raw_words(text: str) -> list[str]:
+    return re.findall(r"[0-9a-z]+", fold(text or ""))
+
+
+def _issuer_words(text: str, plan: _PlanIndex) -> set[str]:
+    """The issuer's words when the question writes the issuer out before the place ("UBND tỉnh
+    Lâm Đồng", "ủy ban nhân dân thành phố Cần Thơ"): they name the plan, they are not the subject."""
+    issuer = folded_words(plan.info.issuer or "")
+    words = folded_words(text)
+    joined = f" {' '.join(words)} "
+    for start in range(len(issuer)):
+        tail = issuer[start:]
+        if len(tail) > 2 and f" {' '.join(tail)} " in joined:
+            return set(tail)
+    return set()
+
+
+def mention(text: str, snap: _Snapshot) -> PlanMention:
+    """Plans named in ``text`` by number ("148", "3381/KH-UBND") or by the place of the issuer
+    ("Cần Thơ", "can tho", "cantho", "cn tho"); a year narrows several plans of one place."""
+    words = _raw_words(text)
+    numbers = {w for w in words if w.isdigit()}
+    by_number = [stem for stem, p in snap.plans.items() if p.number and p.number in numbers]
+    used: set[str] = {p.number for stem, p in snap.plans.items() if stem in by_number and p.number}
+    if by_number:
+        for stem in by_number:
+            used |= _issuer_words(text, snap.plans[stem])
+            for place in snap.plans[stem].places:
+                if best_window_ratio(words, place) >= PLACE_MATCH:
+                    used.update(place)
+        return PlanMention(by_number, used, by_number=True)
+    found = []
+    for stem, plan in snap.plans.items():
+        for place in plan.places:
+            if best_window_ratio(words, place) >= PLACE_MATCH:
+                found.append(stem)
+                used.update(place)
+                used |= _issuer_words(text, plan)
+                break
+    if len(found) > 1:
+        years = {int(w) for w in words if YEAR.match(w)}
+        dated = [s for s in found if snap.plans[s].info.plan_year in years]
+        if dated:
+            found = dated
+    return PlanMention(found, used)
+
+
+def resolve_plans(text: str, *, session: Optional[Session] = None) -> list[PlanInfo]:
+    """The current plans a question names (empty when it names none)."""
+    with _session_scope(session) as s:
+        snap = _snapshot(s)
+        return [snap.plans[stem].info for stem in mention(text, snap).plans]
+
+
+def plan_infos(*, session: Optional[Session] = None) -> list[PlanInfo]:
+    """Every current plan (cached with the index)."""
+    with _session_scope(session) as s:
+        return [p.info for p in _snapshot(s).plans.values()]
+
+
+def known_places(*, session: Optional[Session] = None) -> list[str]:
+    """Folded place names of the issuers in the KB ("can tho", "muong te")."""
+    with _session_scope(session) as s:
+        return [" ".join(place) for p in _snapshot(s).plans.values() for place in p.places]
+
+
+# ---------------------------------------------------------------------------- fact search
+
+
+YEAR_MATCH_BONUS = 0.15
+YEAR_MISMATCH_PENALTY = 0.3
+AGENCY_BONUS = 0.2  # the fact involves an agency the question names ("Sở Tài chính … phối hợp với ai")
+HEAD_BONUS = 0.4  # … and the item is that agency's own numbered item ("3. Sở Tài chính: …")
+LEAD_BONUS = 0.1  # the question asks who leads ("chủ trì") and the item has a lead
+NAMED_LEAD_BONUS = 0.2  # "Phòng GD&ĐT chủ trì … phối hợp với ai": the item Phòng GD&ĐT leads
+
+
+def _agency_bonus(unit: _Unit, question: list[str], says_lead: bool) -> float:
+    """Bonus for responsibility-like facts: the question names one of the fact's agencies (more
+    if the item is that agency's own, more again if it leads it and the question says "chủ
+    trì"); a question asking who leads, naming nobody, prefers items that have a lead."""
+    named = 0.0
+    for key, role in unit.agencies:
+        if names_agency(question, key):
+            bonus = HEAD_BONUS if key in unit.heads else AGENCY_BONUS
+            if says_lead and role == "chủ trì":
+                bonus += NAMED_LEAD_BONUS
+            named = max(named, bonus)
+    if named:
+        return named
+    return LEAD_BONUS if says_lead and any(role == "chủ trì" for _, role in unit.agencies) else 0.0
+
+
+def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+           session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Facts of ``kind`` ranked for ``text`` within ``plans`` (stems; None = all current plans).
+    Words naming the plan are not searched for; ``year`` favours targets of that year."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    with _session_scope(session) as s:
+        snap = _snapshot(s)
+        stems = [p for p in (plans if plans is not None else snap.plans) if p in snap.plans]
+        query = _query(text, snap, stems)
+        question = folded_words(text)
+        says_lead = "chu tri" in " ".join(question)
+        hits: list[Hit] = []
+        for stem in stems:
+            for unit in snap.plans[stem].units:
+                if unit.kind != kind:
+                    continue
+                score = (coverage(query, unit.doc, snap.vocab, snap.average_length.get(kind))
+                         if not query.is_empty() else 0.0)
+                if unit.agencies:
+                    score += _agency_bonus(unit, question, says_lead)
+                if year is not None and unit.year is not None:
+                    score += YEAR_MATCH_BONUS if unit.year == year else -YEAR_MISMATCH_PENALTY
+                matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
+                hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched))
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
+
+
+def search_targets(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                   session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Targets (figures) ranked; ``fact`` is a :class:`queries.TargetFact`."""
+    return search("target", text, plans, year, session=session, limit=limit)
+
+
+def search_responsibilities(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                            session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Responsibility items ranked; ``fact`` is a :class:`ResponsibilityItem`."""
+    return search("responsibility", text, plans, year, session=session, limit=limit)
+
+
+def search_deadlines(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                     session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Reporting obligations ranked; ``fact`` is a :class:`queries.DeadlineFact`."""
+    return search("deadline", text, plans, year, session=session, limit=limit)
+
+
+def search_tasks(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                 session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Task items ranked; ``fact`` is a :class:`queries.TaskFact`."""
+    return search("task", text, plans, year, session=session, limit=limit)
+
+
+def search_passages(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                    session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Sentences of section bodies ranked; ``fact`` is a :class:`Passage`."""
+    return search("passage", text, plans, year, session=session, limit=limit)
+
+
+def search_projects(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                    session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Appendix projects ranked; ``fact`` is a :class:`queries.ProjectFact`."""
+    return search("project", text, plans, year, session=session, limit=limit)
+
+
+def search_document(text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
+                    session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+    """Plans' front matter ranked; ``fact`` is a :class:`queries.PlanInfo`."""
+    return search("document", text, plans, year, session=session, limit=limit)
+
+
+def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
+    named = mention(text, snap)
+    titles = frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems)))
+    return snap.vocab.repair(make_query(text, drop=named.words, title_words=titles))
+
+
+def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optional[Session] = None) -> Query:
+    """The query words searched for ``text`` (plan names removed, typos repaired): the subject
+    kept by the chatbot for follow-up questions."""
+    with _session_scope(session) as s:
+        snap = _snapshot(s)
+        return _query(text, snap, [p for p in (plans or snap.plans) if p in snap.plans])
+
+
+__all__ = [
+    "KINDS", "Passage", "ResponsibilityItem", "Hit", "PlanMention", "resolve_plans", "plan_infos", "known_places",
+    "search", "search_targets", "search_responsibilities", "search_deadlines", "search_tasks", "search_passages",
+    "search_projects", "search_document", "query_of", "clear_cache", "mention",
+]

@@ -1,0 +1,310 @@
+"""Free-text matching shared by plan and procedure search: folding, abbreviations, stop-words,
+typo repair and an IDF-weighted coverage score.
+
+Why coverage instead of raw BM25: the chatbot must decide *whether* the knowledge base answers a
+question at all (and say so honestly when it does not), so the score has to mean the same thing
+for every plan, kind and question length.  ``coverage`` is the share of the question's
+information (IDF-weighted words) found in a fact, in [0, 1]; word pairs ("trực tuyến",
+"học bạ") add a smaller bonus so that facts with the words *together* rank first.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional
+
+from rapidfuzz import fuzz, process
+
+from document_parsing.text_utils import fold
+
+# Abbreviations users (and plans) write, keyed on the folded form; both the question and the
+# indexed text are expanded, so "CNTT" in a plan matches "công nghệ thông tin" typed in full.
+ABBREVIATIONS: dict[str, str] = {
+    "tthc": "thu tuc hanh chinh", "gv": "giao vien", "cntt": "cong nghe thong tin", "kh": "ke hoach",
+    "gd": "giao duc", "gddt": "giao duc va dao tao", "gd&dt": "giao duc va dao tao", "gd-dt": "giao duc va dao tao",
+    "thcs": "trung hoc co so", "thpt": "trung hoc pho thong", "ubnd": "uy ban nhan dan",
+    "pgd": "phong giao duc", "sgd": "so giao duc", "hs": "hoc sinh", "cb": "can bo", "cbql": "can bo quan ly",
+    "cc": "cong chuc", "vc": "vien chuc", "attt": "an toan thong tin", "cds": "chuyen doi so",
+    "tp": "thanh pho", "tc": "tai chinh", "tttt": "thong tin va truyen thong", "tt&tt": "thong tin va truyen thong",
+    "khdt": "ke hoach va dau tu", "kh&dt": "ke hoach va dau tu", "gdtx": "giao duc thuong xuyen",
+    "gdnn": "giao duc nghe nghiep", "gdpt": "giao duc pho thong",
+    "ubmttq": "uy ban mat tran to quoc", "vh&tt": "van hoa va thong tin", "tc-kh": "tai chinh ke hoach",
+    "hcc": "hanh chinh cong", "dvc": "dich vu cong", "sdt": "so dien thoai", "qd": "quyet dinh",
+    "mn": "mam non", "hsg": "hoc sinh gioi", "online": "truc tuyen", "tphcm": "thanh pho ho chi minh",
+}
+
+# Function words of questions (folded).  Content words stay even when frequent: IDF weighs them.
+STOP_WORDS = frozenset("""
+a ah ai bao nhieu nao gi khong co duoc la cua thi va cho hoi o theo ve den toi nhung cac
+mot nhu vay voi trong de do da se dang can phai muon the sao khi may ra len rang nay kia
+em anh chi ban con oi nhe nha ha ak u ma hay hoac cung nam ngay thang
+biet cam on giup dum nhieu it bi boi vao gium chua roi xong het luon thoi nua chu nhi dau ne nhiu
+""".split())
+
+WORD = re.compile(r"[0-9a-z&]+(?:[-&][0-9a-z]+)*")
+YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "")
+
+
+def folded_words(text: str) -> list[str]:
+    """Folded words with abbreviations spelled out: "Sở GD&ĐT" → ["so", "giao", "duc", "va", "dao", "tao"]."""
+    words: list[str] = []
+    for raw in WORD.findall(fold(nfc(text))):
+        expansion = ABBREVIATIONS.get(raw)
+        if expansion is None and ("&" in raw or "-" in raw):
+            words.extend(w for part in re.split(r"[-&]", raw) if part
+                         for w in ABBREVIATIONS.get(part, part).split())
+            continue
+        words.extend((expansion or raw).split())
+    return words
+
+
+def accented_words(text: str) -> set[str]:
+    """Lowercase NFC words as typed (with diacritics), for the "họp" ≠ "hợp" tie-break."""
+    return set(re.findall(r"[^\W_]+", nfc(text).lower().replace("uỷ", "ủy")))
+
+
+def has_diacritics(word: str) -> bool:
+    return fold(word) != word
+
+
+@dataclass
+class Query:
+    """A question reduced to what matching needs."""
+
+    unigrams: list[str]  # content words, folded, deduplicated, in order
+    bigrams: list[str]  # adjacent word pairs with at least one content word
+    accented: set[str]  # words typed with diacritics
+    years: list[int] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # other numbers ("148", "70")
+
+    def is_empty(self) -> bool:
+        return not self.unigrams
+
+
+# Question phrases that carry no subject ("phần trăm" is printed as "%" in plans).
+QUESTION_PHRASES = re.compile(r"\b(phan tram|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
+                              r"(co quan|don vi|so|phong|ban nganh|nhung ai|nhung) nao|lam (nhung )?(viec )?gi|nhung viec gi|"
+                              r"nganh giao duc( va dao tao)?|nganh gd|chiu trach nhiem)\b")
+
+
+# Words that may sit inside a plan's name as users say it ("kế hoạch ứng dụng CNTT *ngành* giáo dục").
+_NAME_FILLER = frozenset("nganh cua trong ve tai o nay cho linh vuc tren dia ban so".split())
+
+
+def drop_plan_names(words: list[str], title_words: frozenset[str]) -> list[str]:
+    """Remove the words that follow "kế hoạch"/"đề án" while they belong to the plan's title:
+    "thực hiện kế hoạch ứng dụng CNTT trong giáo dục" names the plan, it is not the subject."""
+    if not title_words:
+        return words
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        kept.append(words[i])
+        if (words[i] == "hoach" and i and words[i - 1] == "ke") or (words[i] == "an" and i and words[i - 1] == "de"):
+            j = i + 1
+            while j < len(words) and (words[j] in title_words or words[j] in _NAME_FILLER):
+                j += 1
+            if j - (i + 1) >= 2:  # one shared word is a coincidence, a run is the plan's name
+                i = j
+                continue
+        i += 1
+    return kept
+
+
+def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] = frozenset()) -> Query:
+    """The content words of ``text`` minus ``drop`` (folded words already used, e.g. a place
+    name) and minus the plan's name as the user paraphrased it (see :func:`drop_plan_names`)."""
+    words = folded_words(QUESTION_PHRASES.sub(" ", " ".join(folded_words(text))))
+    words = drop_plan_names(words, title_words)
+    dropped = set(drop)
+    years = [int(w) for w in words if YEAR.match(w)]
+    numbers = [w for w in words if w.isdigit() and not YEAR.match(w)]
+    kept = [w for w in words if w not in dropped and not w.isdigit()]
+    unigrams = list(dict.fromkeys(w for w in kept if w not in STOP_WORDS and len(w) > 1))
+    bigrams = list(dict.fromkeys(f"{a} {b}" for a, b in zip(kept, kept[1:])
+                                 if not (a in STOP_WORDS and b in STOP_WORDS)))
+    accented = {w for w in accented_words(text) if has_diacritics(w)}
+    return Query(unigrams, bigrams, accented, years, numbers)
+
+
+@dataclass
+class Doc:
+    """One searchable unit: its folded words, word pairs and accented words."""
+
+    words: frozenset[str]
+    pairs: frozenset[str]
+    accented: frozenset[str]
+    length: int
+    weight: float = 0.0  # sum of the IDF of its words (set by Vocabulary), for precision
+
+    @classmethod
+    def of(cls, text: str) -> "Doc":
+        words = folded_words(text)
+        return cls(frozenset(words), frozenset(f"{a} {b}" for a, b in zip(words, words[1:])),
+                   frozenset(accented_words(text)), len(words))
+
+
+class Vocabulary:
+    """Document frequencies over a set of units, for IDF weights and typo repair."""
+
+    def __init__(self, docs: Iterable[Doc]):
+        self.df: Counter[str] = Counter()
+        self.n = 0
+        docs = list(docs)
+        for doc in docs:
+            self.n += 1
+            self.df.update(doc.words)
+        for doc in docs:
+            doc.weight = sum(self.idf(w) for w in doc.words)
+        self.average_length = sum(d.length for d in docs) / len(docs) if docs else 1.0
+        self._choices = [w for w in self.df if len(w) >= 3 and not w.isdigit()]
+
+    def idf(self, word: str) -> float:
+        return math.log(1 + (self.n + 1) / (self.df.get(word, 0) + 0.5))
+
+    def unknown(self, query: Query) -> list[str]:
+        """Content words of the query that no unit contains: a subject the KB does not cover."""
+        return [w for w in query.unigrams if w not in self.df]
+
+    def repair(self, query: Query) -> Query:
+        """Replace misspelt words the corpus never uses by the closest word it does ("tuyn" →
+        "tuyen"); a real Vietnamese syllable ("tiếng") is left alone: absent is not misspelt."""
+        fixed = []
+        syllables = vietnamese_syllables()
+        for word in query.unigrams:
+            if word in self.df or len(word) < 4 or not self._choices or word in syllables:
+                fixed.append(word)
+                continue
+            best = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=80)
+            fixed.append(best[0] if best else word)
+        if fixed == query.unigrams:
+            return query
+        mapping = dict(zip(query.unigrams, fixed))
+        bigrams = [" ".join(mapping.get(w, w) for w in pair.split()) for pair in query.bigrams]
+        return Query(list(dict.fromkeys(fixed)), bigrams, query.accented, query.years, query.numbers)
+
+
+PRECISION_WEIGHT = 0.3
+LENGTH_DAMPING = 0.2
+UNKNOWN_WEIGHT = 0.6
+
+
+@lru_cache(maxsize=1)
+def vietnamese_syllables() -> frozenset[str]:
+    """Folded syllables of a Vietnamese dictionary of common words (underthesea's Viet22K), to
+    tell a misspelt word from a real one the knowledge base does not use; empty if the list is
+    unavailable.  The file is read without importing underthesea (slow to import)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("underthesea")
+        if spec is None or not spec.origin:
+            return frozenset()
+        path = Path(spec.origin).parent / "corpus" / "data" / "Viet22K.txt"
+        text = path.read_text(encoding="utf-8")
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(re.findall(r"[a-z]+", fold(text)))  # share of the maximum IDF given to a word no unit contains
+
+
+def coverage(query: Query, doc: Doc, vocab: Vocabulary, average_length: Optional[float] = None) -> float:
+    """IDF-weighted share of the query's content words found in ``doc`` (0..1), plus up to 0.3
+    for word pairs found together and a small tie-break for words matching with diacritics."""
+    if not query.unigrams:
+        return 0.0
+    top = vocab.idf("\0")
+    total = found = 0.0
+    for word in query.unigrams:
+        weight = vocab.idf(word) if vocab.df.get(word) else top * UNKNOWN_WEIGHT
+        total += weight
+        if word in doc.words:
+            found += weight
+    score = found / total if total else 0.0
+    if doc.weight:
+        # Precision: of two facts with the same words found, the one saying less else wins.
+        score += PRECISION_WEIGHT * found / doc.weight
+    pairs = [p for p in query.bigrams if all(w in vocab.df for w in p.split())]
+    if pairs:
+        score += 0.3 * sum(p in doc.pairs for p in pairs) / len(pairs)
+    if query.accented:
+        score += 0.05 * len(query.accented & doc.accented) / len(query.accented)
+    # Long items mention everything a little: damp them (1/(1+β·log₂(len/avg)) above average).
+    ratio = doc.length / (average_length or vocab.average_length or 1.0)
+    if ratio > 1:
+        score /= 1 + LENGTH_DAMPING * math.log2(ratio)
+    return score
+
+
+def matched_share(query: Query, doc: Doc, vocab: Vocabulary) -> float:
+    """IDF-weighted share of the question's content words that ``doc`` contains, a word no
+    unit contains counting at full weight: low when the question is about something the plans
+    never mention ("robot", "bể bơi"), whatever else matches."""
+    top = vocab.idf("\0")
+    total = found = 0.0
+    for word in query.unigrams:
+        weight = vocab.idf(word) if vocab.df.get(word) else top
+        total += weight
+        found += weight if word in doc.words else 0.0
+    return found / total if total else 0.0
+
+
+_LEVEL_TAIL = re.compile(r"( (huyen|tinh|thanh pho|xa|quan))+$")
+
+
+def agency_key(name: str) -> str:
+    """Folded agency name without "các" and a trailing level word, so "Phòng GD&ĐT Mường Tè" in a
+    question finds "Phòng Giáo dục và Đào tạo huyện": "phong giao duc va dao tao"."""
+    key = " ".join(folded_words(name))
+    key = re.sub(r"^(de nghi |cac )+", "", key)
+    shorter = _LEVEL_TAIL.sub("", key)
+    return shorter if len(shorter.split()) >= 2 else key
+
+
+def names_agency(question_words: list[str], key: str) -> bool:
+    return bool(key) and f" {key} " in f" {' '.join(question_words)} "
+
+
+def best_window_ratio(words: list[str], phrase: list[str]) -> float:
+    """How well ``phrase`` (folded words) occurs in ``words``: the best fuzzy ratio (0..100) of
+    any window of the same number of words, spaces ignored ("can tho", "cantho", "cn tho")."""
+    if not phrase or not words:
+        return 0.0
+    target = "".join(phrase)
+    best = 0.0
+    for size in {len(phrase), max(1, len(phrase) - 1), len(phrase) + 1}:
+        for i in range(0, max(1, len(words) - size + 1)):
+            window = "".join(words[i:i + size])
+            if abs(len(window) - len(target)) > 2:
+                continue
+            best = max(best, fuzz.ratio(window, target))
+    return best
+
+
+def first_sentences(text: str) -> list[str]:
+    """A section body split into sentences (";" separates list items in these plans)."""
+    sentences: list[str] = []
+    for part in re.split(r"(?<=[.;])\s+|\n+", text or ""):
+        part = part.strip(" ;")
+        if len(part) <= 3:
+            continue
+        if sentences and re.match(r"(?i)trong đó\b", part):  # "…90%; trong đó, mầm non 85%" is one figure
+            sentences[-1] = f"{sentences[-1]}; {part}"
+        else:
+            sentences.append(part)
+    return sentences
+
+
+def optional_int(text: Optional[str]) -> Optional[int]:
+    try:
+        return int(text) if text not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,62 @@
+"""The web chat in a real browser: Debian's /usr/bin/chromium driven by Playwright (no browser
+download), headless, against the real servers (bot/testing.py). The page and its socket.io client
+are served locally; every request the page makes must stay on loopback."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import pytest
+
+from bot.testing import shared_servers
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: apt-get install -y chromium (.ci/run does it)"
+    servers = shared_servers()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page()
+        hosts: set[str] = set()
+        page.on("request", lambda req: hosts.add(urlparse(req.url).hostname or ""))
+        page.goto(servers.web_url)
+        page.wait_for_selector("body[data-session=ready]", timeout=30_000)
+        page.hosts = hosts  # type: ignore[attr-defined]
+        yield page
+        browser.close()
+
+
+def _ask(page, text: str) -> None:
+    before = page.locator(".msg.bot").count()
+    page.fill("#chat-input", text)
+    page.press("#chat-input", "Enter")
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before}", timeout=60_000)
+    page.wait_for_timeout(300)  # a reply may come in several messages
+
+
+def test_question_gets_a_cited_answer(page):
+    _ask(page, "đến năm 2020 lâm đồng bao nhiêu phần trăm cuộc họp trực tuyến")
+    text = page.locator(".msg.bot").all_inner_texts()
+    answer = "\n".join(text)
+    assert "70%" in answer and "mục I.2.a" in answer, answer
+    assert page.locator(".msg.user").last.inner_text().startswith("đến năm 2020")
+
+
+def test_buttons_are_rendered_and_clickable(page):
+    _ask(page, "xin chào")
+    button = page.locator(".msg.bot .buttons button", has_text="Tôi có thể hỏi gì?").last
+    button.wait_for(timeout=10_000)
+    before = page.locator(".msg.bot").count()
+    button.click()
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {before}", timeout=60_000)
+    assert "Tôi có thể trả lời" in page.locator(".msg.bot").last.inner_text()
+
+
+def test_page_uses_only_local_assets(page):
+    assert page.hosts and page.hosts <= {"127.0.0.1", "localhost"}, page.hosts
