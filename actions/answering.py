@@ -31,6 +31,7 @@ GOOD = 0.5
 CLOSE = 0.12
 # Another kind replaces the asked one (NLU may misclassify) when it scores this much better.
 SWITCH_MARGIN = 0.15
+COVER_MARGIN = 0.15  # … or when its best fact covers this much more of the question
 CLEAR_SWITCH_MARGIN = 0.3  # … even when the asked kind found something passable
 # Facts answering together with the best one: same group, or nearly as good.
 NEAR = 0.85
@@ -138,7 +139,10 @@ def describe(hit: kb.Hit) -> str:
         return describe_deadline(fact)
     if hit.kind == "project":
         return describe_project(fact)
-    return _dot(fact.text)
+    text = _dot(fact.text)
+    if hit.year and str(hit.year) not in text:
+        text = f"{text} (mục tiêu đến năm {hit.year})"  # from the heading it sits under
+    return text
 
 
 # ---------------------------------------------------------------------------- selection
@@ -284,12 +288,19 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
     asked = results[kind]
     best_asked = asked[0].score if asked else 0.0
     used_kind = kind
-    others = [(hits[0].score, k) for k, hits in results.items() if hits and k != kind and k != "passage"]
-    others += [(hits[0].score - 0.05, k) for k, hits in results.items() if hits and k == "passage"]
+    matched_asked = asked[0].matched if asked else 0.0
+    # An appendix row is both a project and its lead/partners; the project answer says more.
+    subsumed = {"responsibility"} if kind == "project" and asked and (asked[0].fact.section or "").startswith("PL") else set()
+    others = [(hits[0].score, hits[0].matched, k) for k, hits in results.items()
+              if hits and k != kind and k != "passage" and k not in subsumed]
+    others += [(hits[0].score - 0.05, hits[0].matched, k) for k, hits in results.items() if hits and k == "passage"]
     if others:
-        score, other = max(others)
+        score, matched, other = max(others)
         margin = SWITCH_MARGIN if best_asked < GOOD else CLEAR_SWITCH_MARGIN
-        if score >= GOOD and score >= best_asked + margin:
+        # The intent is only a prior: another kind wins when it scores clearly better, or when
+        # it scores better and covers clearly more of the question's words.
+        covers_more = matched >= matched_asked + COVER_MARGIN and score > best_asked
+        if score >= GOOD and (score >= best_asked + margin or covers_more):
             used_kind = other
     hits = results[used_kind]
     new_state = {**state, "question_kind": kind, "topic": ctx.topic, "year": str(ctx.year) if ctx.year else None,

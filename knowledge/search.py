@@ -59,6 +59,9 @@ class ResponsibilityItem(Cited):
         return [a for a, r in self.members if role is None or r == role]
 
 
+HEADING_YEAR = re.compile(r"năm\s+(\d{4})", re.I)
+
+
 @dataclass
 class Hit:
     """A fact with its score (see :func:`textsearch.coverage`) and the key of the facts that
@@ -167,6 +170,15 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
     bodies: dict[str, str] = {}  # a numbered item's body with its lettered sub-items
     sentences_by_path: dict[str, list[list[str]]] = {}
     sentence_text: dict[tuple[str, int], str] = {}
+    def heading_year(path: str) -> Optional[int]:
+        """The year of the nearest enclosing heading that names one ("Định hướng đến năm 2025")."""
+        parts = path.split(".")
+        for depth in range(len(parts), 0, -1):
+            m = HEADING_YEAR.search(headings.get(".".join(parts[:depth]), ""))
+            if m:
+                return int(m.group(1))
+        return None
+
     for section in sections:
         headings.setdefault(section.path, section.heading or "")
         parts = section.path.split(".")
@@ -179,7 +191,7 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
             sentences_by_path.setdefault(section.path, []).append(folded_words(sentence))
             passage = Passage(**_cited(info, section.path), text=sentence, heading=section.heading or "")
             index.units.append(_Unit("passage", passage, Doc.of(f"{section.heading} {sentence}"),
-                                     (stem, "passage", section.path)))
+                                     (stem, "passage", section.path), heading_year(section.path)))
 
     def parent_heading(path: str) -> str:
         parent = path.rsplit(".", 1)[0] if "." in path else ""
@@ -194,7 +206,7 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
         index.units.append(_Unit("target", t, Doc.of(text), group, t.year))
     for t in queries.tasks(plan=stem, session=session):
         text = f"{parent_heading(t.section)} {t.text}"
-        index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text)))
+        index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text), heading_year(t.section)))
     items: "OrderedDict[str, ResponsibilityItem]" = OrderedDict()
     for r in queries.responsibilities(plan=stem, session=session):
         item = items.get(r.section)
