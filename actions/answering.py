@@ -389,7 +389,7 @@ def describe_document(info: PlanInfo, question: str) -> str:
     lines.append(f"Số hiệu: {info.plan_number}." if info.plan_number else "Số hiệu: văn bản không ghi số.")
     if info.issuer:
         lines.append(f"Cơ quan ban hành: {info.issuer}.")
-    printed = getattr(info, "date_text", None)  # the date as printed, when the KB keeps it
+    printed = info.date_printed  # the date as printed, when the KB keeps it
     date = format_date(info.date)
     if printed:
         lines.append(f"Ngày ban hành: {printed}" + (f" ({date})." if date else "."))
@@ -401,7 +401,7 @@ def describe_document(info: PlanInfo, question: str) -> str:
         lines.append(f"Căn cứ/triển khai: {', '.join(info.parent)}.")
     if info.period:
         lines.append(f"Giai đoạn: {info.period[0]}–{info.period[1]}.")
-    signer = getattr(info, "signer", None)
+    signer = info.signer
     if signer:
         lines.append(f"Người ký: {signer}.")
     elif SIGNER_WORDS.search(kb.fold(question)):

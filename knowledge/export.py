@@ -29,6 +29,8 @@ def plan_schema(doc: models.Document) -> dict:
             "parent": list(doc.parent or []),
             "title": doc.title,
             "period": period,
+            "date_printed": doc.date_printed,
+            "signer": doc.signer,
         },
         "targets": [{"section": t.section_path, "text": t.text, "value": t.value, "unit": t.unit,
                      "comparator": t.comparator, "year": t.year, "subject": t.subject} for t in doc.targets],

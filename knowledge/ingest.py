@@ -251,6 +251,8 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         title=info.title,
         period_start=period[0] if period else None,
         period_end=period[-1] if period else None,
+        date_printed=info.date_printed,
+        signer=info.signer,
         version=(last_version or 0) + 1,
         is_current=True,
         ingested_at=datetime.utcnow(),

@@ -69,6 +69,8 @@ class Document(Base):
     title = Column(Text)
     period_start = Column(Integer)
     period_end = Column(Integer)
+    date_printed = Column(String(100))  # "ngày 22 tháng 9 năm 2017"; "tháng 6 năm 2021" with a blank day
+    signer = Column(String(200))
     version = Column(Integer, nullable=False, default=1)
     is_current = Column(Boolean, nullable=False, default=True)
     ingested_at = Column(DateTime, nullable=False, default=datetime.utcnow)

@@ -89,6 +89,8 @@ class PlanInfo(Cited):
     source_file: str
     ingested_at: str  # ISO, UTC
     counts: dict[str, int] = field(default_factory=dict)
+    date_printed: Optional[str] = None  # as printed, even with a blank day
+    signer: Optional[str] = None
 
 
 @dataclass(kw_only=True)
@@ -366,7 +368,8 @@ def _plan_infos(session: Session, docs: list[models.Document]) -> list[PlanInfo]
         infos.append(PlanInfo(**_source(doc, None), title=doc.title, level=doc.level,
                               date=doc.date.isoformat() if doc.date else None, parent=list(doc.parent or []),
                               period=period, version=doc.version, source_file=doc.source_file,
-                              ingested_at=doc.ingested_at.isoformat(timespec="seconds"), counts=counts_of[doc.id]))
+                              ingested_at=doc.ingested_at.isoformat(timespec="seconds"), counts=counts_of[doc.id],
+                              date_printed=doc.date_printed, signer=doc.signer))
     return infos
 
 

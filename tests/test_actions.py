@@ -120,7 +120,9 @@ def test_document_info(session) -> None:
     blank = answer("ask_document_info", "kh cds muong te ap dung giai doan nao", {}, session=session)
     assert "2022–2030" in blank.text and "không ghi số" in blank.text
     signer = answer("ask_document_info", "ai ky kh 4575 dak lak", {}, session=session)
-    assert "chưa có thông tin về người ký" in signer.text  # not in the KB: never invented
+    assert "Người ký: H'Yim Kđoh" in signer.text  # from the copied front matter ("Người ký …")
+    printed = answer("ask_document_info", "kh chuyen doi so giao duc muong te ban hanh khi nao", {}, session=session)
+    assert "tháng 6 năm 2021" in printed.text  # the printed date keeps its blank day out, never invents one
 
 
 def test_comparison_across_plans(session) -> None:

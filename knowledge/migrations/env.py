@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from knowledge.models import Base
+import knowledge.procedure_models  # noqa: F401,E402 - registers the procedures table on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata
