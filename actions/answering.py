@@ -434,6 +434,8 @@ def answer_comparison(text: str, state: dict, session: Optional[Session] = None)
     keep = _figure_filter(text)
     hits = [h for h in kb.search("target", ctx.text, ctx.plans, None, session=session, limit=500)
             if h.score >= GOOD and keep(h.fact)]
+    if not hits and _mention.plans:
+        return answer_plan_kind("task", text, state, session)  # one plan named: not a comparison
     if not hits:
         return Reply(f"Không tìm thấy kế hoạch nào có chỉ tiêu về “{ctx.topic}” như vậy.",
                      state={**state, "question_kind": "comparison", "topic": ctx.topic})
@@ -460,6 +462,9 @@ def answer_procedure(text: str, state: dict, session: Optional[Session] = None) 
     hits = procedures.search_procedures(text, session=session)
     new_state = {**state, "question_kind": "procedure", "topic": text}
     if not hits or not procedures.is_answer(hits[0]):
+        if kb.resolve_plans(text, session=session):
+            # a question naming a plan's province or number is about the plan, whatever NLU said
+            return answer_plan_kind("task", text, state, session)
         return Reply("Không tìm thấy thông tin về thủ tục này trong dữ liệu thủ tục hành chính hiện có.",
                      state=new_state)
     entry = hits[0].procedure
@@ -515,6 +520,13 @@ def answer_followup(text: str, state: dict, session: Optional[Session] = None) -
 # ---------------------------------------------------------------------------- entry point
 
 
+# Questions about the document itself, however NLU labelled them (folded text).
+DOCUMENT_QUESTION = re.compile(
+    r"\bban hanh (khi nao|ngay nao|nam nao|luc nao|bao gio|thang nao)|\bso (may|hieu|bao nhieu)\b(?! phan tram)|"
+    r"\b(ai|nguoi) ky\b|\bcan cu (vao )?(ke hoach|quyet dinh|van ban|nghi quyet) nao|"
+    r"\b(quyet dinh|ke hoach|van ban) nao cua (thu tuong|chinh phu|tinh|bo)\b|\bgiai doan nao\b")
+
+
 def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optional[Session] = None) -> Reply:
     """Answer ``text`` as a question of ``kind`` (an intent name like "ask_target" is accepted
     too) given the conversation ``state`` (the slots)."""
@@ -531,4 +543,6 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
         return answer_procedure(text, state, session)
     if kind not in PLAN_KINDS:
         kind = "task"
+    if DOCUMENT_QUESTION.search(kb.fold(text)):
+        return answer_document(text, state, session)  # "ban hành khi nào, số mấy?" is about the document
     return answer_plan_kind(kind, text, state, session)
