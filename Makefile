@@ -26,6 +26,7 @@ run: install
 	else $(PY) -m knowledge ingest samples/plans; fi
 	$(PY) -m knowledge list
 	$(PY) -m knowledge.procedures load samples/procedures.yml
+	$(PY) -m knowledge units import samples/units.csv
 	$(PY) -m bot.serve
 
 # Chatbot model: trained only when config.yml, bot/ (domain, stories, rules, components) or nlu_data/

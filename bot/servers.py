@@ -5,7 +5,8 @@ all of them run the same commands:
 
 * ``rasa run actions --actions actions`` (health: ``GET /health``),
 * ``rasa run --enable-api --cors "*"`` with credentials.yml (REST + socket.io; ``GET /status``),
-* ``python -m http.server`` over bot/web (the chat page and its vendored socket.io client).
+* ``python -m bot.servers web`` over bot/web (the chat page and its vendored socket.io client),
+  also serving the action server's report exports (``out/exports/``) at ``/exports/<file>``.
 
 Everything listens on loopback only.
 """
@@ -27,6 +28,7 @@ from typing import Optional
 from bot.train import RASA, ROOT, rasa_env
 
 WEB_ROOT = ROOT / "bot" / "web"
+EXPORTS_DIR = ROOT / "out" / "exports"
 
 
 def free_port() -> int:
@@ -93,6 +95,11 @@ class BotServers:
         self.quiet = quiet
         self.procs: dict[str, subprocess.Popen] = {}
         self.env = dict(env or {})  # e.g. KB_URL for the action server
+        # report exports: written by the action server, served by the web page server
+        self.exports_dir = Path(self.env.get("EXPORTS_DIR") or EXPORTS_DIR)
+        if self.web_port is not None:
+            self.env.setdefault("EXPORTS_URL", f"http://{self.host}:{self.web_port}/exports")
+        self.env.setdefault("EXPORTS_DIR", str(self.exports_dir))
         # BOT_ACTIONS: another actions package (only to try the Rasa side before actions/ is ready)
         self.actions_module = actions_module or os.environ.get("BOT_ACTIONS", "actions")
 
@@ -150,8 +157,8 @@ class BotServers:
                                  "--credentials", str(ROOT / "credentials.yml"),
                                  "--endpoints", str(endpoints)])
             if self.web_port is not None:
-                self._spawn("web", [sys.executable, "-m", "http.server", str(self.web_port),
-                                    "--bind", self.host, "--directory", str(WEB_ROOT)])
+                self._spawn("web", [sys.executable, "-m", "bot.servers", "web", str(self.web_port),
+                                    "--bind", self.host, "--exports", str(self.exports_dir)])
             self._wait("actions", f"{self.action_url}/health", timeout)
             self._wait("rasa", f"{self.rasa_url}/status", timeout)
             if self.web_port is not None:
@@ -185,3 +192,44 @@ class BotServers:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def serve_web(port: int, bind: str = "127.0.0.1", exports: Path = EXPORTS_DIR) -> None:
+    """The chat page (bot/web) and, under ``/exports/``, the report files the bot exported."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote, urlsplit
+
+    exports = Path(exports).resolve()
+    exports.mkdir(parents=True, exist_ok=True)
+
+    class Handler(SimpleHTTPRequestHandler):
+        def translate_path(self, path: str) -> str:
+            route = unquote(urlsplit(path).path)
+            if route.startswith("/exports/"):
+                name = Path(route[len("/exports/"):]).name  # one file name, no folders
+                return str(exports / name) if name else str(exports / ".none")
+            return super().translate_path(path)
+
+        def list_directory(self, path):  # never list the exports folder
+            self.send_error(404)
+            return None
+
+    handler = functools.partial(Handler, directory=str(WEB_ROOT))
+    with ThreadingHTTPServer((bind, port), handler) as httpd:
+        httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="web chat page + report exports")
+    parser.add_argument("command", choices=["web"])
+    parser.add_argument("port", type=int)
+    parser.add_argument("--bind", default="127.0.0.1")
+    parser.add_argument("--exports", type=Path, default=EXPORTS_DIR)
+    args = parser.parse_args()
+    try:
+        serve_web(args.port, args.bind, args.exports)
+    except KeyboardInterrupt:
+        pass

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import queries
 from .db import ENV_VAR, kb_url
+from .reporting import ReportingError
 
 # Piped output (logs, CI, tests) gets wide tables instead of rich's 80-column default.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -70,7 +71,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("projects", help="các dự án trong phụ lục")
     p.add_argument("words", nargs="*", metavar="TỪ")
     p.add_argument("--plan", metavar="KẾ_HOẠCH")
+    _add_reporting_commands(sub)
     return parser
+
+
+def _add_reporting_commands(sub) -> None:
+    """Báo cáo tiến độ: đơn vị, người báo cáo, tiến độ, xuất báo cáo (knowledge.reporting)."""
+    p = sub.add_parser("units", help="đơn vị báo cáo (Sở, Phòng, trường)")
+    units = p.add_subparsers(dest="units_command", required=True, metavar="LỆNH",
+                             parser_class=VietnameseArgumentParser)
+    q = units.add_parser("import", help="nhập/cập nhật đơn vị từ tệp CSV (cột name,kind,area)")
+    q.add_argument("file", metavar="TỆP")
+    q = units.add_parser("list", help="liệt kê đơn vị")
+    q.add_argument("--area", metavar="ĐỊA_BÀN")
+
+    p = sub.add_parser("reporters", help="người báo cáo: liệt kê, duyệt")
+    reporters = p.add_subparsers(dest="reporters_command", required=True, metavar="LỆNH",
+                                 parser_class=VietnameseArgumentParser)
+    q = reporters.add_parser("list", help="liệt kê người báo cáo")
+    q.add_argument("--pending", action="store_true", help="chỉ người chưa được duyệt")
+    q = reporters.add_parser("approve", help="duyệt người báo cáo theo mã số hoặc số điện thoại")
+    q.add_argument("who", metavar="MÃ_HOẶC_SĐT")
+
+    p = sub.add_parser("progress", help="tiến độ thực hiện các chỉ tiêu của một kế hoạch")
+    p.add_argument("plan", metavar="KẾ_HOẠCH")
+    p.add_argument("--period", required=True, metavar="KỲ", help="“năm 2024”, “quý 2/2024”, “năm học 2024-2025”")
+    p.add_argument("--area", metavar="ĐỊA_BÀN")
+
+    p = sub.add_parser("export-report", help="xuất báo cáo tiến độ (csv, xlsx, docx)")
+    p.add_argument("plan", metavar="KẾ_HOẠCH")
+    p.add_argument("--period", required=True, metavar="KỲ")
+    p.add_argument("--format", required=True, choices=["csv", "xlsx", "docx"], dest="fmt")
+    p.add_argument("--out", required=True, metavar="THƯ_MỤC")
+    p.add_argument("--area", metavar="ĐỊA_BÀN")
 
 
 def _vn_date(iso: Optional[str]) -> str:
@@ -246,9 +279,77 @@ def cmd_projects(args, factory) -> int:
     return 0
 
 
+def cmd_units(args, factory) -> int:
+    from . import reporting
+
+    with factory() as session:
+        if args.units_command == "import":
+            done = reporting.import_units(args.file, session=session)
+            out.print(f"Đã nhập đơn vị: thêm {done.added}, cập nhật {done.updated}, không đổi {done.unchanged}.")
+            return 0
+        units = reporting.list_units(args.area, session=session)
+    if not units:
+        out.print("Chưa có đơn vị nào. Dùng `python -m knowledge units import samples/units.csv`.")
+        return 0
+    table = _table("Mã", "Đơn vị", "Loại", "Địa bàn")
+    for u in units:
+        table.add_row(str(u.id), escape(u.name), u.kind, escape(u.area))
+    out.print(table)
+    return 0
+
+
+def cmd_reporters(args, factory) -> int:
+    from . import reporting
+
+    with factory() as session:
+        if args.reporters_command == "approve":
+            r = reporting.approve_reporter(args.who, session=session)
+            out.print(f"Đã duyệt {escape(r.name)} (mã {r.id}, {escape(r.unit)}, {r.phone}).")
+            return 0
+        found = reporting.list_reporters(pending_only=args.pending, session=session)
+    if not found:
+        out.print("Không có người báo cáo nào" + (" đang chờ duyệt." if args.pending else "."))
+        return 0
+    table = _table("Mã", "Họ tên", "Đơn vị", "Địa bàn", "Điện thoại", "Kênh", "Đã duyệt")
+    for r in found:
+        table.add_row(str(r.id), escape(r.name), escape(r.unit), escape(r.area), r.phone,
+                      escape(f"{r.channel}:{r.channel_user}"), "có" if r.approved else "chưa")
+    out.print(table)
+    return 0
+
+
+def cmd_progress(args, factory) -> int:
+    from . import reporting
+
+    with factory() as session:
+        items = reporting.plan_progress(args.plan, args.period, args.area, session=session)
+    if not items:
+        out.print("Kế hoạch không có chỉ tiêu nào.")
+        return 0
+    table = _table("Mục", "Chỉ tiêu", "Mục tiêu", "Kết quả", "Đơn vị đã báo cáo", "Đạt", "Chưa báo cáo")
+    for p in items:
+        result = "—" if p.aggregate is None else f"{queries.format_value(round(p.aggregate, 1), p.target.unit)} ({p.method})"
+        verdict = "—" if p.on_track is None else ("đạt" if p.on_track else "chưa đạt")
+        table.add_row(p.target.section, escape(p.target.subject or p.target.text), p.target.figure(), result,
+                      str(len(p.units)), verdict, str(len(p.missing_units)))
+    out.print(f"[bold]Tiến độ {escape(items[0].period)}[/bold] — {escape(items[0].target.plan_name)}")
+    out.print(table)
+    return 0
+
+
+def cmd_export_report(args, factory) -> int:
+    from .report_exports import export_report
+
+    with factory() as session:
+        path = export_report(args.plan, args.period, args.fmt, args.out, args.area, session=session)
+    out.print(str(path))
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest, "export-json": cmd_export, "list": cmd_list, "show": cmd_show, "targets": cmd_targets,
     "who": cmd_who, "deadlines": cmd_deadlines, "projects": cmd_projects,
+    "units": cmd_units, "reporters": cmd_reporters, "progress": cmd_progress, "export-report": cmd_export_report,
 }
 
 
@@ -269,6 +370,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return COMMANDS[args.command](args, factory)
     except (queries.PlanNotFound, queries.AmbiguousPlan) as exc:
         err.print(f"Lỗi: {escape(str(exc))}")
+        return 1
+    except ReportingError as exc:
+        err.print(f"Lỗi: {escape(exc.message)}")
         return 1
     except SQLAlchemyError as exc:
         err.print(f"Lỗi cơ sở tri thức: {escape(str(getattr(exc, 'orig', None) or exc).strip())}")

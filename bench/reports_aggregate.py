@@ -1,0 +1,120 @@
+"""Progress aggregation latency with many stored reports.
+
+  python bench/reports_aggregate.py [--reports 10000] [--url URL] [--runs 200]
+
+Ingests the sample plans into a fresh SQLite KB (or the empty database at ``--url``), adds
+generated schools in Cần Thơ and stores ``--reports`` reports (at most 100,000) on the Cần Thơ
+plan's targets for "năm 2024" — one in ten with a second revision — in bulk, then times
+:func:`knowledge.reporting.progress` (one target) and :func:`plan_progress` (all 25 targets)
+called as the chat calls them (no session given: each call opens its own).  Goal: p95 < 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from knowledge import models  # noqa: E402
+from knowledge import reporting as rp  # noqa: E402
+from knowledge.db import make_session_factory  # noqa: E402
+from knowledge.ingest import ingest_paths  # noqa: E402
+from knowledge.reporting_models import Report, Reporter, ReportRevision, Unit  # noqa: E402
+
+PLAN = "cantho-148-2017"
+MAX_REPORTS = 100_000
+
+
+def load(url: str, n_reports: int) -> int:
+    """Plans, schools and ``n_reports`` reports; returns one target id to time."""
+    factory = make_session_factory(url)
+    results = ingest_paths(sorted((ROOT / "tests" / "data" / "plans").glob("*.txt")), factory, show_progress=False)
+    assert all(r.ok for r in results), [r.error for r in results]
+    rng = random.Random(5)
+    with factory() as s, s.begin():
+        doc = s.execute(select(models.Document).where(models.Document.plan == PLAN,
+                                                      models.Document.is_current.is_(True))).scalar_one()
+        keys = rp._target_keys(s, doc.id)
+        targets = s.execute(select(models.Target).where(models.Target.document_id == doc.id)
+                            .order_by(models.Target.position)).scalars().all()
+        n_schools = -(-n_reports // len(targets))
+        s.execute(insert(Unit), [dict(name=f"Trường Thử nghiệm số {i}", kind="trường", area="thành phố Cần Thơ",
+                                      area_key="can tho", folded=" ", created_at=datetime.utcnow())
+                                 for i in range(n_schools)])
+        unit_ids = s.execute(select(Unit.id).order_by(Unit.id)).scalars().all()
+        s.execute(insert(Reporter), [dict(channel="bench", channel_user=str(u), name=f"Người báo cáo {u}", unit_id=u,
+                                          phone="0912345678", approved=True, created_at=datetime.utcnow(),
+                                          updated_at=datetime.utcnow()) for u in unit_ids])
+        reporter_of = dict(s.execute(select(Reporter.unit_id, Reporter.id)).all())
+        now = datetime.utcnow()
+        reports, done = [], 0
+        for u in unit_ids:
+            for t in targets:
+                if done == n_reports:
+                    break
+                revisions = 2 if rng.random() < 0.1 else 1
+                reports.append(dict(unit_id=u, plan=PLAN, target_key=keys[t.id], section_path=t.section_path,
+                                    target_text=t.text, period_label="năm 2024", period_kind="year",
+                                    period_start=date(2024, 1, 1), period_end=date(2024, 12, 31),
+                                    latest_revision=revisions, created_at=now, updated_at=now))
+                done += 1
+        s.execute(insert(Report), reports)
+        rows = s.execute(select(Report.id, Report.unit_id, Report.latest_revision)).all()
+        s.execute(insert(ReportRevision), [
+            dict(report_id=rid, revision=r, value=round(rng.uniform(20, 100), 1), reporter_id=reporter_of[unit],
+                 target_id=None, idempotency_key=f"bench-{rid}-{r}", created_at=now)
+            for rid, unit, latest in rows for r in range(1, latest + 1)])
+        meetings = next(t.id for t in targets if t.text.startswith("Có 70% các cuộc họp"))
+    factory.kw["bind"].dispose()
+    return meetings
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=10_000)
+    parser.add_argument("--url", help="an empty database (default: a fresh SQLite file)")
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    n = max(1, min(args.reports, MAX_REPORTS))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.url or f"sqlite:///{Path(tmp) / 'kb.sqlite3'}"
+        start = time.perf_counter()
+        target = load(url, n)
+        print(f"{n} báo cáo đã nạp trong {time.perf_counter() - start:.1f} s ({url.split(':')[0]})")
+        os.environ["KB_URL"] = url
+        first = rp.progress(target, "năm 2024")
+        print(f"progress: {len(first.units)} đơn vị, trung bình {first.aggregate:.1f}")
+        results = {
+            "progress()": timed(lambda: rp.progress(target, "năm 2024"), args.runs),
+            "plan_progress()": timed(lambda: rp.plan_progress(PLAN, "năm 2024"), max(20, args.runs // 4)),
+        }
+        ok = True
+        for name, (p50, p95) in results.items():
+            verdict = "đạt" if p95 < 50 else "CHƯA ĐẠT"
+            ok &= p95 < 50
+            print(f"{name:16} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   (mục tiêu p95 < 50 ms: {verdict})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The progress-reporting tables: units (Sở, Phòng, schools), reporters, reports and their
+revisions (migration 0005, used by :mod:`knowledge.reporting`).
+
+How a report refers to a target.  A re-ingest of a plan makes a new :class:`~knowledge.models.Document`
+version with *new* target rows, so a report keyed only by ``targets.id`` would lose its target
+the day the plan file is fixed.  A report is therefore keyed by ``(plan, target_key)``: the
+plan's stem (``documents.plan``, stable across versions) and a hash of the target's section
+path, its wording and its rank among targets with that same section and wording (one sentence
+"100% các trường THPT, 50% trường THCS…" yields several targets).  The section path and text
+are kept readable beside the hash, and each revision also records the ``targets.id`` it was
+made against.  Progress looks the current version's targets up by the same key, so reports
+survive a re-ingest as long as the target's section and wording are unchanged; a target whose
+wording changed starts afresh (its old reports stay stored, never rewritten).
+
+A correction never overwrites: :class:`Report` is one (unit, target, period) and points at its
+latest :class:`ReportRevision`; every confirmed value is a new revision with its author and
+time.  ``idempotency_key`` is unique, so a confirmation retried by the chat (a double click, a
+resent message) finds its revision instead of writing a second one, even under a race.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+from .models import Base
+
+
+class Unit(Base):
+    """A reporting unit: the Sở or Phòng GD&ĐT of an area, or a school in it."""
+
+    __tablename__ = "units"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(300), nullable=False)
+    kind = Column(String(20), nullable=False)  # "sở" | "phòng" | "trường"
+    area = Column(String(200), nullable=False)  # "thành phố Cần Thơ", "huyện Mường Tè" (as in plan issuers)
+    area_key = Column(String(200), nullable=False)  # folded place name without "tỉnh"/"huyện"…: "can tho"
+    folded = Column(Text, nullable=False, default=" ")  # search_key(name, area)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("name", "area"),
+        Index("ix_units_area_key", "area_key"),
+    )
+
+
+class Reporter(Base):
+    """A person who reports for one unit, known by their chat channel and user id.  Reports
+    are accepted only once an administrator approved them (``approved``)."""
+
+    __tablename__ = "reporters"
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(50), nullable=False)  # "rest", "socketio", "telegram"…
+    channel_user = Column(String(200), nullable=False)
+    name = Column(String(200), nullable=False)
+    unit_id = Column(Integer, ForeignKey("units.id"), nullable=False)
+    phone = Column(String(20), nullable=False)  # normalised: "0912345678"
+    approved = Column(Boolean, nullable=False, default=False)
+    approved_at = Column(DateTime)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    updated_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+    unit = relationship("Unit")
+
+    __table_args__ = (
+        UniqueConstraint("channel", "channel_user"),
+        Index("ix_reporters_phone", "phone"),
+    )
+
+
+class Report(Base):
+    """One unit's figure for one target and one period; its value is its latest revision."""
+
+    __tablename__ = "reports"
+
+    id = Column(Integer, primary_key=True)
+    unit_id = Column(Integer, ForeignKey("units.id"), nullable=False)
+    plan = Column(String(200), nullable=False)  # documents.plan: stable across re-ingests
+    target_key = Column(String(64), nullable=False)  # see module docstring
+    section_path = Column(String(100), nullable=False)
+    target_text = Column(Text, nullable=False)
+    period_label = Column(String(40), nullable=False)  # canonical: "năm 2024", "quý 2/2024"…
+    period_kind = Column(String(20), nullable=False)
+    period_start = Column(Date, nullable=False)
+    period_end = Column(Date, nullable=False)
+    latest_revision = Column(Integer, nullable=False, default=1)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    updated_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+    unit = relationship("Unit")
+    revisions = relationship("ReportRevision", back_populates="report", order_by="ReportRevision.revision")
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "plan", "target_key", "period_label"),
+        # progress(): every unit's report of one target and period
+        Index("ix_reports_plan_target_key_period_label", "plan", "target_key", "period_label"),
+    )
+
+
+class ReportRevision(Base):
+    """One confirmed value of a report: never updated, never deleted."""
+
+    __tablename__ = "report_revisions"
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False)
+    revision = Column(Integer, nullable=False)
+    value = Column(Float, nullable=False)
+    comment = Column(Text)
+    reporter_id = Column(Integer, ForeignKey("reporters.id"), nullable=False)
+    target_id = Column(Integer)  # targets.id at the time (no FK: target rows belong to plan versions)
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+    report = relationship("Report", back_populates="revisions")
+    reporter = relationship("Reporter")
+
+    __table_args__ = (UniqueConstraint("report_id", "revision"),)
+
+
+REPORTING_TABLES = (Unit, Reporter, Report, ReportRevision)

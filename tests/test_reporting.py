@@ -1,0 +1,332 @@
+"""Progress reporting on the real sample plans, on SQLite and PostgreSQL: units, reporters and
+approval, value and period parsing, idempotent saves, corrections as revisions, and progress
+figures checked by hand against the stored reports."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from conftest import PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database, run_cli
+from knowledge import reporting as rp
+from knowledge.db import make_session_factory
+from knowledge.ingest import ingest_file, ingest_paths
+from knowledge.report_values import parse_period, parse_value
+from knowledge.reporting_models import Report, Reporter, ReportRevision, Unit
+
+UNITS_CSV = PROJECT_ROOT / "samples" / "units.csv"
+
+# ---------------------------------------------------------------------------- pure parsing
+
+
+@pytest.mark.parametrize("text, unit, value", [
+    ("72,5", "%", 72.5), ("72.5%", "%", 72.5), ("72,5 %", "%", 72.5), ("bảy mươi hai", "%", 72.0),
+    ("bay muoi hai phan tram", "%", 72.0), ("100", "%", 100.0), ("0", "%", 0.0), ("một trăm", "%", 100.0),
+    ("mười lăm", "trường", 15.0), ("15 trường", "trường", 15.0), ("1.234", "trường", 1234.0),
+])
+def test_parse_value(text: str, unit: str, value: float) -> None:
+    assert parse_value(text, unit) == value
+
+
+@pytest.mark.parametrize("text, unit, message", [
+    ("120", "%", "Tỷ lệ phải từ 0 đến 100%"), ("-1", "%", "Tỷ lệ phải từ 0 đến 100%"),
+    ("abc", "%", "Không hiểu số “abc”: hãy nhập số, ví dụ 72,5"), ("", "%", "Bạn chưa nhập kết quả"),
+    ("2,5", "trường", "phải là số nguyên không âm"), ("-3", "trường", "phải là số nguyên không âm"),
+    ("bảy mươi hai con mèo", "%", "Không hiểu số"),
+])
+def test_parse_value_refusals_are_vietnamese(text: str, unit: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_value(text, unit)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("text, kind, label", [
+    ("2024", "year", "năm 2024"), ("năm 2024", "year", "năm 2024"), ("quý 2 năm 2024", "quarter", "quý 2/2024"),
+    ("Q2/2024", "quarter", "quý 2/2024"), ("quy 2 2024", "quarter", "quý 2/2024"),
+    ("năm học 2024-2025", "school_year", "năm học 2024-2025"),
+    ("nam hoc 2024 - 2025", "school_year", "năm học 2024-2025"),
+])
+def test_parse_period(text: str, kind: str, label: str) -> None:
+    period = parse_period(text)
+    assert (period.kind, period.label) == (kind, label)
+    assert period.start < period.end
+
+
+def test_period_dates() -> None:
+    q2 = parse_period("Q2/2024")
+    assert (q2.start.isoformat(), q2.end.isoformat()) == ("2024-04-01", "2024-06-30")
+    school = parse_period("năm học 2024-2025")
+    assert (school.start.isoformat(), school.end.isoformat()) == ("2024-09-01", "2025-08-31")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("quý 5/2024", "Quý 5 không hợp lệ"), ("năm học 2024-2026", "Năm học 2024-2026 không hợp lệ"),
+    ("hôm qua", "Không hiểu kỳ báo cáo “hôm qua”"), ("24", "năm phải có 4 chữ số"), ("", "Bạn chưa nhập kỳ báo cáo"),
+    ("năm 1990", "Năm 1990 không hợp lệ"),
+])
+def test_parse_period_refusals(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_period(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("phone, normal", [
+    ("0912345678", "0912345678"), ("+84 912.345.678", "0912345678"), ("84-912-345-678", "0912345678"),
+    ("0292 3123 456", "02923123456"),
+])
+def test_phone_normalised(phone: str, normal: str) -> None:
+    assert rp.normalise_phone(phone) == normal
+
+
+@pytest.mark.parametrize("phone", ["12345", "0112345678", "09123456789", "abc"])
+def test_bad_phone_refused(phone: str) -> None:
+    with pytest.raises(rp.ReportingError, match="Số điện thoại .* không hợp lệ"):
+        rp.normalise_phone(phone)
+
+
+def test_area_key_and_coverage() -> None:
+    assert rp.area_key("Ủy ban nhân dân thành phố Cần Thơ") == "can tho"
+    assert rp.area_key("huyện Mường Tè") == "muong te"
+    assert rp.covers("lai chau", "muong te") and rp.covers("muong te", "muong te")
+    assert not rp.covers("can tho", "muong te")
+
+
+# ---------------------------------------------------------------------------- one loaded KB per backend
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def loaded(request, tmp_path_factory):
+    """The four sample plans and samples/units.csv, once per backend; yields a session factory."""
+    if request.param == "sqlite":
+        url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.sqlite3'}", None
+    else:
+        url = cleanup = create_pg_database(request.getfixturevalue("postgres_server"))
+    factory = make_session_factory(url)
+    results = ingest_paths(sorted(PLANS.glob("*.txt")), factory, show_progress=False)
+    assert [r.error for r in results] == [None] * 4
+    with factory() as s:
+        assert rp.import_units(UNITS_CSV, session=s).added == 24
+    factory.url = url
+    yield factory
+    factory.kw["bind"].dispose()
+    if cleanup:
+        drop_pg_database(cleanup)
+
+
+@pytest.fixture
+def session(loaded):
+    """A session; reports and reporters are cleared after each test (units and plans stay)."""
+    with loaded() as s:
+        yield s
+    with loaded() as s, s.begin():
+        s.execute(delete(ReportRevision))
+        s.execute(delete(Report))
+        s.execute(delete(Reporter))
+
+
+def _target_id(s, plan: str, section: str, starts: str, value: float | None = None) -> int:
+    from knowledge import models
+
+    query = (select(models.Target.id).join(models.Document)
+             .where(models.Document.plan == plan, models.Document.is_current.is_(True),
+                    models.Target.section_path == section, models.Target.text.like(f"{starts}%")))
+    if value is not None:
+        query = query.where(models.Target.value == value)
+    return s.execute(query).scalars().one()
+
+
+def _approved(s, user: str, unit: str, name: str = "Nguyễn Thị Lan") -> rp.ReporterInfo:
+    reporter = rp.register_reporter("rest", user, name, unit, "0912 345 678", session=s)
+    return rp.approve_reporter(reporter.id, session=s)
+
+
+MEETINGS = ("cantho-148-2017", "III.2.a", "Có 70% các cuộc họp")  # "=" 70%
+
+
+# ---------------------------------------------------------------------------- units and reporters
+
+
+def test_units_imported_and_found(session) -> None:
+    assert len(rp.list_units("Cần Thơ", session=session)) == 6
+    found = rp.find_units("le quy don", session=session)
+    assert {u.area for u in found} == {"thành phố Cần Thơ", "tỉnh Đắk Lắk"}
+    assert [u.area for u in rp.find_units("Lê Qúy Đôn", area="Cần Thơ", session=session)] == ["thành phố Cần Thơ"]
+    assert rp.find_units("trung hoc co so kan ho", session=session)[0].name == "Trường PTDTBT THCS Kan Hồ"
+    assert rp.find_units("le qui don", area="dak lak", session=session)[0].name == "Trường THCS Lê Quý Đôn"
+
+
+def test_import_refuses_bad_file_and_saves_nothing(session, tmp_path: Path) -> None:
+    bad = tmp_path / "units.csv"
+    bad.write_text("name,kind,area\nTrường A,trường,huyện Mường Tè\nTrường B,bệnh viện,huyện Mường Tè\n",
+                   encoding="utf-8")
+    before = session.execute(select(func.count()).select_from(Unit)).scalar()
+    with pytest.raises(rp.ReportingError, match="dòng 3: Loại đơn vị “bệnh viện” không hợp lệ"):
+        rp.import_units(bad, session=session)
+    assert session.execute(select(func.count()).select_from(Unit)).scalar() == before
+
+
+def test_registration_and_approval(session) -> None:
+    reporter = rp.register_reporter("rest", "u1", "Nguyễn Văn An", "THCS Lê Quý Đôn Cần Thơ", "+84 912 345 678",
+                                    session=session)
+    assert (reporter.unit, reporter.area, reporter.phone, reporter.approved) == (
+        "Trường THCS Lê Quý Đôn", "thành phố Cần Thơ", "0912345678", False)
+    assert [r.id for r in rp.list_reporters(pending_only=True, session=session)] == [reporter.id]
+    approved = rp.approve_reporter("0912.345.678", session=session)
+    assert approved.approved and rp.list_reporters(pending_only=True, session=session) == []
+    assert rp.get_reporter("rest", "u1", session=session).approved
+    # same unit again: still approved; another unit: approval withdrawn until approved again
+    again = rp.register_reporter("rest", "u1", "Nguyễn Văn An", "Trường THCS Lê Quý Đôn (Cần Thơ)", "0912345678",
+                                 session=session)
+    assert again.approved and again.id == reporter.id
+    moved = rp.register_reporter("rest", "u1", "Nguyễn Văn An", "Châu Văn Liêm", "0912345678", session=session)
+    assert (moved.id, moved.unit, moved.approved) == (reporter.id, "Trường THPT Châu Văn Liêm", False)
+    assert rp.get_reporter("rest", "nobody", session=session) is None
+
+
+@pytest.mark.parametrize("unit, message", [
+    ("Lê Quý Đôn", "khớp với nhiều đơn vị"), ("Trường Hogwarts", "Không tìm thấy đơn vị “Trường Hogwarts”"),
+])
+def test_unknown_or_ambiguous_unit_refused(session, unit: str, message: str) -> None:
+    with pytest.raises(rp.ReportingError, match=message) as info:
+        rp.register_reporter("rest", "u2", "Trần Bình", unit, "0987654321", session=session)
+    if "nhiều" in message:
+        assert len(info.value.candidates) == 2
+    assert rp.get_reporter("rest", "u2", session=session) is None
+
+
+# ---------------------------------------------------------------------------- targets and saving
+
+
+def test_candidate_targets_are_the_units_plans(session) -> None:
+    reporter = _approved(session, "u3", "Kan Hồ")
+    options = rp.candidate_targets(reporter, "", limit=100, session=session)
+    assert options and {o.plan for o in options} == {"muongte-2022"}
+    best = rp.candidate_targets(_approved(session, "u4", "Lê Quý Đôn Cần Thơ"), "họp trực tuyến", session=session)[0]
+    assert best.text.startswith("Có 70% các cuộc họp") and best.value == 70 and best.unit == "%"
+    assert best.citation == "(Kế hoạch số 148/KH-UBND của Ủy ban nhân dân thành phố Cần Thơ, mục III.2.a)"
+    assert rp.target_option(best.target_id, session=session) == best
+
+
+def test_unapproved_and_foreign_unit_refused(session) -> None:
+    meetings = _target_id(session, *MEETINGS)
+    pending = rp.register_reporter("rest", "u5", "Lò Văn Páo", "Kan Hồ", "0912345678", session=session)
+    with pytest.raises(rp.ReportingError, match="chưa được duyệt"):
+        rp.save_report(pending.id, meetings, "năm 2024", 50, None, "k-pending", session=session)
+    approved = rp.approve_reporter(pending.id, session=session)
+    with pytest.raises(rp.ReportingError, match="Bạn chỉ được báo cáo cho đơn vị của mình"):
+        rp.save_report(approved.id, meetings, "năm 2024", 50, None, "k-foreign", session=session)
+    for value, message in (("150", "Tỷ lệ phải từ 0 đến 100%"), ("nhiều", "Không hiểu số")):
+        with pytest.raises(rp.ReportingError, match=message):
+            rp.save_report(_approved(session, "u6", "Châu Văn Liêm").id, meetings, "năm 2024", value, None,
+                           f"k-{value}", session=session)
+    with pytest.raises(rp.ReportingError, match="Không hiểu kỳ báo cáo"):
+        rp.save_report(approved.id, meetings, "tuần trước", 50, None, "k-period", session=session)
+    assert session.execute(select(func.count()).select_from(ReportRevision)).scalar() == 0
+    assert session.execute(select(func.count()).select_from(Report)).scalar() == 0
+
+
+def test_idempotent_save(session) -> None:
+    reporter = _approved(session, "u7", "Châu Văn Liêm")
+    meetings = _target_id(session, *MEETINGS)
+    first = rp.save_report(reporter.id, meetings, "năm 2024", "72,5", "đủ minh chứng", "confirm-1", session=session)
+    again = rp.save_report(reporter.id, meetings, "2024", 99, None, "confirm-1", session=session)
+    assert first.created and not again.created
+    assert (again.report_id, again.revision) == (first.report_id, first.revision) == (first.report_id, 1)
+    assert session.execute(select(func.count()).select_from(ReportRevision)).scalar() == 1
+    assert rp.progress(meetings, "năm 2024", session=session).units[0].value == 72.5
+
+
+def test_correction_is_a_new_revision(session) -> None:
+    reporter = _approved(session, "u8", "Châu Văn Liêm", name="Phạm Minh Tuấn")
+    meetings = _target_id(session, *MEETINGS)
+    first = rp.save_report(reporter.id, meetings, "Q2/2024", 60, None, "c-1", session=session)
+    second = rp.save_report(reporter.id, meetings, "quý 2 năm 2024", "65", "sửa số liệu", "c-2", session=session)
+    assert (second.report_id, second.revision, second.created) == (first.report_id, 2, True)
+    history = rp.report_history(reporter.unit_id, meetings, "quý 2/2024", session=session)
+    assert [(h.revision, h.value, h.author) for h in history] == [(1, 60.0, "Phạm Minh Tuấn"),
+                                                                   (2, 65.0, "Phạm Minh Tuấn")]
+    assert history[1].comment == "sửa số liệu" and history[0].reported_at <= history[1].reported_at
+    progress = rp.progress(meetings, "quý 2/2024", session=session)
+    assert [(u.value, u.revision) for u in progress.units] == [(65.0, 2)]
+    assert progress.aggregate == 65.0
+
+
+def test_progress_figures_by_hand(session) -> None:
+    meetings = _target_id(session, *MEETINGS)  # 70%, comparator "="
+    schools = {"Châu Văn Liêm": 60, "Đoàn Thị Điểm": 70, "Trần Quốc Toản": 80}
+    for i, (school, value) in enumerate(schools.items()):
+        reporter = _approved(session, f"h{i}", school)
+        rp.save_report(reporter.id, meetings, "năm 2024", value, None, f"h-{i}", session=session)
+    p = rp.progress(meetings, "năm 2024", session=session)
+    assert p.aggregate == pytest.approx(70.0) and p.method == "trung bình" and p.on_track is True
+    assert {u.unit: (u.value, u.on_track) for u in p.units} == {
+        "Trường THPT Châu Văn Liêm": (60.0, False), "Trường THCS Đoàn Thị Điểm": (70.0, True),
+        "Trường Tiểu học Trần Quốc Toản": (80.0, True)}
+    assert p.missing_units == ["Trường Mầm non Hoa Sen", "Trường THCS Lê Quý Đôn"]
+    assert p.citation.endswith("mục III.2.a)") and "148/KH-UBND" in p.citation
+    assert "trung bình 70%" in p.summary() and "đạt" in p.summary()
+    # another period is empty; another plan sees none of it
+    assert rp.progress(meetings, "năm 2025", session=session).aggregate is None
+    by_words = rp.progress_by_words("họp trực tuyến", "năm 2024", "Cần Thơ", session=session)
+    assert by_words.target.target_id == meetings and by_words.aggregate == pytest.approx(70.0)
+    whole = rp.plan_progress("cantho-148-2017", "năm 2024", session=session)
+    assert len(whole) == 25 and [p.aggregate for p in whole if p.aggregate is not None] == [pytest.approx(70.0)]
+    missing = rp.missing_reports("Cần Thơ", "năm 2024", session=session)
+    by_unit = {m.unit: m for m in missing}
+    assert len(by_unit["Trường THPT Châu Văn Liêm"].missing) == 24
+    assert len(by_unit["Trường Mầm non Hoa Sen"].missing) == 25
+
+
+def test_strict_comparator_and_district_scope(session) -> None:
+    # Mường Tè "ít nhất 40% học sinh … học trực tuyến" (>=): 30 and 50 → mean 40 → on track
+    target = _target_id(session, "muongte-2022", "II.2.1.a", "Có ít nhất 40% học sinh", 40)
+    for i, (school, value) in enumerate({"Kan Hồ": 30, "Bum Tở": 50}.items()):
+        rp.save_report(_approved(session, f"m{i}", school).id, target, "năm học 2024-2025", value, None, f"m-{i}",
+                       session=session)
+    p = rp.progress(target, "nam hoc 2024 - 2025", area="Mường Tè", session=session)
+    assert p.aggregate == pytest.approx(40.0) and p.on_track is True
+    assert len(p.missing_units) == 3
+    # Cần Thơ "trên 90%" (>): exactly 90 is not on track
+    strict = _target_id(session, "cantho-148-2017", "III.2.a", "Tỷ lệ cán bộ quản lý")
+    rp.save_report(_approved(session, "s1", "Lê Quý Đôn Cần Thơ").id, strict, "năm 2024", 90, None, "s-1",
+                   session=session)
+    assert rp.progress(strict, "năm 2024", session=session).on_track is False
+
+
+def test_reports_survive_reingest(loaded, session, tmp_path: Path) -> None:
+    meetings = _target_id(session, *MEETINGS)
+    reporter = _approved(session, "r1", "Châu Văn Liêm")
+    rp.save_report(reporter.id, meetings, "năm 2024", 75, None, "r-1", session=session)
+    changed = tmp_path / "cantho-148-2017.txt"
+    changed.write_text((PLANS / "cantho-148-2017.txt").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    text = changed.read_text(encoding="utf-8").replace("CĂN CỨ LẬP KẾ HOẠCH", "CĂN CỨ LẬP KẾ HOẠCH (bản sửa)")
+    changed.write_text(text, encoding="utf-8")
+    result = ingest_file(loaded, changed)
+    assert result.ok and result.version == 2, result
+    new_id = _target_id(session, *MEETINGS)
+    assert new_id != meetings
+    p = rp.progress(new_id, "năm 2024", session=session)
+    assert [u.value for u in p.units] == [75.0]
+    # a late confirmation against the old target id lands on the same report
+    second = rp.save_report(reporter.id, meetings, "năm 2024", 76, None, "r-2", session=session)
+    assert second.revision == 2 and rp.progress(new_id, "năm 2024", session=session).units[0].value == 76.0
+
+
+def test_cli_units_reporters_progress(loaded, session, tmp_path: Path) -> None:
+    reporter = rp.register_reporter("rest", "cli", "Vũ Thu Hà", "Hoa Sen", "0933 222 111", session=session)
+    listed = run_cli("reporters", "list", "--pending", kb=loaded.url)
+    assert listed.returncode == 0 and "Vũ Thu Hà" in listed.stdout, listed.stderr
+    approved = run_cli("reporters", "approve", "0933222111", kb=loaded.url)
+    assert approved.returncode == 0 and "Đã duyệt Vũ Thu Hà" in approved.stdout
+    rp.save_report(reporter.id, _target_id(session, *MEETINGS), "năm 2024", 88, None, "cli-1", session=session)
+    shown = run_cli("progress", "cantho-148-2017", "--period", "năm 2024", kb=loaded.url)
+    assert shown.returncode == 0 and "88% (trung bình)" in shown.stdout, shown.stdout + shown.stderr
+    bad = run_cli("progress", "cantho-148-2017", "--period", "tuần sau", kb=loaded.url)
+    assert bad.returncode == 1 and "Không hiểu kỳ báo cáo" in bad.stderr
+    units = run_cli("units", "list", "--area", "Mường Tè", kb=loaded.url)
+    assert units.returncode == 0 and "Kan Hồ" in units.stdout
+    again = run_cli("units", "import", str(UNITS_CSV), kb=loaded.url)
+    assert again.returncode == 0 and "thêm 0" in again.stdout
+    out = run_cli("export-report", "cantho", "--period", "2024", "--format", "csv", "--out", str(tmp_path), kb=loaded.url)
+    assert out.returncode == 0 and (tmp_path / "bao-cao-cantho-148-2017-nam-2024.csv").exists(), out.stderr
