@@ -165,7 +165,7 @@ def _years(text: str) -> list[int]:
 
 
 def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Context, kb.PlanMention]:
-    with kb._session_scope(session) as s:
+    with kb.session_scope(session) as s:
         snap = kb._snapshot(s)
         mention = kb.mention(text, snap)
         query = kb._query(text, snap, list(snap.plans))

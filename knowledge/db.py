@@ -8,9 +8,10 @@ any database, new or old, to the latest revision, so no code path calls ``create
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -103,3 +104,14 @@ def default_session_factory() -> sessionmaker:
 def open_session(url: Optional[str] = None) -> Session:
     """A new session on ``url`` (or ``$KB_URL``); the caller closes it (``with open_session() as s``)."""
     return _cached_factory(kb_url(url))()
+
+
+@contextmanager
+def session_scope(session: Optional[Session] = None) -> Iterator[Session]:
+    """The caller's session when given (it owns the transaction), else a new one on ``$KB_URL``
+    closed afterwards: how every read function of the knowledge base takes ``session=None``."""
+    if session is not None:
+        yield session
+        return
+    with open_session() as own:
+        yield own

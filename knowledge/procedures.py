@@ -25,6 +25,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from .db import session_scope
 from . import models
 from .gazetteer import provinces_in
 from .procedure_models import Procedure
@@ -136,15 +137,6 @@ _cache: dict[str, _Index] = {}
 _lock = threading.Lock()
 
 
-@contextmanager
-def _session_scope(session: Optional[Session]) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    from .db import open_session
-
-    with open_session() as own:
-        yield own
 
 
 def _index(session: Session) -> _Index:
@@ -165,7 +157,7 @@ def _index(session: Session) -> _Index:
 def search_procedures(text: str, *, session: Optional[Session] = None, limit: int = 5) -> list[ProcedureHit]:
     """Procedure entries ranked for a citizen's question; a locality named in the question
     (a province) favours that province's page."""
-    with _session_scope(session) as s:
+    with session_scope(session) as s:
         index = _index(s)
         asked_places = {" ".join(folded_words(p)) for p in provinces_in(text)}
         # Every entry is a "thủ tục": the word names the kind of question, not the subject.

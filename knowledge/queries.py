@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 from sqlalchemy import Integer, and_, cast, extract, func, join, literal, outerjoin, select, true, union_all
 from sqlalchemy.orm import Session
 
+from .db import session_scope
 from . import models
 from document_parsing.agency_names import canonical_agency
 
@@ -156,15 +157,6 @@ def format_value(value: float, unit: Optional[str]) -> str:
 # ---------------------------------------------------------------------------- helpers
 
 
-@contextmanager
-def _session(session: Optional[Session]) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    from .db import open_session
-
-    with open_session() as own:
-        yield own
 
 
 def query_words(words: Words) -> list[str]:
@@ -331,13 +323,13 @@ def _agency_clause(agency: str):
 def find_plans(words: Words = None, *, session: Optional[Session] = None) -> list[PlanInfo]:
     """Current plans matching all ``words`` (province/district name, number, year…); all plans
     when ``words`` is empty."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         return _plan_infos(s, _matching_plans(s, words))
 
 
 def document_info(plan: str, *, session: Optional[Session] = None) -> PlanInfo:
     """The front matter of one plan; raises :class:`PlanNotFound` / :class:`AmbiguousPlan`."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         ids = _resolve_plan(s, plan) or []
         docs = s.execute(select(models.Document).where(models.Document.id.in_(ids))
                          .order_by(models.Document.plan)).scalars().all()
@@ -387,7 +379,7 @@ def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_word
             session: Optional[Session] = None) -> list[TargetFact]:
     """Targets of current plans, optionally of one plan, for one year, about some words
     (searched in subject and text)."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         base, extra = _with_words("target", query_words(subject_words), ids)
         query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(ids), extra)
@@ -402,7 +394,7 @@ def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *
     """Across all current plans: targets about ``subject_words`` whose figure is at least
     ``min_value`` (and in ``unit`` when given), ordered by plan then year — "which plans aim
     for at least 70% online meetings, and by when"."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         base, extra = _with_words("target", query_words(subject_words))
         query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(None), extra)
         if min_value is not None:
@@ -415,7 +407,7 @@ def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *
 
 def tasks(plan: Optional[str] = None, words: Words = None, *, session: Optional[Session] = None) -> list[TaskFact]:
     """Task items of current plans containing all ``words``."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         base, extra = _with_words("task", query_words(words), ids)
         query = _where(select(models.Task.section_path, models.Task.text, *_DOC_COLUMNS).select_from(base),
@@ -429,7 +421,7 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
                      role: Optional[str] = None, session: Optional[Session] = None) -> list[ResponsibilityFact]:
     """Who does what: by agency (abbreviations and missing accents allowed: "So TC"), by words
     of the task, by plan, by role."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         base, extra = _with_words("responsibility", query_words(task_words), ids)
         base = join(base, models.Agency, models.Responsibility.agency_id == models.Agency.id)
@@ -449,7 +441,7 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
 def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
               session: Optional[Session] = None) -> list[DeadlineFact]:
     """Dated or recurring obligations, optionally of one plan and one (responsible) agency."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         d = models.Deadline
         query = (select(d.section_path, d.agency, models.Agency.name.label("agency_name"), d.what, d.to, d.when,
@@ -468,7 +460,7 @@ def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
 def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
                       session: Optional[Session] = None) -> list[ProjectFact]:
     """Rows of the plans' appendix tables of projects, searched in name, lead and partners."""
-    with _session(session) as s:
+    with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         p = models.AppendixProject
         base, extra = _with_words("appendix_project", query_words(words), ids)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from document_parsing.text_utils import fold
 from . import models
 from .queries import format_value
-from .reporting import Progress, ReportingError, _one_plan, _plan_name, _reading, local_time, plan_progress
+from .db import session_scope
+from .reporting import Progress, ReportingError, _one_plan, _plan_name, local_time, plan_progress
 
 FORMATS = ("csv", "xlsx", "docx")
 
@@ -214,7 +215,7 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
     fmt = (fmt or "").lower().lstrip(".")
     if fmt not in FORMATS:
         raise ReportingError(f"Định dạng “{fmt}” không hỗ trợ: chọn csv, xlsx hoặc docx.")
-    with _reading(session) as s:
+    with session_scope(session) as s:
         doc = _one_plan(s, plan)
         items = plan_progress(doc.plan, period_label, area, session=s)
         groups = _groups(s, doc, items)

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from document_parsing.text_utils import clean_space, fold
+from .db import session_scope
 from . import models
 from .queries import AmbiguousPlan, Cited, PlanNotFound, _accented_words, _resolve_plan, format_value
 from .report_values import Period, check_value, parse_period, parse_value
@@ -186,15 +187,6 @@ class MissingReport:
 # ---------------------------------------------------------------------------- sessions
 
 
-@contextmanager
-def _reading(session: Optional[Session]) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    from .db import open_session
-
-    with open_session() as own:
-        yield own
 
 
 @contextmanager
@@ -390,7 +382,7 @@ def import_units(csv_path: Union[str, Path], *, session: Optional[Session] = Non
 
 def list_units(area: Optional[str] = None, *, session: Optional[Session] = None) -> list[UnitInfo]:
     """All units (of an area and its districts when given), by area then name."""
-    with _reading(session) as s:
+    with session_scope(session) as s:
         units = s.execute(select(Unit).order_by(Unit.area, Unit.kind, Unit.name)).scalars().all()
         return [_unit_info(u) for u in units if area is None or _area_matches(area, u.area_key)]
 
@@ -398,7 +390,7 @@ def list_units(area: Optional[str] = None, *, session: Optional[Session] = None)
 def find_units(words: str, area: Optional[str] = None, *, session: Optional[Session] = None) -> list[UnitInfo]:
     """Units whose name (and area) match the words, best first: accent-insensitive,
     abbreviation-aware ("trung hoc co so" = "THCS") and tolerant of small typos."""
-    with _reading(session) as s:
+    with session_scope(session) as s:
         units = s.execute(select(Unit)).scalars().all()
         if area:
             units = [u for u in units if _area_matches(area, u.area_key)]
@@ -496,7 +488,7 @@ def register_reporter(channel: str, channel_user: str, name: str, unit_name: str
 
 def get_reporter(channel: str, channel_user: str, *, session: Optional[Session] = None) -> Optional[ReporterInfo]:
     """The reporter behind a chat user, or None if they never registered."""
-    with _reading(session) as s:
+    with session_scope(session) as s:
         reporter = s.execute(select(Reporter).where(Reporter.channel == channel,
                                                     Reporter.channel_user == str(channel_user))).scalar_one_or_none()
         return _reporter_info(reporter) if reporter else None
@@ -525,7 +517,7 @@ def approve_reporter(reporter_id_or_phone: Union[int, str], *, session: Optional
 
 def list_reporters(pending_only: bool = False, *, session: Optional[Session] = None) -> list[ReporterInfo]:
     """Reporters (only those awaiting approval with ``pending_only``), oldest first."""
-    with _reading(session) as s:
+    with session_scope(session) as s:
         query = select(Reporter).order_by(Reporter.id)
         if pending_only:
             query = query.where(Reporter.approved.is_(False))
@@ -631,7 +623,7 @@ def candidate_targets(reporter: ReporterInfo, words: str, limit: int = 5, *,
     """Targets the reporter may report on that best match the words (all in plan order when
     the words are empty).  Only targets of current plans covering the reporter's unit are
     offered, since :func:`save_report` refuses any other."""
-    with _reading(session) as s:
+    with session_scope(session) as s:
         unit = s.get(Unit, reporter.unit_id)
         if unit is None:
             raise ReportingError(f"Đơn vị “{reporter.unit}” không còn trong danh sách; hãy đăng ký lại.")
@@ -641,7 +633,7 @@ def candidate_targets(reporter: ReporterInfo, words: str, limit: int = 5, *,
 
 def target_option(target_id: int, *, session: Optional[Session] = None) -> TargetOption:
     """One target by id (the id the chat kept from :func:`candidate_targets`)."""
-    with _reading(session) as s:
+    with session_scope(session) as s:
         target = s.get(models.Target, int(target_id))
         if target is None:
             raise ReportingError("Không tìm thấy chỉ tiêu này (kế hoạch có thể vừa được cập nhật); hãy chọn lại.")
@@ -749,7 +741,7 @@ def report_history(unit_id: int, target_id: int, period_label: str, *,
                    session: Optional[Session] = None) -> list[UnitResult]:
     """Every revision of one unit's report, oldest first (what a correction left behind)."""
     period = _period(period_label)
-    with _reading(session) as s:
+    with session_scope(session) as s:
         target = s.get(models.Target, int(target_id))
         if target is None:
             raise ReportingError("Không tìm thấy chỉ tiêu này.")
@@ -868,7 +860,7 @@ def progress(target_id: int, period_label: str, area: Optional[str] = None, *,
     or whatever kind reported) that have not reported.  ``area`` narrows to one district or
     province of the plan ("Mường Tè")."""
     period = _period(period_label)
-    with _reading(session) as s:
+    with session_scope(session) as s:
         target = s.get(models.Target, int(target_id))
         if target is None:
             raise ReportingError("Không tìm thấy chỉ tiêu này.")
@@ -896,7 +888,7 @@ def plan_progress(plan: str, period_label: str, area: Optional[str] = None, *,
                   session: Optional[Session] = None) -> list[Progress]:
     """:func:`progress` of every target of a plan (in the plan's order), from two queries."""
     period = _period(period_label)
-    with _reading(session) as s:
+    with session_scope(session) as s:
         doc = _one_plan(s, plan)
         keys = _target_keys(s, doc.id)
         targets = s.execute(select(models.Target).where(models.Target.document_id == doc.id)
@@ -922,7 +914,7 @@ def progress_by_words(words: str, period_label: str, area_words: Optional[str] =
     """Progress of the target best matching the words in the plans covering an area, for the
     chat's "tiến độ chỉ tiêu họp trực tuyến của Cần Thơ năm 2024?"."""
     period = _period(period_label)
-    with _reading(session) as s:
+    with session_scope(session) as s:
         docs = _docs_for_area(s, area_words)
         if not _target_words(words):
             raise ReportingError("Bạn muốn xem tiến độ chỉ tiêu nào? Hãy nêu nội dung, ví dụ “họp trực tuyến”.")
@@ -943,7 +935,7 @@ def missing_reports(area_words: Optional[str], period_label: str, plan: Optional
     """Schools of an area that have not reported every target of the plans covering them for
     a period, with the targets they owe (by unit name)."""
     period = _period(period_label)
-    with _reading(session) as s:
+    with session_scope(session) as s:
         docs = [_one_plan(s, plan)] if plan else _docs_for_area(s, area_words)
         out = []
         for doc in docs:

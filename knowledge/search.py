@@ -24,6 +24,7 @@ from typing import Iterator, Optional, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .db import session_scope
 from . import models, queries
 from .queries import Cited, PlanInfo
 from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window_ratio, coverage, first_sentences,
@@ -112,16 +113,6 @@ _lock = threading.Lock()
 # ---------------------------------------------------------------------------- building
 
 
-@contextmanager
-def _session_scope(session: Optional[Session]) -> Iterator[Session]:
-    """The caller's session, else one on ``$KB_URL`` (see :func:`knowledge.db.open_session`)."""
-    if session is not None:
-        yield session
-        return
-    from .db import open_session
-
-    with open_session() as own:
-        yield own
 
 
 def _kb_key(session: Session) -> tuple:
@@ -340,20 +331,20 @@ def mention(text: str, snap: _Snapshot) -> PlanMention:
 
 def resolve_plans(text: str, *, session: Optional[Session] = None) -> list[PlanInfo]:
     """The current plans a question names (empty when it names none)."""
-    with _session_scope(session) as s:
+    with session_scope(session) as s:
         snap = _snapshot(s)
         return [snap.plans[stem].info for stem in mention(text, snap).plans]
 
 
 def plan_infos(*, session: Optional[Session] = None) -> list[PlanInfo]:
     """Every current plan (cached with the index)."""
-    with _session_scope(session) as s:
+    with session_scope(session) as s:
         return [p.info for p in _snapshot(s).plans.values()]
 
 
 def known_places(*, session: Optional[Session] = None) -> list[str]:
     """Folded place names of the issuers in the KB ("can tho", "muong te")."""
-    with _session_scope(session) as s:
+    with session_scope(session) as s:
         return [" ".join(place) for p in _snapshot(s).plans.values() for place in p.places]
 
 
@@ -390,7 +381,7 @@ def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Op
     Words naming the plan are not searched for; ``year`` favours targets of that year."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
-    with _session_scope(session) as s:
+    with session_scope(session) as s:
         snap = _snapshot(s)
         stems = [p for p in (plans if plans is not None else snap.plans) if p in snap.plans]
         query = _query(text, snap, stems)
@@ -464,7 +455,7 @@ def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
 def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optional[Session] = None) -> Query:
     """The query words searched for ``text`` (plan names removed, typos repaired): the subject
     kept by the chatbot for follow-up questions."""
-    with _session_scope(session) as s:
+    with session_scope(session) as s:
         snap = _snapshot(s)
         return _query(text, snap, [p for p in (plans or snap.plans) if p in snap.plans])
 
