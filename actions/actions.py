@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from .answering import Reply, answer, choose_plan_payload, followup_payload
+from .answering import Reply, answer, answer_any, choose_plan_payload, followup_payload
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,31 @@ class ActionAnswerProcedure(KnowledgeAction):
 class ActionAnswerComparison(KnowledgeAction):
     action_name = "action_answer_comparison"
     kind = "comparison"
+
+
+class ActionAnswerAny(KnowledgeAction):
+    """Retrieval first: a message the NLU put in ``nlu_fallback`` or ``out_of_scope`` is still
+    searched over every kind of fact (the question's cue words choose the kind); only when the
+    knowledge base has nothing for it does the bot ask to rephrase (``utter_default``) or say
+    the question is out of scope (``utter_out_of_scope``)."""
+
+    action_name = "action_answer_any"
+    kind = "any"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        state = self.state(tracker)
+        try:
+            reply = answer_any(self.question(tracker), state)
+        except Exception:
+            logger.exception("answer failed for %s", self.action_name)
+            reply = Reply(ERROR_TEXT, [], state)
+        if reply is None:
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            dispatcher.utter_message(response="utter_out_of_scope" if intent == "out_of_scope" else "utter_default")
+            return []
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
+        return [SlotSet(slot, reply.state.get(slot)) for slot in SLOTS if reply.state.get(slot) != state.get(slot)]
 
 
 class ActionAnswerFollowup(KnowledgeAction):

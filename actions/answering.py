@@ -65,6 +65,7 @@ class Reply:
     text: str
     buttons: list[dict] = field(default_factory=list)
     state: dict = field(default_factory=dict)
+    found: bool = True  # False: the reply says the knowledge base has nothing for the question
 
 
 def nfc(text: str) -> str:
@@ -281,7 +282,7 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
                      f"{', '.join(i.plan_name() for i in kb.plan_infos(session=session))}.", state=dict(state))
     if not ctx.topic:
         return Reply("Bạn muốn hỏi về nội dung nào của kế hoạch? Hãy nêu rõ hơn, ví dụ: "
-                     "“chỉ tiêu họp trực tuyến năm 2020 của Cần Thơ”.", state=dict(state))
+                     "“chỉ tiêu họp trực tuyến năm 2020 của Cần Thơ”.", state=dict(state), found=False)
     floor = MIN_MATCHED_WITH_UNKNOWN if ctx.unknown else MIN_MATCHED
     results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor]
                for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
@@ -307,7 +308,7 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
                  "pending_question": None}
     if not hits or hits[0].score < GOOD:
         new_state["plan_id"] = ",".join(ctx.plans) if ctx.plans else state.get("plan_id")
-        return Reply(_not_found(ctx, kind, session), _followup_buttons(kind, ctx, session), new_state)
+        return Reply(_not_found(ctx, kind, session), _followup_buttons(kind, ctx, session), new_state, found=False)
     per_plan = _best_per_plan(hits)
     top = hits[0].score
     plans = [p for p, s in sorted(per_plan.items(), key=lambda x: -x[1])
@@ -363,7 +364,8 @@ def answer_document(text: str, state: dict, session: Optional[Session] = None) -
     ctx, mention = _context(text, state, session)
     place = _unknown_place(text, mention, session)
     if place:
-        return Reply(f"Không tìm thấy kế hoạch của {place} trong cơ sở tri thức.", state=dict(state))
+        return Reply(f"Không tìm thấy kế hoạch của {place} trong cơ sở tri thức; hiện có: "
+                     f"{', '.join(i.plan_name() for i in kb.plan_infos(session=session))}.", state=dict(state))
     infos = {i.plan: i for i in kb.plan_infos(session=session)}
     plans = ctx.plans or (list(infos) if len(infos) == 1 else [])
     if not plans:
@@ -438,7 +440,7 @@ def answer_comparison(text: str, state: dict, session: Optional[Session] = None)
         return answer_plan_kind("task", text, state, session)  # one plan named: not a comparison
     if not hits:
         return Reply(f"Không tìm thấy kế hoạch nào có chỉ tiêu về “{ctx.topic}” như vậy.",
-                     state={**state, "question_kind": "comparison", "topic": ctx.topic})
+                     state={**state, "question_kind": "comparison", "topic": ctx.topic}, found=False)
     best: dict[str, kb.Hit] = {}
     for hit in hits:
         if hit.plan not in best:
@@ -466,7 +468,7 @@ def answer_procedure(text: str, state: dict, session: Optional[Session] = None) 
             # a question naming a plan's province or number is about the plan, whatever NLU said
             return answer_plan_kind("task", text, state, session)
         return Reply("Không tìm thấy thông tin về thủ tục này trong dữ liệu thủ tục hành chính hiện có.",
-                     state=new_state)
+                     state=new_state, found=False)
     entry = hits[0].procedure
     text_out = procedures.describe(entry, text)
     asked = provinces_in(text)
@@ -546,3 +548,55 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
     if DOCUMENT_QUESTION.search(kb.fold(text)):
         return answer_document(text, state, session)  # "ban hành khi nào, số mấy?" is about the document
     return answer_plan_kind(kind, text, state, session)
+
+
+# ---------------------------------------------------------------------------- retrieval first
+
+
+# Cue words of a question (folded) → the kind of fact it asks for, in order of precedence; the
+# NLU intent is not known here (nlu_fallback / out_of_scope), so the words decide the prior.
+CUES: tuple[tuple[str, re.Pattern], ...] = (
+    ("project", re.compile(r"\b(du an|phu luc)\b")),
+    ("deadline", re.compile(r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|"
+                            r"ngay may|dinh ky)\b.*\b(bao cao|nop|gui)\b|\b(bao cao|nop|gui)\b.*\b(khi nao|bao gio|"
+                            r"luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|ngay may|dinh ky)\b")),
+    ("responsibility", re.compile(r"\b(ai|don vi nao|co quan nao|ben nao|phong nao|to nao|so nao|nganh nao|"
+                                  r"ai lo|phu trach|chu tri|phoi hop|giao cho|dau moi|trach nhiem)\b")),
+    ("target", re.compile(r"\b(bao nhieu|may|bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|"
+                          r"muc tieu|dat)\b|%")),
+)
+
+
+def cue_kind(text: str) -> str:
+    """The kind of fact the question's words ask for ("ai lo …" → responsibility, "mấy phần
+    trăm" → target, "khi nào phải nộp báo cáo" → deadline); "có … không" and the rest → task."""
+    folded = kb.fold(nfc(text or "")).lower()
+    for kind, pattern in CUES:
+        if pattern.search(folded):
+            return kind
+    return "task"
+
+
+def answer_any(text: str, state: Optional[dict] = None, *, session: Optional[Session] = None) -> Optional[Reply]:
+    """Retrieval first for what the NLU could not place: the question is answered from the
+    knowledge base when anything there answers it — a plan fact of the kind its cue words ask
+    for (the others compete as for any question), the document's front matter, a procedure.
+    ``None`` when nothing does and no plan is named, so that the bot asks to rephrase; a named
+    plan that lacks the subject gets the honest "không đề cập" reply."""
+    state = dict(state or {})
+    text = nfc(text or "").strip()
+    if not text or parse_payload(text):
+        return None
+    folded = kb.fold(text)
+    named = bool(kb.resolve_plans(text, session=session))
+    if DOCUMENT_QUESTION.search(folded) and named:
+        return answer_document(text, state, session)
+    reply = answer(cue_kind(text), text, state, session=session)
+    if reply.found:
+        return reply
+    from knowledge import procedures
+
+    hits = procedures.search_procedures(text, session=session)
+    if hits and procedures.is_answer(hits[0]):
+        return answer_procedure(text, state, session)
+    return reply if named else None

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import document_parsing
 from document_parsing.text_utils import clean_space
 
-from . import models
+from . import fulltext, models
 from document_parsing.agency_names import agency_kind, canonical_agency
 from .db import WRITE_OPTION
 
@@ -203,10 +203,15 @@ def _index_words(session: Session, document_id: int, rows: Iterable[tuple[str, i
 
 
 def index_document_words(session: Session, document_id: int) -> None:
-    """Rebuild the word index of one stored document version from its ``folded`` columns, e.g.
-    after making an older version current again by hand; the caller owns the transaction (and
-    removes the words of the version that stopped being current)."""
+    """Rebuild the word index (from the ``folded`` columns) and the full-text index
+    (:mod:`knowledge.fulltext`) of one stored document version, e.g. after making an older
+    version current again by hand; the caller owns the transaction (and removes the words of
+    the version that stopped being current)."""
     session.execute(delete(models.SearchWord).where(models.SearchWord.document_id == document_id))
+    fulltext.drop_document(session, document_id)
+    document = session.get(models.Document, document_id)
+    if document is not None:
+        fulltext.index_rows(session, document_id, fulltext.document_rows(document))
     rows = []
     for kind, model in models.SEARCHED.items():
         owner = model.id if model is models.Document else model.document_id
@@ -231,8 +236,9 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         identity = previous.identity
         previous.is_current = False
         session.flush()  # before the insert: the partial unique index allows one current row
-        # the word index covers current versions only: the old version's words leave with it
+        # the word and full-text indexes cover current versions only: the old version's words leave with it
         session.execute(delete(models.SearchWord).where(models.SearchWord.document_id == previous.id))
+        fulltext.drop_document(session, previous.id)
     last_version = session.execute(
         select(func.max(models.Document.version)).where(models.Document.identity == identity)
     ).scalar()
@@ -297,6 +303,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
     session.flush()
     _index_words(session, document.id, _stored_words(document))
+    fulltext.index_rows(session, document.id, fulltext.document_rows(document))
 
     return IngestResult(
         path=path, plan=document.plan, document_id=document.id, number=document.number, issuer=document.issuer,

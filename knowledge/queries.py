@@ -61,20 +61,40 @@ class Cited:
     issuer: Optional[str]
     plan_year: Optional[int]  # year of issue, else first year of the period
     section: Optional[str]
+    plan_date: Optional[str] = None  # ISO date of issue, to name a plan printed without a number
+    plan_title: Optional[str] = None
+    fact_id: Optional[int] = None  # the row's id in its table: the key of the full-text index
 
     def plan_name(self) -> str:
-        """"Kế hoạch số 148/KH-UBND của Ủy ban nhân dân thành phố Cần Thơ", or for a plan
-        printed without a number "Kế hoạch của Ủy ban nhân dân huyện Mường Tè (2022)"."""
+        """"Kế hoạch số 148/KH-UBND của Ủy ban nhân dân thành phố Cần Thơ"; a plan printed
+        without a number is named by issuer, date and title ("Kế hoạch của Ủy ban nhân dân huyện
+        Mường Tè ngày 10/3/2022 về …"), never by its file name."""
         issuer = f" của {self.issuer}" if self.issuer else ""
         if self.plan_number:
             return f"Kế hoạch số {self.plan_number}{issuer}"
-        year = f" ({self.plan_year})" if self.plan_year else ""
-        return f"Kế hoạch{issuer}{year}" if issuer else f"Kế hoạch {self.plan}{year}"
+        if self.plan_date:
+            year, month, day = (int(x) for x in self.plan_date.split("-"))
+            when = f" ngày {day}/{month}/{year}"
+        else:
+            when = f" năm {self.plan_year}" if self.plan_year else ""
+        title = _short_title(self.plan_title)
+        about = f" về {title}" if title else ""
+        name = f"Kế hoạch (không ghi số){issuer}{when}{about}"
+        return name
 
     def citation(self) -> str:
         """"(Kế hoạch số 148/KH-UBND của Ủy ban nhân dân thành phố Cần Thơ, mục III.2.a)"."""
         where = f", mục {self.section}" if self.section else ""
         return f"({self.plan_name()}{where})"
+
+
+def _short_title(title: Optional[str]) -> str:
+    """The subject of a plan's title ("Kế hoạch Ứng dụng CNTT …" → "ứng dụng CNTT …"), one line."""
+    text = " ".join((title or "").split())
+    text = re.sub(r"(?i)^(kế hoạch|quyết định)\s*:?\s*", "", text).strip(" .:")
+    if text and text[:1].isupper() and not text[:2].isupper():
+        text = text[:1].lower() + text[1:]
+    return text[:160]
 
 
 @dataclass(kw_only=True)
@@ -241,12 +261,14 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 
 def _source(doc: models.Document, section: Optional[str]) -> dict:
     year = doc.date.year if doc.date else doc.period_start
-    return dict(plan=doc.plan, plan_number=doc.number, issuer=doc.issuer, plan_year=year, section=section)
+    return dict(plan=doc.plan, plan_number=doc.number, issuer=doc.issuer, plan_year=year, section=section,
+                plan_date=doc.date.isoformat() if doc.date else None, plan_title=doc.title)
 
 
 # What a fact row needs of its document to be cited; selected after the fact's own columns.
 _DOC_COLUMNS = (models.Document.id, models.Document.plan, models.Document.number, models.Document.issuer,
-                func.coalesce(cast(extract("year", models.Document.date), Integer), models.Document.period_start))
+                func.coalesce(cast(extract("year", models.Document.date), Integer), models.Document.period_start),
+                models.Document.date, models.Document.title)
 
 
 def _rows(session: Session, query) -> list:
@@ -261,10 +283,11 @@ def _cited(rows, make: Callable) -> list:
     cut = -len(_DOC_COLUMNS)
     out = []
     for row in rows:
-        doc_id, plan, number, issuer, plan_year = row[cut:]
+        doc_id, plan, number, issuer, plan_year, date, title = row[cut:]
         source = sources.get(doc_id)
         if source is None:
-            source = sources[doc_id] = dict(plan=plan, plan_number=number, issuer=issuer, plan_year=plan_year)
+            source = sources[doc_id] = dict(plan=plan, plan_number=number, issuer=issuer, plan_year=plan_year,
+                                            plan_date=date.isoformat() if date else None, plan_title=title)
         out.append(make(source, *row[:cut]))
     return out
 
@@ -365,13 +388,13 @@ def _plan_infos(session: Session, docs: list[models.Document]) -> list[PlanInfo]
     return infos
 
 
-_TARGET_COLUMNS = (models.Target.section_path, models.Target.text, models.Target.value, models.Target.unit,
+_TARGET_COLUMNS = (models.Target.id, models.Target.section_path, models.Target.text, models.Target.value, models.Target.unit,
                    models.Target.comparator, models.Target.year, models.Target.subject, *_DOC_COLUMNS)
 
 
 def _target_facts(rows) -> list[TargetFact]:
-    return _cited(rows, lambda source, section, text, value, unit, comparator, year, subject: TargetFact(
-        **source, section=section, text=text, value=value, unit=unit, comparator=comparator, year=year,
+    return _cited(rows, lambda source, fact_id, section, text, value, unit, comparator, year, subject: TargetFact(
+        **source, fact_id=fact_id, section=section, text=text, value=value, unit=unit, comparator=comparator, year=year,
         subject=subject))
 
 
@@ -410,11 +433,13 @@ def tasks(plan: Optional[str] = None, words: Words = None, *, session: Optional[
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         base, extra = _with_words("task", query_words(words), ids)
-        query = _where(select(models.Task.section_path, models.Task.text, *_DOC_COLUMNS).select_from(base),
+        query = _where(select(models.Task.id, models.Task.section_path, models.Task.text, *_DOC_COLUMNS)
+                       .select_from(base),
                        _current(ids), extra)
         rows = _rows(s, query.order_by(models.Document.plan, models.Task.position))
         rows = _accent_filter(rows, words, lambda r: r.text)
-        return _cited(rows, lambda source, section, text: TaskFact(**source, section=section, text=text))
+        return _cited(rows, lambda source, fact_id, section, text: TaskFact(**source, fact_id=fact_id, section=section,
+                                                                             text=text))
 
 
 def responsibilities(agency: Optional[str] = None, task_words: Words = None, plan: Optional[str] = None, *,
@@ -425,7 +450,7 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
         ids = _resolve_plan(s, plan)
         base, extra = _with_words("responsibility", query_words(task_words), ids)
         base = join(base, models.Agency, models.Responsibility.agency_id == models.Agency.id)
-        query = _where(select(models.Responsibility.section_path, models.Responsibility.role,
+        query = _where(select(models.Responsibility.id, models.Responsibility.section_path, models.Responsibility.role,
                               models.Responsibility.task, models.Agency.name.label("agency"), *_DOC_COLUMNS)
                        .select_from(base), _current(ids), extra)
         if agency:
@@ -434,8 +459,8 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
             query = query.where(models.Responsibility.role == role)
         rows = _rows(s, query.order_by(models.Document.plan, models.Responsibility.position))
         rows = _accent_filter(rows, task_words, lambda r: r.task)
-        return _cited(rows, lambda source, section, role, task, name: ResponsibilityFact(
-            **source, section=section, agency=name, role=role, task=task))
+        return _cited(rows, lambda source, fact_id, section, role, task, name: ResponsibilityFact(
+            **source, fact_id=fact_id, section=section, agency=name, role=role, task=task))
 
 
 def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
@@ -444,7 +469,7 @@ def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         d = models.Deadline
-        query = (select(d.section_path, d.agency, models.Agency.name.label("agency_name"), d.what, d.to, d.when,
+        query = (select(d.id, d.section_path, d.agency, models.Agency.name.label("agency_name"), d.what, d.to, d.when,
                         d.recurrence, d.month, d.day, *_DOC_COLUMNS)
                  .join_from(d, models.Document, d.document_id == models.Document.id)
                  .outerjoin(models.Agency, d.agency_id == models.Agency.id)
@@ -452,8 +477,8 @@ def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
         if agency:
             query = query.where(_agency_clause(agency))
         rows = _rows(s, query.order_by(models.Document.plan, d.position))
-        return _cited(rows, lambda source, section, printed, name, what, to, when, recurrence, month, day: DeadlineFact(
-            **source, section=section, agency=name or printed, what=what, to=to, when=when, recurrence=recurrence,
+        return _cited(rows, lambda source, fact_id, section, printed, name, what, to, when, recurrence, month, day:
+                      DeadlineFact(**source, fact_id=fact_id, section=section, agency=name or printed, what=what, to=to, when=when, recurrence=recurrence,
             month=month, day=day))
 
 
@@ -465,14 +490,14 @@ def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
         p = models.AppendixProject
         base, extra = _with_words("appendix_project", query_words(words), ids)
         base = outerjoin(base, models.Agency, p.lead_agency_id == models.Agency.id)
-        query = _where(select(p.no, p.name, p.lead, p.partners, p.years, models.Agency.name.label("lead_name"),
+        query = _where(select(p.id, p.no, p.name, p.lead, p.partners, p.years, models.Agency.name.label("lead_name"),
                               *_DOC_COLUMNS).select_from(base), _current(ids), extra)
         rows = _rows(s, query.order_by(models.Document.plan, p.position))
         rows = _accent_filter(rows, words, lambda r: r.name, lambda r: r.lead,
                               lambda r: " ".join(r.partners or []),
                               lambda r: " ".join(canonical_agency(x) for x in [r.lead or "", *(r.partners or [])]))
-        return _cited(rows, lambda source, no, name, lead, partners, years, lead_name: ProjectFact(
-            **source, section=f"PL.{no}", no=no, name=name, lead=lead_name or lead,
+        return _cited(rows, lambda source, fact_id, no, name, lead, partners, years, lead_name: ProjectFact(
+            **source, fact_id=fact_id, section=f"PL.{no}", no=no, name=name, lead=lead_name or lead,
             partners=[canonical_agency(x) for x in partners or []], years=list(years or [])))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db import session_scope
-from . import models, queries
+from . import fulltext, models, queries
 from .queries import Cited, PlanInfo
 from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window_ratio, coverage, first_sentences,
                          folded_words, make_query, matched_share, names_agency)
@@ -86,6 +86,7 @@ class _Unit:
     year: Optional[int] = None
     agencies: tuple[tuple[str, str], ...] = ()  # (agency_key, role) named in the fact
     heads: tuple[str, ...] = ()  # agency keys the item's heading starts with: whose item it is
+    keys: tuple[tuple[str, int], ...] = ()  # (kind, row id) of its rows in the full-text index
 
 
 @dataclass
@@ -95,6 +96,7 @@ class _PlanIndex:
     number: Optional[str]  # "148" from "148/KH-UBND"
     title_words: frozenset[str] = frozenset()
     units: list[_Unit] = field(default_factory=list)
+    document_id: int = 0
 
 
 @dataclass
@@ -148,13 +150,13 @@ def _sentence_index(sentences: list[list[str]], text: str) -> int:
 
 def _cited(info: PlanInfo, section: Optional[str]) -> dict:
     return dict(plan=info.plan, plan_number=info.plan_number, issuer=info.issuer, plan_year=info.plan_year,
-                section=section)
+                section=section, plan_date=info.plan_date, plan_title=info.plan_title)
 
 
 def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _PlanIndex:
     stem = doc.plan
     index = _PlanIndex(info=info, places=_place_names(doc.issuer), number=_number_key(doc.number),
-                       title_words=frozenset(folded_words(doc.title or "")))
+                       title_words=frozenset(folded_words(doc.title or "")), document_id=doc.id)
     sections = session.execute(select(models.Section).where(models.Section.document_id == doc.id)
                                .order_by(models.Section.position)).scalars().all()
     headings: dict[str, str] = {}
@@ -182,7 +184,8 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
             sentences_by_path.setdefault(section.path, []).append(folded_words(sentence))
             passage = Passage(**_cited(info, section.path), text=sentence, heading=section.heading or "")
             index.units.append(_Unit("passage", passage, Doc.of(f"{section.heading} {sentence}"),
-                                     (stem, "passage", section.path), heading_year(section.path)))
+                                     (stem, "passage", section.path), heading_year(section.path),
+                                     keys=(("section", section.id),)))
 
     def parent_heading(path: str) -> str:
         parent = path.rsplit(".", 1)[0] if "." in path else ""
@@ -194,17 +197,20 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
         # The whole sentence, so "trong đó mầm non 85%" is found by the words of its head figure.
         context = sentence_text.get((t.section, sentence), "")
         text = f"{parent_heading(t.section)} {headings.get(t.section, '')} {context} {t.subject} {t.text}"
-        index.units.append(_Unit("target", t, Doc.of(text), group, t.year))
+        index.units.append(_Unit("target", t, Doc.of(text), group, t.year, keys=(("target", t.fact_id),)))
     for t in queries.tasks(plan=stem, session=session):
         text = f"{parent_heading(t.section)} {t.text}"
-        index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text), heading_year(t.section)))
+        index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text), heading_year(t.section),
+                                 keys=(("task", t.fact_id),)))
     items: "OrderedDict[str, ResponsibilityItem]" = OrderedDict()
+    item_keys: dict[str, list[tuple[str, int]]] = {}
     for r in queries.responsibilities(plan=stem, session=session):
+        item_keys.setdefault(r.section, []).append(("responsibility", r.fact_id))
         item = items.get(r.section)
         if item is None:
             item = items[r.section] = ResponsibilityItem(
                 plan=r.plan, plan_number=r.plan_number, issuer=r.issuer, plan_year=r.plan_year,
-                section=r.section, task=r.task, members=[])
+                section=r.section, plan_date=r.plan_date, plan_title=r.plan_title, task=r.task, members=[])
         if (r.agency, r.role) not in item.members:
             item.members.append((r.agency, r.role))
     for section, item in items.items():
@@ -215,18 +221,21 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
         heading = re.sub(r"^(de nghi |cac )+", "", heading)
         heads = tuple(k for k, _ in keys if heading.startswith(k))
         index.units.append(_Unit("responsibility", item, Doc.of(text), (stem, "responsibility", section),
-                                 agencies=keys, heads=heads))
+                                 agencies=keys, heads=heads, keys=tuple(item_keys.get(section, ()))))
     for d in queries.deadlines(plan=stem, session=session):
         text = " ".join(x or "" for x in (headings.get(d.section or "", ""), d.agency, d.what, d.to, d.when))
         index.units.append(_Unit("deadline", d, Doc.of(text), (stem, "deadline", d.section, d.what),
-                                 agencies=((agency_key(d.agency), ""),) if d.agency else ()))
+                                 agencies=((agency_key(d.agency), ""),) if d.agency else (),
+                                 keys=(("deadline", d.fact_id),)))
     for p in queries.appendix_projects(plan=stem, session=session):
         text = f"{p.name} {p.lead or ''} {' '.join(p.partners)} {' '.join(map(str, p.years))}"
         members = ([(agency_key(p.lead), "chủ trì")] if p.lead else []) + [(agency_key(x), "phối hợp")
                                                                          for x in p.partners]
-        index.units.append(_Unit("project", p, Doc.of(text), (stem, "project", p.no), agencies=tuple(members)))
+        index.units.append(_Unit("project", p, Doc.of(text), (stem, "project", p.no), agencies=tuple(members),
+                                 keys=(("project", p.fact_id),)))
     document_text = " ".join(x or "" for x in (doc.title, doc.issuer, doc.number, " ".join(doc.parent or [])))
-    index.units.append(_Unit("document", info, Doc.of(document_text), (stem, "document")))
+    index.units.append(_Unit("document", info, Doc.of(document_text), (stem, "document"),
+                             keys=(("document", doc.id),)))
     return index
 
 
@@ -268,6 +277,7 @@ def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _plan_cache.clear()
+        _candidate_cache.clear()
 
 
 # ---------------------------------------------------------------------------- plan resolution
@@ -387,10 +397,13 @@ def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Op
         query = _query(text, snap, stems)
         question = folded_words(text)
         says_lead = "chu tri" in " ".join(question)
+        found = _candidates(s, snap, query, stems)
         hits: list[Hit] = []
         for stem in stems:
             for unit in snap.plans[stem].units:
                 if unit.kind != kind:
+                    continue
+                if found is not None and not any(k in found for k in unit.keys):
                     continue
                 score = (coverage(query, unit.doc, snap.vocab, snap.average_length.get(kind))
                          if not query.is_empty() else 0.0)
@@ -444,6 +457,36 @@ def search_document(text: str, plans: Optional[Sequence[str]] = None, year: Opti
                     session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
     """Plans' front matter ranked; ``fact`` is a :class:`queries.PlanInfo`."""
     return search("document", text, plans, year, session=session, limit=limit)
+
+
+# Rows the full-text index returns per question: every fact worth re-scoring is among them (a
+# plan has a few hundred rows; at a thousand plans the engine's BM25 order keeps the best).
+CANDIDATES = 1500
+_candidate_cache: "OrderedDict[tuple, Optional[frozenset]]" = OrderedDict()
+
+
+def _candidates(session: Session, snap: _Snapshot, query: Query,
+                stems: Sequence[str]) -> Optional[frozenset[tuple[str, int]]]:
+    """(kind, row id) of the index rows having any of the question's words, best BM25 first,
+    within the plans searched; ``None`` (score every unit) when the question has no words.
+    One index query per question: the kinds asked in turn reuse it."""
+    if query.is_empty():
+        return None
+    key = (str(session.get_bind().url), snap.key, tuple(query.unigrams), tuple(sorted(query.accented)),
+           tuple(stems))
+    with _lock:
+        if key in _candidate_cache:
+            _candidate_cache.move_to_end(key)
+            return _candidate_cache[key]
+    ids = None if len(stems) == len(snap.plans) else [snap.plans[p].document_id for p in stems]
+    matches = fulltext.search(session, query.unigrams, accented=query.accented, document_ids=ids,
+                              limit=CANDIDATES)
+    found = frozenset((m.kind, m.fact_id) for m in matches)
+    with _lock:
+        _candidate_cache[key] = found
+        while len(_candidate_cache) > 64:
+            _candidate_cache.popitem(last=False)
+    return found
 
 
 def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:

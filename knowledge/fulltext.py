@@ -1,0 +1,188 @@
+"""The full-text index of every kind of fact: SQLite FTS5 or PostgreSQL ``tsvector`` + GIN.
+
+One row per searchable row of a *current* plan version (document front matter, section, target,
+task, responsibility, appendix project, deadline), holding its syllables twice: accent-folded
+with abbreviations spelled out (``folded``: "cntt" → "cong nghe thong tin") and lowercase as
+printed (``accented``: "họp" ≠ "hợp").  Questions are matched on the folded words (any of them:
+an OR query) and ranked by the engine's own BM25-style score — FTS5's ``bm25()`` with the
+accented column as a smaller bonus, PostgreSQL's ``ts_rank_cd`` with the folded words at weight A
+and the accented ones at weight B.  The chatbot's search (:mod:`knowledge.search`) takes the
+best-ranked rows as candidates and re-scores only those, so a question costs the same at four
+plans and at a thousand.
+
+The table is created by migration ``0008_fulltext`` and kept by the ingest in the transaction
+that changes which version is current (:func:`index_document`, :func:`drop_document`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from .textsearch import accented_words, folded_words
+
+TABLE = "fulltext"
+KINDS = ("document", "section", "target", "task", "responsibility", "project", "deadline")
+
+# FTS5: the scope column holds "d<document id>" and "k<kind>" tokens, so that a search within
+# some plans or kinds is one more term of the MATCH (an intersection of posting lists), not a
+# scan of UNINDEXED columns.
+SQLITE_CREATE = (
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(folded, accented, scope, kind UNINDEXED, "
+    "document_id UNINDEXED, fact_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')"
+)
+POSTGRES_CREATE = (
+    f"CREATE TABLE {TABLE} ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " kind VARCHAR(20) NOT NULL,"
+    " document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+    " fact_id INTEGER NOT NULL,"
+    " folded TEXT NOT NULL,"
+    " accented TEXT NOT NULL,"
+    " tsv tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', folded), 'A') ||"
+    " setweight(to_tsvector('simple', accented), 'B')) STORED)",
+    f"CREATE INDEX ix_{TABLE}_tsv ON {TABLE} USING GIN (tsv)",
+    f"CREATE INDEX ix_{TABLE}_document_id ON {TABLE} (document_id)",
+)
+SQLITE_DROP = (f"DROP TABLE IF EXISTS {TABLE}",)
+POSTGRES_DROP = (f"DROP TABLE IF EXISTS {TABLE}",)
+
+# FTS5 bm25() weights per column (folded, accented, scope, kind, document_id, fact_id).
+BM25_WEIGHTS = "1.0, 0.3, 0.0, 0.0, 0.0, 0.0"
+_TERM = re.compile(r"^[0-9a-z]+$")
+
+
+@dataclass(frozen=True)
+class Match:
+    """One row found: its kind, plan version, row id and the engine's score (higher = better)."""
+
+    kind: str
+    document_id: int
+    fact_id: int
+    score: float
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def create_statements(dialect: str) -> tuple[str, ...]:
+    """DDL of the index for ``dialect`` ("sqlite" or "postgresql"), for the migration."""
+    return (SQLITE_CREATE,) if dialect == "sqlite" else POSTGRES_CREATE
+
+
+def drop_statements(dialect: str) -> tuple[str, ...]:
+    return SQLITE_DROP if dialect == "sqlite" else POSTGRES_DROP
+
+
+def row_texts(text_value: str) -> tuple[str, str]:
+    """(folded words with abbreviations spelled out *and* as written, accented words)."""
+    folded = folded_words(text_value)
+    raw = re.findall(r"[0-9a-z]+", " ".join(folded))
+    return " ".join(dict.fromkeys([*folded, *raw])), " ".join(sorted(accented_words(text_value)))
+
+
+def document_rows(document) -> list[tuple[str, int, str]]:
+    """(kind, row id, text) of a flushed :class:`models.Document` and its facts (ORM objects)."""
+    rows = [("document", document.id, " ".join(x or "" for x in (
+        document.number, document.issuer, document.title, " ".join(document.parent or []))))]
+    rows += [("section", s.id, f"{s.heading or ''} {s.body or ''}") for s in document.sections]
+    rows += [("target", t.id, f"{t.subject or ''} {t.text}") for t in document.targets]
+    rows += [("task", t.id, t.text) for t in document.tasks]
+    rows += [("responsibility", r.id, f"{r.agency.name if r.agency else ''} {r.role} {r.task}")
+             for r in document.responsibilities]
+    rows += [("project", p.id, " ".join([p.name, p.lead or "", *(p.partners or []), *map(str, p.years or [])]))
+             for p in document.appendix_projects]
+    rows += [("deadline", d.id, " ".join(x or "" for x in (d.agency, d.what, d.to, d.when)))
+             for d in document.deadlines]
+    return rows
+
+
+def index_rows(session: Session, document_id: int, rows: Iterable[tuple[str, int, str]]) -> int:
+    """Insert the index rows of one document version (one multi-row insert, caller's transaction)."""
+    values = []
+    for kind, fact_id, value in rows:
+        folded, accented = row_texts(value)
+        if folded:
+            values.append({"kind": kind, "document_id": document_id, "fact_id": fact_id, "folded": folded,
+                           "accented": accented, "scope": f"d{document_id} k{kind}"})
+    if not values:
+        return 0
+    if _dialect(session) == "sqlite":
+        sql = (f"INSERT INTO {TABLE} (folded, accented, scope, kind, document_id, fact_id) "
+               "VALUES (:folded, :accented, :scope, :kind, :document_id, :fact_id)")
+    else:
+        sql = (f"INSERT INTO {TABLE} (kind, document_id, fact_id, folded, accented) "
+               "VALUES (:kind, :document_id, :fact_id, :folded, :accented)")
+    session.execute(text(sql), values)
+    return len(values)
+
+
+def drop_document(session: Session, document_id: int) -> None:
+    """Remove one document version's rows (it stopped being current)."""
+    if _dialect(session) == "sqlite":
+        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid IN "
+                             f"(SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH :q)"), {"q": f"scope : d{document_id}"})
+    else:
+        session.execute(text(f"DELETE FROM {TABLE} WHERE document_id = :d"), {"d": document_id})
+
+
+def _terms(words: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(w for w in words if _TERM.match(w)))
+
+
+def search(session: Session, words: Sequence[str], *, accented: Iterable[str] = (),
+           document_ids: Optional[Sequence[int]] = None, kinds: Optional[Sequence[str]] = None,
+           require_all: bool = False, limit: Optional[int] = 400) -> list[Match]:
+    """Rows having any (``require_all``: every) of the folded ``words``, best first, within
+    ``document_ids`` and ``kinds`` when given; ``accented`` words typed with diacritics rank the
+    rows printing them higher."""
+    terms = _terms(words)
+    if not terms:
+        return []
+    joiner = " AND " if require_all else " OR "
+    if _dialect(session) == "sqlite":
+        query = f"folded : ({joiner.join(terms)})"
+        marked = [w for w in accented if re.match(r"^[^\W_]+$", w)]
+        if marked and not require_all:
+            query = f"({query}) OR (accented : ({' OR '.join(chr(34) + w + chr(34) for w in marked)}))"
+        scope = []
+        if document_ids is not None:
+            if not document_ids:
+                return []
+            scope.append(" OR ".join(f"d{int(d)}" for d in document_ids))
+        if kinds is not None:
+            scope.append(" OR ".join(f"k{k}" for k in kinds))
+        for part in scope:
+            query = f"({query}) AND (scope : ({part}))"
+        sql = (f"SELECT kind, document_id, fact_id, -bm25({TABLE}, {BM25_WEIGHTS}) AS score FROM {TABLE} "
+               f"WHERE {TABLE} MATCH :q ORDER BY bm25({TABLE}, {BM25_WEIGHTS})")
+        params: dict = {"q": query}
+    else:
+        tsquery = (" & " if require_all else " | ").join(terms)
+        marked = [w for w in accented if re.match(r"^[^\W_]+$", w)]
+        if marked and not require_all:
+            tsquery = f"({tsquery}) | ({' | '.join(marked)})"
+        where = ["tsv @@ q"]
+        params = {"q": tsquery}
+        if document_ids is not None:
+            if not document_ids:
+                return []
+            where.append("document_id = ANY(:ids)")
+            params["ids"] = list(map(int, document_ids))
+        if kinds is not None:
+            where.append("kind = ANY(:kinds)")
+            params["kinds"] = list(kinds)
+        sql = (f"SELECT kind, document_id, fact_id, ts_rank_cd(tsv, q) AS score "
+               f"FROM {TABLE}, to_tsquery('simple', :q) AS q WHERE {' AND '.join(where)} ORDER BY score DESC")
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = int(limit)
+    return [Match(*row) for row in session.execute(text(sql), params)]
+
+
+__all__ = ["TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "index_rows",
+           "drop_document", "search", "row_texts"]
