@@ -22,6 +22,8 @@ from typing import Callable, Optional
 from sqlalchemy.orm import Session
 
 from knowledge import search as kb
+
+from .answerability import ALL_LEVELS_PAIRS, LEVELS, Asked, agency_name, has_money, level_name, level_phrases
 from knowledge.gazetteer import provinces_in
 from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
 
@@ -252,9 +254,38 @@ def _plan_name(stem: str, session: Optional[Session]) -> str:
     return stem
 
 
-def _not_found(ctx: Context, kind: str, session: Optional[Session]) -> str:
+def _covers(hit: kb.Hit, asked: Asked) -> bool:
+    """Whether a fact says what the question is about: the sum of money it asks for, the school
+    level it names (a fact about another level does not answer), the agency it names."""
+    if asked.money and not has_money(describe(hit)):
+        return False
+    doc = hit.doc
+    if doc is None:
+        return True
+    if asked.levels:
+        mentioned = {k for k in LEVELS if any(kb.has_phrase(doc.words, doc.pairs, p) for p in level_phrases(k))}
+        if mentioned and not mentioned & set(asked.levels) and not doc.pairs & ALL_LEVELS_PAIRS:
+            return False
+    if asked.agencies and not any(kb.has_phrase(doc.words, doc.pairs, a) for a in asked.agencies):
+        return False
+    return True
+
+
+def _missing(plan: str, asked: Asked, session: Optional[Session]) -> list[str]:
+    """What the question names that the plan never mentions (levels, agencies)."""
+    missing = [f"cấp {level_name(k)}" if k not in ("cao dang", "dai hoc") else f"trường {level_name(k)}"
+               for k in asked.levels if not any(kb.plan_mentions(plan, p, session=session) for p in level_phrases(k))]
+    missing += [agency_name(a) for a in asked.agencies if not kb.plan_mentions(plan, a, session=session)]
+    return missing
+
+
+def _refusal(plans: list[str], missing: dict[str, list[str]], session: Optional[Session]) -> str:
+    return " ".join(f"{_plan_name(p, session)} không đề cập {', '.join(missing[p])}." for p in plans)
+
+
+def _not_found(ctx: Context, kind: str, session: Optional[Session], what: Optional[str] = None) -> str:
     """The honest reply: which plan(s) were searched and for what, no section cited."""
-    what = KIND_WORDS.get(kind, "nội dung")
+    what = what or KIND_WORDS.get(kind, "nội dung")
     year = f" cho năm {ctx.year}" if ctx.year else ""
     asked = f" “{ctx.text.strip()}”" if ctx.text.strip() else ""
     if ctx.plans and len(ctx.plans) == 1:
@@ -283,8 +314,14 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
     if not ctx.topic:
         return Reply("Bạn muốn hỏi về nội dung nào của kế hoạch? Hãy nêu rõ hơn, ví dụ: "
                      "“chỉ tiêu họp trực tuyến năm 2020 của Cần Thơ”.", state=dict(state), found=False)
+    asked_about = Asked.of(text)
+    if ctx.named and ctx.plans:
+        missing = {p: _missing(p, asked_about, session) for p in ctx.plans}
+        if all(missing.values()):
+            state = {**state, "plan_id": ",".join(ctx.plans), "question_kind": kind, "topic": ctx.topic}
+            return Reply(_refusal(ctx.plans, missing, session), [], state, found=False)
     floor = MIN_MATCHED_WITH_UNKNOWN if ctx.unknown else MIN_MATCHED
-    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor]
+    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor and _covers(h, asked_about)]
                for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
     asked = results[kind]
     best_asked = asked[0].score if asked else 0.0
@@ -308,7 +345,9 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
                  "pending_question": None}
     if not hits or hits[0].score < GOOD:
         new_state["plan_id"] = ",".join(ctx.plans) if ctx.plans else state.get("plan_id")
-        return Reply(_not_found(ctx, kind, session), _followup_buttons(kind, ctx, session), new_state, found=False)
+        what = "kinh phí (số tiền cụ thể)" if asked_about.money else None
+        return Reply(_not_found(ctx, kind, session, what), _followup_buttons(kind, ctx, session), new_state,
+                     found=False)
     per_plan = _best_per_plan(hits)
     top = hits[0].score
     plans = [p for p, s in sorted(per_plan.items(), key=lambda x: -x[1])
@@ -537,7 +576,7 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
     text = nfc(text or "")
     if kind == "followup":
         return answer_followup(text, state, session)
-    if kind == "document":
+    if kind == "document" and not Asked.of(text).money:
         return answer_document(text, state, session)
     if kind == "comparison":
         return answer_comparison(text, state, session)
@@ -545,7 +584,7 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
         return answer_procedure(text, state, session)
     if kind not in PLAN_KINDS:
         kind = "task"
-    if DOCUMENT_QUESTION.search(kb.fold(text)):
+    if DOCUMENT_QUESTION.search(kb.fold(text)) and not Asked.of(text).money:
         return answer_document(text, state, session)  # "ban hành khi nào, số mấy?" is about the document
     return answer_plan_kind(kind, text, state, session)
 

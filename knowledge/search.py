@@ -75,6 +75,7 @@ class Hit:
     group: tuple = ()
     year: Optional[int] = None
     matched: float = 0.0  # textsearch.matched_share: how much of the question the fact covers
+    doc: Optional[Doc] = None  # the words it was matched on (fact, heading, sentence)
 
 
 @dataclass
@@ -97,6 +98,8 @@ class _PlanIndex:
     title_words: frozenset[str] = frozenset()
     units: list[_Unit] = field(default_factory=list)
     document_id: int = 0
+    pairs: frozenset[str] = frozenset()  # every word pair of its facts and sentences (answerability)
+    words: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -123,13 +126,34 @@ def _kb_key(session: Session) -> tuple:
     return tuple(row)
 
 
-def _place_names(issuer: Optional[str]) -> list[list[str]]:
-    """"Ủy ban nhân dân thành phố Cần Thơ" → [["can", "tho"]]."""
-    if not issuer:
-        return []
-    name = _LEVEL_WORDS.sub("", _ADMIN_WORDS.sub("", issuer.strip()))
-    words = re.findall(r"[0-9a-z]+", fold(name))
-    return [words] if words else []
+# A place or a school named in an issuer or a title: the capitalised words after a level word
+# ("tỉnh Ngọc Sơn", "huyện Hòa Mỹ", "Trường THPT Lê Quý Đôn").
+_NAMED_PLACE = re.compile(r"(?:tỉnh|thành phố|huyện|quận|thị xã|thị trấn|xã|phường|"
+                          r"trường (?:THPT|THCS|TH|PTDTBT|PTDTNT|tiểu học|mầm non|trung học (?:cơ sở|phổ thông)))"
+                          r"\s+((?:[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][\wÀ-ỹ]*\s*){1,4})", re.I)
+
+
+def _place_names(issuer: Optional[str], title: Optional[str] = None) -> list[list[str]]:
+    """Folded place names of a plan: its issuer's area ("Ủy ban nhân dân thành phố Cần Thơ" →
+    ["can", "tho"]) and the places or school its issuer and title name ("tỉnh Ngọc Sơn",
+    "Trường THPT Lê Quý Đôn"), for an issuer that is not a People's Committee."""
+    places: list[list[str]] = []
+    if issuer:
+        name = _LEVEL_WORDS.sub("", _ADMIN_WORDS.sub("", issuer.strip()))
+        words = re.findall(r"[0-9a-z]+", fold(name))
+        if words and not re.match(r"(?i)(sở|phòng|trường|ban|bộ)\b", name):
+            places.append(words)
+    for source in (issuer, title):
+        for match in _NAMED_PLACE.finditer(source or ""):
+            capitalised = []
+            for word in match.group(1).split():
+                if not word[:1].isupper():
+                    break
+                capitalised.append(word)
+            words = re.findall(r"[0-9a-z]+", fold(" ".join(capitalised)))
+            if words and words not in places:
+                places.append(words)
+    return places
 
 
 def _number_key(number: Optional[str]) -> Optional[str]:
@@ -155,7 +179,7 @@ def _cited(info: PlanInfo, section: Optional[str]) -> dict:
 
 def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _PlanIndex:
     stem = doc.plan
-    index = _PlanIndex(info=info, places=_place_names(doc.issuer), number=_number_key(doc.number),
+    index = _PlanIndex(info=info, places=_place_names(doc.issuer, doc.title), number=_number_key(doc.number),
                        title_words=frozenset(folded_words(doc.title or "")), document_id=doc.id)
     sections = session.execute(select(models.Section).where(models.Section.document_id == doc.id)
                                .order_by(models.Section.position)).scalars().all()
@@ -233,6 +257,8 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
                                                                          for x in p.partners]
         index.units.append(_Unit("project", p, Doc.of(text), (stem, "project", p.no), agencies=tuple(members),
                                  keys=(("project", p.fact_id),)))
+    index.pairs = frozenset().union(*(u.doc.pairs for u in index.units))
+    index.words = frozenset().union(*(u.doc.words for u in index.units))
     document_text = " ".join(x or "" for x in (doc.title, doc.issuer, doc.number, " ".join(doc.parent or [])))
     index.units.append(_Unit("document", info, Doc.of(document_text), (stem, "document"),
                              keys=(("document", doc.id),)))
@@ -412,7 +438,7 @@ def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Op
                 if year is not None and unit.year is not None:
                     score += YEAR_MATCH_BONUS if unit.year == year else -YEAR_MISMATCH_PENALTY
                 matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
-                hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched))
+                hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched, unit.doc))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
@@ -495,6 +521,20 @@ def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
     return snap.vocab.repair(make_query(text, drop=named.words, title_words=titles))
 
 
+def has_phrase(doc_words: frozenset[str], doc_pairs: frozenset[str], phrase: Sequence[str]) -> bool:
+    """Whether folded ``phrase`` occurs (word pairs all present; one word: the word)."""
+    if len(phrase) == 1:
+        return phrase[0] in doc_words
+    return all(f"{a} {b}" in doc_pairs for a, b in zip(phrase, phrase[1:]))
+
+
+def plan_mentions(stem: str, phrase: Sequence[str], *, session: Optional[Session] = None) -> bool:
+    """Whether any fact or sentence of the plan ``stem`` contains the folded ``phrase``."""
+    with session_scope(session) as s:
+        plan = _snapshot(s).plans.get(stem)
+        return plan is not None and has_phrase(plan.words, plan.pairs, phrase)
+
+
 def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optional[Session] = None) -> Query:
     """The query words searched for ``text`` (plan names removed, typos repaired): the subject
     kept by the chatbot for follow-up questions."""
@@ -506,5 +546,5 @@ def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optio
 __all__ = [
     "KINDS", "Passage", "ResponsibilityItem", "Hit", "PlanMention", "resolve_plans", "plan_infos", "known_places",
     "search", "search_targets", "search_responsibilities", "search_deadlines", "search_tasks", "search_passages",
-    "search_projects", "search_document", "query_of", "clear_cache", "mention",
+    "search_projects", "search_document", "query_of", "clear_cache", "mention", "has_phrase", "plan_mentions",
 ]
