@@ -50,7 +50,7 @@ FALLBACK_ORDER = ("target", "responsibility", "deadline", "task", "project", "pa
 INTENT_KINDS = {
     "ask_target": "target", "ask_responsibility": "responsibility", "ask_deadline": "deadline",
     "ask_task": "task", "ask_document_info": "document", "ask_appendix_project": "project",
-    "ask_procedure": "procedure", "ask_comparison": "comparison", "followup": "followup",
+    "ask_procedure": "procedure", "ask_comparison": "comparison", "followup": "followup", "ask_followup": "followup",
     "choose_plan": "followup",
 }
 
@@ -165,6 +165,16 @@ class Context:
 
 def _years(text: str) -> list[int]:
     return [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", text)]
+
+
+def asked_years(text: str, plans: Optional[list[str]], session: Optional[Session]) -> list[int]:
+    """Years the question asks about (a year that only names the plan, "Kế hoạch 4575 năm 2018",
+    is not one); "năm học 2024 - 2025" is one school year, asked as its first year."""
+    folded = kb.fold(text)
+    school_years = {int(m.group(2)) for m in re.finditer(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", folded)}
+    years = [y for y in dict.fromkeys(_years(text)) if y not in school_years]
+    names = {i.plan_year for i in kb.plan_infos(session=session) if i.plan in (plans or [])}
+    return [y for y in years if y not in names] or ([] if plans else years)
 
 
 def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Context, kb.PlanMention]:
@@ -304,24 +314,87 @@ def _unknown_place(text: str, mention: kb.PlanMention, session: Optional[Session
     return None
 
 
+def _parts(text: str, session: Optional[Session]) -> list[dict]:
+    """The parts of a question that each need their own figure: two years ("năm 2024 và năm
+    2025"), two school levels ("cấp THPT và cấp THCS"); one part otherwise."""
+    plans = kb.resolve_plans(text, session=session)
+    years = asked_years(text, [p.plan for p in plans] or None, session)
+    if len(years) >= 2:
+        return [{"year": y} for y in years[:4]]
+    levels = Asked.of(text).levels
+    if len(levels) >= 2:
+        return [{"levels": [level]} for level in levels[:4]]
+    return [{}]
+
+
 def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Session] = None) -> Reply:
-    """Targets, responsibilities, deadlines, tasks, appendix projects of one or more plans."""
+    """Targets, responsibilities, deadlines, tasks, appendix projects of one or more plans; a
+    question in several parts gets each part's facts, grouped in one reply (each fact once,
+    with its citation)."""
+    parts = _parts(text, session)
+    if len(parts) == 1:
+        return _answer_plan_kind(kind, text, state, session)
+    replies = [_answer_plan_kind(kind, text, state, session, **part) for part in parts]
+    found = [r for r in replies if r.found]
+    if not found:  # no part has its own figure: the question as a whole
+        return _answer_plan_kind(kind, text, state, session)
+    seen: list[str] = []
+    for reply in found:
+        for block in reply.text.split("\n\n"):
+            if block not in seen:
+                seen.append(block)
+    for part, reply in zip(parts, replies):
+        if not reply.found:  # the part the plan has no figure for is said, not skipped
+            what = f"năm {part['year']}" if "year" in part else f"cấp {level_name(part['levels'][0])}"
+            seen.append(f"Về {what}: {reply.text}")
+    buttons = [b for r in found for b in r.buttons]
+    unique = [b for i, b in enumerate(buttons) if b not in buttons[:i]]
+    return Reply("\n\n".join(seen), unique, {**found[-1].state, "year": None}, found=True)
+
+
+def _unknown_plan_number(text: str, mention: kb.PlanMention, session: Optional[Session]) -> Optional[str]:
+    """"Kế hoạch số 555" when no current plan has that number (and no plan is named otherwise)."""
+    if mention.plans:
+        return None
+    match = re.search(r"\b(?:ke hoach|kh|quyet dinh|qd)\s*(?:so\s*)?(\d{1,5})\b(?!\s*[-–]?\s*(?:19|20)\d\d)", kb.fold(text))
+    if not match or re.fullmatch(r"(19|20)\d\d", match.group(1)):
+        return None
+    numbers = {re.match(r"\d+", i.plan_number).group(0) for i in kb.plan_infos(session=session)
+               if i.plan_number and re.match(r"\d+", i.plan_number)}
+    return None if match.group(1) in numbers else match.group(1)
+
+
+def _which_plans(session: Optional[Session]) -> str:
+    return "; ".join(i.plan_name() for i in kb.plan_infos(session=session))
+
+
+def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Session] = None, *,
+                      year: Optional[int] = None, levels: Optional[list[str]] = None) -> Reply:
     ctx, mention = _context(text, state, session)
+    if year is not None:
+        ctx.year = year
+    number = _unknown_plan_number(text, mention, session)
+    if number:
+        return Reply(f"Không có kế hoạch số {number} trong cơ sở tri thức; hiện có: {_which_plans(session)}.",
+                     state=dict(state))
     place = _unknown_place(text, mention, session)
     if place:
-        return Reply(f"Không tìm thấy kế hoạch của {place} trong cơ sở tri thức; hiện có: "
-                     f"{', '.join(i.plan_name() for i in kb.plan_infos(session=session))}.", state=dict(state))
+        return Reply(f"Không tìm thấy kế hoạch của {place} trong cơ sở tri thức; hiện có: {_which_plans(session)}.",
+                     state=dict(state))
     if not ctx.topic:
         return Reply("Bạn muốn hỏi về nội dung nào của kế hoạch? Hãy nêu rõ hơn, ví dụ: "
                      "“chỉ tiêu họp trực tuyến năm 2020 của Cần Thơ”.", state=dict(state), found=False)
     asked_about = Asked.of(text)
+    if levels is not None:
+        asked_about.levels = levels
     if ctx.named and ctx.plans:
         missing = {p: _missing(p, asked_about, session) for p in ctx.plans}
         if all(missing.values()):
             state = {**state, "plan_id": ",".join(ctx.plans), "question_kind": kind, "topic": ctx.topic}
             return Reply(_refusal(ctx.plans, missing, session), [], state, found=False)
     floor = MIN_MATCHED_WITH_UNKNOWN if ctx.unknown else MIN_MATCHED
-    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor and _covers(h, asked_about)]
+    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor and _covers(h, asked_about)
+                   and (year is None or h.year == year)]  # a part of the question: facts of its own year
                for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
     asked = results[kind]
     best_asked = asked[0].score if asked else 0.0
@@ -606,6 +679,10 @@ CUES: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
+# "còn huyện Hòa Mỹ thì sao?", "thế năm 2025?", "vậy còn cấp THCS": a follow-up however the NLU read it.
+FOLLOWUP = re.compile(r"^\s*(con|the|vay|the con|vay con)\b.{0,60}(thi sao|the nao|ra sao|nhu nao|\?|$)")
+
+
 def cue_kind(text: str) -> str:
     """The kind of fact the question's words ask for ("ai lo …" → responsibility, "mấy phần
     trăm" → target, "khi nào phải nộp báo cáo" → deadline); "có … không" and the rest → task."""
@@ -627,6 +704,8 @@ def answer_any(text: str, state: Optional[dict] = None, *, session: Optional[Ses
     if not text or parse_payload(text):
         return None
     folded = kb.fold(text)
+    if state.get("topic") and FOLLOWUP.search(folded):
+        return answer_followup(text, state, session)
     named = bool(kb.resolve_plans(text, session=session))
     if DOCUMENT_QUESTION.search(folded) and named:
         return answer_document(text, state, session)

@@ -99,10 +99,75 @@ def variants(n: int, out: Path) -> list[Path]:
     return files
 
 
+def timed(call, n: int = 50) -> tuple[float, float]:
+    """(p50, p95) in seconds of ``n`` calls after one warm-up call."""
+    call()
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return percentile(times, .5), percentile(times, .95)
+
+
+def scale_run(scale: int, url: str, tmp: Path) -> int:
+    """``scale`` generated plans in one SQLite KB: p50/p95 of each query function (goal p95 < 5 ms)
+    and of the chatbot's ranked search over every kind of fact (goal p95 < 20 ms)."""
+    from knowledge import search as kb_search
+
+    factory = make_session_factory(url)
+    files = variants(scale, tmp)
+    start = time.perf_counter()
+    for path in files:
+        assert ingest_file(factory, path).ok
+    print(f"scale: {scale} generated variants ingested in {time.perf_counter() - start:.1f} s")
+    session = factory()
+    current = [p.plan for p in queries.find_plans(session=session)]
+    print(f"       {len(current)} current plans (a variant equal to an earlier one becomes its new version)")
+    a, b, c, d, e = (current[i * len(current) // 5] for i in range(5))
+    calls = {
+        "targets(plan, year, words)": lambda: queries.targets(a, 2020, "hop truc tuyen", session=session),
+        "targets(words) all plans": lambda: queries.targets(subject_words="hop truc tuyen", session=session),
+        "plans_with_target(words, 70)": lambda: queries.plans_with_target("hop truc tuyen", 70, session=session),
+        "responsibilities(agency)": lambda: queries.responsibilities("Sở Tài chính", plan=b, session=session),
+        "responsibilities(task words)": lambda: queries.responsibilities(task_words="kinh phi", plan=c, session=session),
+        "deadlines(plan)": lambda: queries.deadlines(d, session=session),
+        "document_info(plan)": lambda: queries.document_info(e, session=session),
+        "find_plans(words)": lambda: queries.find_plans("Kon Tum", session=session),
+        "appendix_projects(plan)": lambda: queries.appendix_projects(c, session=session),
+    }
+    print(f"\n{'query':34s} {'p50':>8s} {'p95':>8s}  (goal p95 < 5 ms)")
+    for name, call in calls.items():
+        p50, p95 = timed(call)
+        print(f"{name:34s} {p50 * 1000:7.2f}ms {p95 * 1000:7.2f}ms")
+
+    started = time.perf_counter()
+    kb_search.plan_infos(session=session)  # builds the in-memory units of every plan once
+    print(f"\nsearch index of {len(current)} plans built in {time.perf_counter() - started:.1f} s")
+    questions = ["tỷ lệ cuộc họp trực tuyến năm 2020", "ai chủ trì bố trí kinh phí", "sổ điểm điện tử bao nhiêu phần trăm",
+                 "khi nào báo cáo kết quả thực hiện", "an toàn thông tin"]
+    rotation = iter(range(10**9))
+
+    def ranked(plans=None):
+        q = questions[next(rotation) % len(questions)]
+        # every kind, as the chatbot asks them for one question
+        for kind in ("target", "responsibility", "deadline", "task", "project", "passage"):
+            kb_search.search(kind, q, plans, None, session=session, limit=200)
+
+    print(f"{'search (all kinds, one question)':34s} {'p50':>8s} {'p95':>8s}  (goal p95 < 20 ms)")
+    for name, call in {"all plans": lambda: ranked(None), "one plan named": lambda: ranked([a])}.items():
+        kb_search._candidate_cache.clear()
+        p50, p95 = timed(call, 30)
+        print(f"{name:34s} {p50 * 1000:7.2f}ms {p95 * 1000:7.2f}ms")
+    session.close()
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=1000)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--scale-only", action="store_true", help="only the scale run (queries at --scale plans)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     counter = iter(range(10**6))
@@ -124,6 +189,8 @@ def main() -> int:
         return conftest.create_pg_database(pg_url)
 
     try:
+        if args.scale_only:
+            return scale_run(args.scale, sqlite_url(), tmp)
         print(f"{'file':34s} {'pages':>5s} {'ours sqlite':>11s} {'ours pg':>9s} {'pdfplumber':>10s} {'pdfium':>8s} {'docx walk':>9s}  ratio")
         for path in PLANS:
             ours = fresh_ingest(sqlite_url, path)
@@ -149,36 +216,7 @@ def main() -> int:
         total = time.perf_counter() - start
         print(f"\n100 plans of mixed formats into one SQLite KB: {total:.1f} s (goal < 30 s), {total / 100 * 1000:.0f} ms per plan")
 
-        factory = make_session_factory(sqlite_url())
-        files = variants(args.scale, tmp)
-        start = time.perf_counter()
-        for path in files:
-            assert ingest_file(factory, path).ok
-        print(f"scale: {args.scale} generated variants ingested in {time.perf_counter() - start:.1f} s")
-        session = factory()
-        current = [p.plan for p in queries.find_plans(session=session)]
-        print(f"       {len(current)} current plans (a variant equal to an earlier one becomes its new version)")
-        a, b, c, d, e = (current[i * len(current) // 5] for i in range(5))
-        calls = {
-            "targets(plan, year, words)": lambda: queries.targets(a, 2020, "hop truc tuyen", session=session),
-            "targets(words) all plans": lambda: queries.targets(subject_words="hop truc tuyen", session=session),
-            "plans_with_target(words, 70)": lambda: queries.plans_with_target("hop truc tuyen", 70, session=session),
-            "responsibilities(agency)": lambda: queries.responsibilities("Sở Tài chính", plan=b, session=session),
-            "responsibilities(task words)": lambda: queries.responsibilities(task_words="kinh phi", plan=c, session=session),
-            "deadlines(plan)": lambda: queries.deadlines(d, session=session),
-            "document_info(plan)": lambda: queries.document_info(e, session=session),
-            "find_plans(words)": lambda: queries.find_plans("Kon Tum", session=session),
-            "appendix_projects(plan)": lambda: queries.appendix_projects(c, session=session),
-        }
-        print(f"\n{'query':34s} {'p50':>8s} {'p95':>8s}  (goal p95 < 5 ms)")
-        for name, call in calls.items():
-            times = []
-            for _ in range(50):
-                start = time.perf_counter()
-                call()
-                times.append(time.perf_counter() - start)
-            print(f"{name:34s} {percentile(times, .5) * 1000:7.2f}ms {percentile(times, .95) * 1000:7.2f}ms")
-        session.close()
+        scale_run(args.scale, sqlite_url(), tmp)
     finally:
         if pg:
             pg.__exit__(None, None, None)

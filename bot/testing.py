@@ -8,6 +8,7 @@ killed, so nothing outlives pytest).
 from __future__ import annotations
 
 import atexit
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,11 @@ def build_kb(folder: Path) -> str:
     for cmd in steps:
         out = subprocess.run(cmd, cwd=ROOT, env=env, text=True, capture_output=True)
         if out.returncode != 0:
+            # a plan the extraction refuses is reported, the others are still answered from
+            if "ingest" in cmd and re.search(r"Đã nhập [1-9]\d*/", out.stdout):
+                print(f"Cảnh báo: {out.stdout.strip().splitlines()[-1]}\n{out.stderr.strip()[-1000:]}",
+                      file=sys.stderr, flush=True)
+                continue
             raise RuntimeError(f"{' '.join(cmd[1:4])} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
     return url
 

@@ -94,7 +94,9 @@ def _short_title(title: Optional[str]) -> str:
     text = re.sub(r"(?i)^(kế hoạch|quyết định)\s*:?\s*", "", text).strip(" .:")
     if text and text[:1].isupper() and not text[:2].isupper():
         text = text[:1].lower() + text[1:]
-    return text[:160]
+    if len(text) > 120:  # a whole title is a paragraph: its first words name it
+        text = text[:120].rsplit(" ", 1)[0].rstrip(",;:-–") + "…"
+    return text
 
 
 @dataclass(kw_only=True)

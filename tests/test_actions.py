@@ -206,7 +206,8 @@ def test_rasa_actions(session, monkeypatch) -> None:
     names = {cls().name() for cls in rasa_actions.KnowledgeAction.__subclasses__()}
     assert names == {"action_answer_target", "action_answer_responsibility", "action_answer_deadline",
                      "action_answer_task", "action_answer_document_info", "action_answer_appendix_project",
-                     "action_answer_procedure", "action_answer_comparison", "action_answer_followup"}
+                     "action_answer_procedure", "action_answer_comparison", "action_answer_followup",
+                     "action_answer_any"}
     dispatcher = FakeDispatcher()
     events = asyncio.run(rasa_actions.ActionAnswerTarget().run(
         dispatcher, FakeTracker("phụ huynh Cần Thơ tương tác với nhà trường năm 2020 bao nhiêu %", {}), {}))
@@ -218,3 +219,73 @@ def test_rasa_actions(session, monkeypatch) -> None:
     asyncio.run(rasa_actions.ActionAnswerFollowup().run(dispatcher, tracker, {}))
     assert "70%" in dispatcher.messages[0]["text"] and "III.2.b" in dispatcher.messages[0]["text"]
     db._cached_factory.cache_clear()
+
+
+# ---------------------------------------------------------------------------- issue #9
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("Công an tỉnh Lâm Đồng có trách nhiệm gì trong kế hoạch này?", "Công an"),
+    ("cong an tinh lam dong co trach nhiem gi", "Công an"),
+    ("Kế hoạch của Lâm Đồng đặt chỉ tiêu bao nhiêu cho các trường cao đẳng, đại học?", "cao đẳng"),
+])
+def test_a_plan_that_does_not_name_the_subject_says_so(session, question: str, missing: str) -> None:
+    """An agency or school level the plan never names: "không đề cập <it>", no section cited."""
+    reply = answer("ask_responsibility", question, session=session)
+    assert honest(reply.text) and missing in reply.text and "3381/KH-UBND" in reply.text, reply.text
+
+
+@pytest.mark.parametrize("question", [
+    "Tổng kinh phí thực hiện kế hoạch của Lâm Đồng là bao nhiêu tỷ đồng?",
+    "tong kinh phi ke hoach lam dong bao nhieu ty dong",
+])
+def test_a_money_question_is_not_answered_with_a_percentage(session, question: str) -> None:
+    reply = answer("ask_target", question, session=session)
+    assert honest(reply.text) and "%" not in reply.text, reply.text
+
+
+def test_two_years_get_each_their_part(session) -> None:
+    """"năm 2020 và năm 2025": both parts in one reply; a part the plan has no figure for is said."""
+    reply = answer("ask_target", "Lâm Đồng đặt chỉ tiêu họp trực tuyến năm 2020 và năm 2030 là bao nhiêu?",
+                   session=session)
+    assert "70%" in reply.text and "mục I.2.a" in reply.text, reply.text
+    assert "năm 2030" in reply.text and "không đề cập" in reply.text, reply.text
+
+
+def test_an_unknown_plan_number_lists_the_plans_there_are(session) -> None:
+    reply = answer("ask_target", "Kế hoạch số 5555 đặt chỉ tiêu họp trực tuyến bao nhiêu?", session=session)
+    assert "5555" in reply.text and "3381/KH-UBND" in reply.text and "148/KH-UBND" in reply.text, reply.text
+
+
+def test_a_plan_without_a_number_is_cited_by_issuer_and_title(session) -> None:
+    reply = answer("ask_target", "muong te phan dau bao nhieu % hs hoc truc tuyen", session=session)
+    assert "Mường Tè" in reply.text and "muongte" not in reply.text and "mục II.2.1.a" in reply.text, reply.text
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("ai lo bố trí kinh phí ở Mường Tè", "responsibility"),
+    ("Mường Tè mấy phần trăm học sinh học trực tuyến", "target"),
+    ("khi nào phải nộp báo cáo kết quả cho UBND", "deadline"),
+    ("phụ lục có dự án gì", "project"),
+    ("Cần Thơ có xây thư viện điện tử không", "task"),
+])
+def test_cue_words_choose_the_kind(question: str, kind: str) -> None:
+    from actions.answering import cue_kind
+
+    assert cue_kind(question) == kind
+
+
+def test_retrieval_first_answers_what_the_nlu_could_not_place(session) -> None:
+    from actions.answering import answer_any
+
+    reply = answer_any("ai lo kinh phí cho kế hoạch ở Mường Tè vậy", session=session)
+    assert reply is not None and "Phòng Tài chính - Kế hoạch" in reply.text and "mục IV.3" in reply.text
+    assert answer_any("asdfgh qwerty", session=session) is None  # nothing: the bot asks to rephrase
+    assert answer_any("giá vàng hôm nay bao nhiêu", session=session) is None
+
+
+def test_followup_with_another_place_keeps_the_subject(session) -> None:
+    first = answer("ask_target", "tỷ lệ họp trực tuyến của Lâm Đồng năm 2020", session=session)
+    assert "70%" in first.text
+    reply = answer("ask_followup", "còn Cần Thơ thì sao?", first.state, session=session)
+    assert "148/KH-UBND" in reply.text and "trực tuyến" in reply.text, reply.text
