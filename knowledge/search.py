@@ -108,6 +108,18 @@ class _Snapshot:
     plans: "OrderedDict[str, _PlanIndex]"
     vocab: Vocabulary
     average_length: dict[str, float] = field(default_factory=dict)  # per kind, for length damping
+    # full-text row (kind, id) → the units it belongs to, with their plan: candidates → units
+    by_key: dict[tuple[str, int], list[tuple[str, "_Unit"]]] = field(default_factory=dict)
+    # distinct place names (folded, joined) → plans, and plan number → plans: plan resolution
+    # looks each distinct name up once, not once per plan
+    places: dict[str, list[str]] = field(default_factory=dict)
+    numbers: dict[str, list[str]] = field(default_factory=dict)
+    url: str = ""
+
+    @property
+    def version(self) -> tuple:
+        """Which database and which state of it: the key of per-question memos."""
+        return (self.url, self.key)
 
 
 _cache: dict[str, _Snapshot] = {}
@@ -294,8 +306,26 @@ def _snapshot(session: Session) -> _Snapshot:
             for u in p.units:
                 lengths.setdefault(u.kind, []).append(u.doc.length)
         averages = {k: sum(v) / len(v) for k, v in lengths.items() if v}
-        snap = _cache[url] = _Snapshot(key, plans, vocab, averages)
+        by_key: dict[tuple[str, int], list[tuple[str, _Unit]]] = {}
+        places: dict[str, list[str]] = {}
+        numbers: dict[str, list[str]] = {}
+        for stem, p in plans.items():
+            for unit in p.units:
+                for k in unit.keys:
+                    by_key.setdefault(k, []).append((stem, unit))
+            for place in p.places:
+                places.setdefault(" ".join(place), []).append(stem)
+            if p.number:
+                numbers.setdefault(p.number, []).append(stem)
+        snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url)
+        _memo.clear()
         return snap
+
+
+def clear_memo() -> None:
+    """Forget the per-question memos (benchmarks time a question from scratch)."""
+    with _lock:
+        _memo.clear()
 
 
 def clear_cache() -> None:
@@ -303,7 +333,7 @@ def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _plan_cache.clear()
-        _candidate_cache.clear()
+        _memo.clear()
 
 
 # ---------------------------------------------------------------------------- plan resolution
@@ -338,9 +368,18 @@ def _issuer_words(text: str, plan: _PlanIndex) -> set[str]:
 def mention(text: str, snap: _Snapshot) -> PlanMention:
     """Plans named in ``text`` by number ("148", "3381/KH-UBND") or by the place of the issuer
     ("Cần Thơ", "can tho", "cantho", "cn tho"); a year narrows several plans of one place."""
+    memo_key = ("mention", snap.version, text)
+    if memo_key in _memo:
+        return _memo[memo_key]
+    result = _mention(text, snap)
+    _remember(memo_key, result)
+    return result
+
+
+def _mention(text: str, snap: _Snapshot) -> PlanMention:
     words = _raw_words(text)
     numbers = {w for w in words if w.isdigit()}
-    by_number = [stem for stem, p in snap.plans.items() if p.number and p.number in numbers]
+    by_number = list(dict.fromkeys(stem for n in numbers for stem in snap.numbers.get(n, [])))
     used: set[str] = {p.number for stem, p in snap.plans.items() if stem in by_number and p.number}
     if by_number:
         for stem in by_number:
@@ -350,13 +389,14 @@ def mention(text: str, snap: _Snapshot) -> PlanMention:
                     used.update(place)
         return PlanMention(by_number, used, by_number=True)
     found = []
-    for stem, plan in snap.plans.items():
-        for place in plan.places:
-            if best_window_ratio(words, place) >= PLACE_MATCH:
-                found.append(stem)
-                used.update(place)
-                used |= _issuer_words(text, plan)
-                break
+    for name, stems in snap.places.items():
+        place = name.split()
+        if best_window_ratio(words, place) >= PLACE_MATCH:
+            for stem in stems:
+                if stem not in found:
+                    found.append(stem)
+                    used.update(place)
+                    used |= _issuer_words(text, snap.plans[stem])
     if len(found) > 1:
         years = {int(w) for w in words if YEAR.match(w)}
         dated = [s for s in found if snap.plans[s].info.plan_year in years]
@@ -424,21 +464,20 @@ def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Op
         question = folded_words(text)
         says_lead = "chu tri" in " ".join(question)
         found = _candidates(s, snap, query, stems)
+        if found is None:
+            units = [(stem, u) for stem in stems for u in snap.plans[stem].units if u.kind == kind]
+        else:
+            units = found.get(kind, [])
         hits: list[Hit] = []
-        for stem in stems:
-            for unit in snap.plans[stem].units:
-                if unit.kind != kind:
-                    continue
-                if found is not None and not any(k in found for k in unit.keys):
-                    continue
-                score = (coverage(query, unit.doc, snap.vocab, snap.average_length.get(kind))
-                         if not query.is_empty() else 0.0)
-                if unit.agencies:
-                    score += _agency_bonus(unit, question, says_lead)
-                if year is not None and unit.year is not None:
-                    score += YEAR_MATCH_BONUS if unit.year == year else -YEAR_MISMATCH_PENALTY
-                matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
-                hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched, unit.doc))
+        for stem, unit in units:
+            score = (coverage(query, unit.doc, snap.vocab, snap.average_length.get(kind))
+                     if not query.is_empty() else 0.0)
+            if unit.agencies:
+                score += _agency_bonus(unit, question, says_lead)
+            if year is not None and unit.year is not None:
+                score += YEAR_MATCH_BONUS if unit.year == year else -YEAR_MISMATCH_PENALTY
+            matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
+            hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched, unit.doc))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
@@ -488,37 +527,55 @@ def search_document(text: str, plans: Optional[Sequence[str]] = None, year: Opti
 # Rows the full-text index returns per question: every fact worth re-scoring is among them (a
 # plan has a few hundred rows; at a thousand plans the engine's BM25 order keeps the best).
 CANDIDATES = 1500
-_candidate_cache: "OrderedDict[tuple, Optional[frozenset]]" = OrderedDict()
+# Questions usually name a handful of content words; the rarest ones (by document frequency)
+# select the candidates, so that "năm", "trường" do not pull in every row of every plan.
+CANDIDATE_WORDS = 8
+_memo: "OrderedDict[tuple, object]" = OrderedDict()  # per-question results (mention, query, candidates)
+
+
+def _remember(key: tuple, value: object) -> None:
+    with _lock:
+        _memo[key] = value
+        while len(_memo) > 256:
+            _memo.popitem(last=False)
 
 
 def _candidates(session: Session, snap: _Snapshot, query: Query,
-                stems: Sequence[str]) -> Optional[frozenset[tuple[str, int]]]:
-    """(kind, row id) of the index rows having any of the question's words, best BM25 first,
-    within the plans searched; ``None`` (score every unit) when the question has no words.
-    One index query per question: the kinds asked in turn reuse it."""
+                stems: Sequence[str]) -> Optional[dict[str, list[tuple[str, "_Unit"]]]]:
+    """The units (per kind, with their plan) whose full-text rows have any of the question's
+    rarest words, best BM25 first, within the plans searched; ``None`` (score every unit) when
+    the question has no words.  One index query per question: the kinds asked in turn reuse it."""
     if query.is_empty():
         return None
-    key = (str(session.get_bind().url), snap.key, tuple(query.unigrams), tuple(sorted(query.accented)),
-           tuple(stems))
-    with _lock:
-        if key in _candidate_cache:
-            _candidate_cache.move_to_end(key)
-            return _candidate_cache[key]
+    key = ("candidates", snap.version, tuple(query.unigrams),
+           tuple(sorted(query.accented)), tuple(stems))
+    if key in _memo:
+        return _memo[key]
     ids = None if len(stems) == len(snap.plans) else [snap.plans[p].document_id for p in stems]
-    matches = fulltext.search(session, query.unigrams, accented=query.accented, document_ids=ids,
-                              limit=CANDIDATES)
-    found = frozenset((m.kind, m.fact_id) for m in matches)
-    with _lock:
-        _candidate_cache[key] = found
-        while len(_candidate_cache) > 64:
-            _candidate_cache.popitem(last=False)
+    words = sorted(query.unigrams, key=lambda w: snap.vocab.df.get(w, 0))[:CANDIDATE_WORDS]
+    words = [w for w in words if snap.vocab.df.get(w)] or words
+    matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
+    wanted = set(stems)
+    found: dict[str, list[tuple[str, _Unit]]] = {}
+    seen: set[int] = set()
+    for m in matches:
+        for stem, unit in snap.by_key.get((m.kind, m.fact_id), ()):
+            if stem in wanted and id(unit) not in seen:
+                seen.add(id(unit))
+                found.setdefault(unit.kind, []).append((stem, unit))
+    _remember(key, found)
     return found
 
 
 def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
+    key = ("query", snap.version, text, tuple(stems))
+    if key in _memo:
+        return _memo[key]
     named = mention(text, snap)
     titles = frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems)))
-    return snap.vocab.repair(make_query(text, drop=named.words, title_words=titles))
+    query = snap.vocab.repair(make_query(text, drop=named.words, title_words=titles))
+    _remember(key, query)
+    return query
 
 
 def has_phrase(doc_words: frozenset[str], doc_pairs: frozenset[str], phrase: Sequence[str]) -> bool:
@@ -546,5 +603,5 @@ def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optio
 __all__ = [
     "KINDS", "Passage", "ResponsibilityItem", "Hit", "PlanMention", "resolve_plans", "plan_infos", "known_places",
     "search", "search_targets", "search_responsibilities", "search_deadlines", "search_tasks", "search_passages",
-    "search_projects", "search_document", "query_of", "clear_cache", "mention", "has_phrase", "plan_mentions",
+    "search_projects", "search_document", "query_of", "clear_cache", "clear_memo", "mention", "has_phrase", "plan_mentions",
 ]
