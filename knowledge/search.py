@@ -526,10 +526,11 @@ def search_document(text: str, plans: Optional[Sequence[str]] = None, year: Opti
 
 # Rows the full-text index returns per question: every fact worth re-scoring is among them (a
 # plan has a few hundred rows; at a thousand plans the engine's BM25 order keeps the best).
-CANDIDATES = 1500
+CANDIDATES = 600
 # Questions usually name a handful of content words; the rarest ones (by document frequency)
 # select the candidates, so that "năm", "trường" do not pull in every row of every plan.
 CANDIDATE_WORDS = 8
+ENOUGH_WITH_ALL_WORDS = 50
 _memo: "OrderedDict[tuple, object]" = OrderedDict()  # per-question results (mention, query, candidates)
 
 
@@ -554,7 +555,11 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
     ids = None if len(stems) == len(snap.plans) else [snap.plans[p].document_id for p in stems]
     words = sorted(query.unigrams, key=lambda w: snap.vocab.df.get(w, 0))[:CANDIDATE_WORDS]
     words = [w for w in words if snap.vocab.df.get(w)] or words
-    matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
+    # rows with every word first (an intersection of posting lists: cheap at any size); when
+    # too few have them all, rows with any word, ranked by BM25
+    matches = fulltext.search(session, words, document_ids=ids, require_all=True, limit=CANDIDATES)
+    if len(matches) < ENOUGH_WITH_ALL_WORDS:
+        matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
     wanted = set(stems)
     found: dict[str, list[tuple[str, _Unit]]] = {}
     seen: set[int] = set()

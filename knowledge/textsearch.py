@@ -216,23 +216,51 @@ def vietnamese_syllables() -> frozenset[str]:
     return frozenset(re.findall(r"[a-z]+", fold(text)))  # share of the maximum IDF given to a word no unit contains
 
 
+@dataclass
+class _Weights:
+    """A query's IDF weights in one vocabulary, computed once per question (not once per fact)."""
+
+    scored: list[tuple[str, float]]  # (word, weight for coverage)
+    shared: list[tuple[str, float]]  # (word, weight for matched_share: unknown words at full weight)
+    total: float
+    shared_total: float
+    pairs: list[str]
+
+
+# (id(query), id(vocab)) → (weights, query, vocab): the objects are held so that their ids stay theirs
+_weights_cache: dict[tuple[int, int], tuple[_Weights, Query, Vocabulary]] = {}
+
+
+def _weights(query: Query, vocab: Vocabulary) -> _Weights:
+    key = (id(query), id(vocab))
+    cached = _weights_cache.get(key)
+    if cached is not None:
+        return cached[0]
+    top = vocab.idf("\0")
+    scored = [(w, vocab.idf(w) if vocab.df.get(w) else top * UNKNOWN_WEIGHT) for w in query.unigrams]
+    shared = [(w, vocab.idf(w) if vocab.df.get(w) else top) for w in query.unigrams]
+    pairs = [p for p in query.bigrams if all(w in vocab.df for w in p.split())]
+    weights = _Weights(scored, shared, sum(x for _, x in scored), sum(x for _, x in shared), pairs)
+    if len(_weights_cache) > 512:
+        _weights_cache.clear()
+    _weights_cache[key] = (weights, query, vocab)
+    return weights
+
+
 def coverage(query: Query, doc: Doc, vocab: Vocabulary, average_length: Optional[float] = None) -> float:
     """IDF-weighted share of the query's content words found in ``doc`` (0..1), plus up to 0.3
     for word pairs found together and a small tie-break for words matching with diacritics."""
     if not query.unigrams:
         return 0.0
-    top = vocab.idf("\0")
-    total = found = 0.0
-    for word in query.unigrams:
-        weight = vocab.idf(word) if vocab.df.get(word) else top * UNKNOWN_WEIGHT
-        total += weight
-        if word in doc.words:
-            found += weight
+    weights = _weights(query, vocab)
+    total = weights.total
+    words = doc.words
+    found = sum(weight for word, weight in weights.scored if word in words)
     score = found / total if total else 0.0
     if doc.weight:
         # Precision: of two facts with the same words found, the one saying less else wins.
         score += PRECISION_WEIGHT * found / doc.weight
-    pairs = [p for p in query.bigrams if all(w in vocab.df for w in p.split())]
+    pairs = weights.pairs
     if pairs:
         score += 0.3 * sum(p in doc.pairs for p in pairs) / len(pairs)
     if query.accented:
@@ -248,13 +276,12 @@ def matched_share(query: Query, doc: Doc, vocab: Vocabulary) -> float:
     """IDF-weighted share of the question's content words that ``doc`` contains, a word no
     unit contains counting at full weight: low when the question is about something the plans
     never mention ("robot", "bể bơi"), whatever else matches."""
-    top = vocab.idf("\0")
-    total = found = 0.0
-    for word in query.unigrams:
-        weight = vocab.idf(word) if vocab.df.get(word) else top
-        total += weight
-        found += weight if word in doc.words else 0.0
-    return found / total if total else 0.0
+    if not query.unigrams:
+        return 0.0
+    weights = _weights(query, vocab)
+    words = doc.words
+    found = sum(weight for word, weight in weights.shared if word in words)
+    return found / weights.shared_total if weights.shared_total else 0.0
 
 
 _LEVEL_TAIL = re.compile(r"( (huyen|tinh|thanh pho|xa|quan))+$")
