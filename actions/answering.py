@@ -167,12 +167,17 @@ def _years(text: str) -> list[int]:
     return [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", text)]
 
 
+def _question_years(text: str) -> list[int]:
+    """Years written in the question, a school year "2024 - 2025" counting as its first year."""
+    folded = kb.fold(text)
+    school_years = {int(m.group(2)) for m in re.finditer(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", folded)}
+    return [y for y in dict.fromkeys(_years(text)) if y not in school_years]
+
+
 def asked_years(text: str, plans: Optional[list[str]], session: Optional[Session]) -> list[int]:
     """Years the question asks about (a year that only names the plan, "Kế hoạch 4575 năm 2018",
     is not one); "năm học 2024 - 2025" is one school year, asked as its first year."""
-    folded = kb.fold(text)
-    school_years = {int(m.group(2)) for m in re.finditer(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", folded)}
-    years = [y for y in dict.fromkeys(_years(text)) if y not in school_years]
+    years = _question_years(text)
     names = {i.plan_year for i in kb.plan_infos(session=session) if i.plan in (plans or [])}
     return [y for y in years if y not in names] or ([] if plans else years)
 
@@ -189,7 +194,7 @@ def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Contex
         plans, named = slot, True
     elif plans and slot and len(plans) > 1 and set(slot) < set(plans):
         plans = slot  # "Cần Thơ" names two plans; the user already chose one of them
-    years = _years(text)
+    years = _question_years(text)
     # A year that only names the plan ("Kế hoạch 4575 năm 2018") is not the year asked about.
     plan_years = {snap.plans[p].info.plan_year for p in (plans or [])}
     asked = [y for y in years if y not in plan_years] or ([] if plans else years)
@@ -679,6 +684,11 @@ CUES: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
+# Words that make a question one about the plans even when nothing answers it: then the honest
+# "không tìm thấy / không đề cập" reply, not "tôi chưa hiểu".
+ABOUT_PLANS = re.compile(r"\b(ke hoach|kh|de an|chi tieu|nhiem vu|trach nhiem|bao cao|kinh phi|chuyen doi so|"
+                         r"ung dung cntt|cong nghe thong tin|phu luc|du an)\b")
+
 # "còn huyện Hòa Mỹ thì sao?", "thế năm 2025?", "vậy còn cấp THCS": a follow-up however the NLU read it.
 FOLLOWUP = re.compile(r"^\s*(con|the|vay|the con|vay con)\b.{0,60}(thi sao|the nao|ra sao|nhu nao|\?|$)")
 
@@ -717,4 +727,4 @@ def answer_any(text: str, state: Optional[dict] = None, *, session: Optional[Ses
     hits = procedures.search_procedures(text, session=session)
     if hits and procedures.is_answer(hits[0]):
         return answer_procedure(text, state, session)
-    return reply if named else None
+    return reply if named or ABOUT_PLANS.search(folded) else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
@@ -269,6 +269,13 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
                                                                          for x in p.partners]
         index.units.append(_Unit("project", p, Doc.of(text), (stem, "project", p.no), agencies=tuple(members),
                                  keys=(("project", p.fact_id),)))
+    if not index.places:  # no issuer or title place (extraction missed it): the place the text names most
+        named = Counter(" ".join(words) for section in sections[:40]
+                        for words in _place_names(None, f"{section.heading} {section.body}"))
+        if named:
+            name, count = named.most_common(1)[0]
+            if count >= 2:
+                index.places = [name.split()]
     index.pairs = frozenset().union(*(u.doc.pairs for u in index.units))
     index.words = frozenset().union(*(u.doc.words for u in index.units))
     document_text = " ".join(x or "" for x in (doc.title, doc.issuer, doc.number, " ".join(doc.parent or [])))
