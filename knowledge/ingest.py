@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import document_parsing
 from document_parsing.text_utils import clean_space
 
-from . import fulltext, models
+from . import fulltext, models, search
 from document_parsing.agency_names import agency_kind, canonical_agency
 from .db import WRITE_OPTION
 
@@ -304,6 +304,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     session.flush()
     _index_words(session, document.id, _stored_words(document))
     fulltext.index_rows(session, document.id, fulltext.document_rows(document))
+    search.forget_kb_state()  # this process's searches look at the KB again (others within seconds)
 
     return IngestResult(
         path=path, plan=document.plan, document_id=document.id, number=document.number, issuer=document.issuer,

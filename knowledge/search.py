@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -132,7 +133,28 @@ _lock = threading.Lock()
 
 
 
+KEY_TTL = 2.0  # seconds a checked KB state is trusted: one check per question, not one per search
+_checked: dict[str, tuple[float, tuple]] = {}
+
+
 def _kb_key(session: Session) -> tuple:
+    """``(max id, count)`` of the current plan versions: changes when a plan is (re)ingested."""
+    url = str(session.get_bind().url)
+    now = time.monotonic()
+    checked = _checked.get(url)
+    if checked is not None and now - checked[0] < KEY_TTL:
+        return checked[1]
+    key = _read_kb_key(session)
+    _checked[url] = (now, key)
+    return key
+
+
+def forget_kb_state() -> None:
+    """Check the KB's state at the next search (called by the ingest of this process)."""
+    _checked.clear()
+
+
+def _read_kb_key(session: Session) -> tuple:
     row = session.execute(select(func.max(models.Document.id), func.count(models.Document.id))
                           .where(models.Document.is_current.is_(True))).one()
     return tuple(row)
@@ -341,6 +363,7 @@ def clear_cache() -> None:
         _cache.clear()
         _plan_cache.clear()
         _memo.clear()
+        _checked.clear()
 
 
 # ---------------------------------------------------------------------------- plan resolution
@@ -565,7 +588,7 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
     # rows with every word first (an intersection of posting lists: cheap at any size); when
     # too few have them all, rows with any word, ranked by BM25
     matches = fulltext.search(session, words, document_ids=ids, require_all=True, limit=CANDIDATES)
-    if len(matches) < ENOUGH_WITH_ALL_WORDS:
+    if len(matches) < min(ENOUGH_WITH_ALL_WORDS, 10 * len(stems)):
         matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
     wanted = set(stems)
     found: dict[str, list[tuple[str, _Unit]]] = {}
@@ -615,5 +638,5 @@ def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optio
 __all__ = [
     "KINDS", "Passage", "ResponsibilityItem", "Hit", "PlanMention", "resolve_plans", "plan_infos", "known_places",
     "search", "search_targets", "search_responsibilities", "search_deadlines", "search_tasks", "search_passages",
-    "search_projects", "search_document", "query_of", "clear_cache", "clear_memo", "mention", "has_phrase", "plan_mentions",
+    "search_projects", "search_document", "query_of", "clear_cache", "clear_memo", "forget_kb_state", "mention", "has_phrase", "plan_mentions",
 ]
