@@ -22,6 +22,8 @@ from typing import Iterable, Optional, Sequence
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from document_parsing.text_utils import fold
+
 from .textsearch import accented_words, folded_words
 
 TABLE = "fulltext"
@@ -81,14 +83,14 @@ def drop_statements(dialect: str) -> tuple[str, ...]:
 def row_texts(text_value: str) -> tuple[str, str]:
     """(folded words with abbreviations spelled out *and* as written, accented words)."""
     folded = folded_words(text_value)
-    raw = re.findall(r"[0-9a-z]+", " ".join(folded))
+    raw = re.findall(r"[0-9a-z]+", fold(text_value or "").lower())  # "kh", "ubnd" as written, too
     return " ".join(dict.fromkeys([*folded, *raw])), " ".join(sorted(accented_words(text_value)))
 
 
 def document_rows(document) -> list[tuple[str, int, str]]:
     """(kind, row id, text) of a flushed :class:`models.Document` and its facts (ORM objects)."""
     rows = [("document", document.id, " ".join(x or "" for x in (
-        document.number, document.issuer, document.title, " ".join(document.parent or []))))]
+        document.plan, document.number, document.issuer, document.title, " ".join(document.parent or []))))]
     rows += [("section", s.id, f"{s.heading or ''} {s.body or ''}") for s in document.sections]
     rows += [("target", t.id, f"{t.subject or ''} {t.text}") for t in document.targets]
     rows += [("task", t.id, t.text) for t in document.tasks]
@@ -184,5 +186,29 @@ def search(session: Session, words: Sequence[str], *, accented: Iterable[str] = 
     return [Match(*row) for row in session.execute(text(sql), params)]
 
 
-__all__ = ["TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "index_rows",
+def matching_rows(dialect: str, kind: str, words: Sequence[str], document_ids: Optional[Sequence[int]] = None):
+    """A selectable of the ``fact_id`` of ``kind`` rows having every folded word (within
+    ``document_ids``), for :mod:`knowledge.queries` to join its table to: the engine intersects
+    the words' posting lists instead of scanning rows."""
+    from sqlalchemy import Integer, column
+
+    terms = _terms(words)
+    params: dict = {}
+    if dialect == "sqlite":
+        query = f"folded : ({' AND '.join(terms)}) AND scope : (k{kind})"
+        if document_ids is not None:
+            query += f" AND scope : ({' OR '.join(f'd{int(d)}' for d in document_ids) or 'd0'})"
+        sql = f"SELECT fact_id FROM {TABLE} WHERE {TABLE} MATCH :fulltext_query"
+        params["fulltext_query"] = query
+    else:
+        sql = (f"SELECT fact_id FROM {TABLE} WHERE tsv @@ to_tsquery('simple', :fulltext_query) "
+               "AND kind = :fulltext_kind")
+        params.update(fulltext_query=" & ".join(terms), fulltext_kind=kind)
+        if document_ids is not None:
+            sql += " AND document_id = ANY(:fulltext_ids)"
+            params["fulltext_ids"] = [int(d) for d in document_ids]
+    return text(sql).bindparams(**params).columns(column("fact_id", Integer)).subquery("matching")
+
+
+__all__ = ["matching_rows", "TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "index_rows",
            "drop_document", "search", "row_texts"]

@@ -23,7 +23,7 @@ from sqlalchemy import Integer, and_, cast, extract, func, join, literal, outerj
 from sqlalchemy.orm import Session
 
 from .db import session_scope
-from . import models
+from . import fulltext, models
 from document_parsing.agency_names import canonical_agency
 
 Words = Union[str, Sequence[str], None]
@@ -222,36 +222,35 @@ def _all_words(column, words: Iterable[str]):
     return and_(true(), *(column.like(f"% {w} %") for w in words))
 
 
-def _with_words(kind: str, words: list[str], doc_ids: Optional[list[int]] = None):
+# knowledge.models.SEARCHED kinds → knowledge.fulltext kinds
+FULLTEXT_KINDS = {"appendix_project": "project"}
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _with_words(kind: str, words: list[str], doc_ids: Optional[list[int]] = None, *, dialect: str = "sqlite"):
     """``(from_clause, extra_where)`` for a search of ``models.SEARCHED[kind]`` rows having every
     folded word: the rows joined to their document (the documents table alone for ``"document"``),
     and a condition to add to the WHERE clause (None when there is none).
 
-    Words are looked up in the word index (:class:`models.SearchWord`): the fact ids with as many
-    index rows among the words as there are distinct words, within ``doc_ids`` when given (one
-    primary-key range per word, and per plan).  The FROM clause starts from that id list, so
-    SQLite and PostgreSQL fetch the matching rows by primary key rather than walk every current
-    plan.  Without words it is the plain join."""
+    Words are looked up in the full-text index (:mod:`knowledge.fulltext`: FTS5 on SQLite, a GIN
+    index on PostgreSQL, current versions only): the fact ids having every word, within
+    ``doc_ids`` when given.  The FROM clause starts from those ids, so SQLite and PostgreSQL fetch
+    the matching rows by primary key rather than walk every current plan.  Without words it is
+    the plain join."""
     model = models.SEARCHED[kind]
     document = models.Document
     wanted = sorted(set(words))
     if not wanted:
         base = model if model is document else join(model, document, model.document_id == document.id)
         return base, None
-    index = models.SearchWord
-    keys = sorted({w[:models.WORD_MAX] for w in wanted})
-    matching = select(index.fact_id).where(index.kind == kind, index.word.in_(keys))
-    if doc_ids is not None:
-        matching = matching.where(index.document_id.in_(doc_ids))
-    if len(keys) > 1:
-        matching = matching.group_by(index.fact_id).having(func.count() == len(keys))
-    matching = matching.subquery("matching")
+    matching = fulltext.matching_rows(dialect, FULLTEXT_KINDS.get(kind, kind), wanted, doc_ids)
     base = join(matching, model, model.id == matching.c.fact_id)
     if model is not document:
         base = join(base, document, model.document_id == document.id)
-    # a word longer than the index keeps is only found by its cut: check the whole word too
-    long_words = [w for w in wanted if len(w) > models.WORD_MAX]
-    return base, (_all_words(model.folded, long_words) if long_words else None)
+    return base, None
 
 
 def _where(query, *clauses):
@@ -300,7 +299,7 @@ def _matching_plans(session: Session, words: Words) -> list[models.Document]:
     all_words = query_words(words)
     years = [int(w) for w in all_words if _YEAR.match(w)]
     plain = [w for w in all_words if not _YEAR.match(w)]
-    base, extra = _with_words("document", plain)
+    base, extra = _with_words("document", plain, dialect=_dialect(session))
     query = _where(select(models.Document).select_from(base), models.Document.is_current.is_(True), extra)
     docs = session.execute(query.order_by(models.Document.plan, models.Document.id)).scalars().all()
 
@@ -406,7 +405,7 @@ def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_word
     (searched in subject and text)."""
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
-        base, extra = _with_words("target", query_words(subject_words), ids)
+        base, extra = _with_words("target", query_words(subject_words), ids, dialect=_dialect(s))
         query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(ids), extra)
         if year is not None:
             query = query.where(models.Target.year == int(year))
@@ -420,7 +419,7 @@ def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *
     ``min_value`` (and in ``unit`` when given), ordered by plan then year — "which plans aim
     for at least 70% online meetings, and by when"."""
     with session_scope(session) as s:
-        base, extra = _with_words("target", query_words(subject_words))
+        base, extra = _with_words("target", query_words(subject_words), dialect=_dialect(s))
         query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(None), extra)
         if min_value is not None:
             query = query.where(models.Target.value >= float(min_value))
@@ -434,7 +433,7 @@ def tasks(plan: Optional[str] = None, words: Words = None, *, session: Optional[
     """Task items of current plans containing all ``words``."""
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
-        base, extra = _with_words("task", query_words(words), ids)
+        base, extra = _with_words("task", query_words(words), ids, dialect=_dialect(s))
         query = _where(select(models.Task.id, models.Task.section_path, models.Task.text, *_DOC_COLUMNS)
                        .select_from(base),
                        _current(ids), extra)
@@ -450,7 +449,7 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
     of the task, by plan, by role."""
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
-        base, extra = _with_words("responsibility", query_words(task_words), ids)
+        base, extra = _with_words("responsibility", query_words(task_words), ids, dialect=_dialect(s))
         base = join(base, models.Agency, models.Responsibility.agency_id == models.Agency.id)
         query = _where(select(models.Responsibility.id, models.Responsibility.section_path, models.Responsibility.role,
                               models.Responsibility.task, models.Agency.name.label("agency"), *_DOC_COLUMNS)
@@ -490,7 +489,7 @@ def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         p = models.AppendixProject
-        base, extra = _with_words("appendix_project", query_words(words), ids)
+        base, extra = _with_words("appendix_project", query_words(words), ids, dialect=_dialect(s))
         base = outerjoin(base, models.Agency, p.lead_agency_id == models.Agency.id)
         query = _where(select(p.id, p.no, p.name, p.lead, p.partners, p.years, models.Agency.name.label("lead_name"),
                               *_DOC_COLUMNS).select_from(base), _current(ids), extra)
