@@ -76,8 +76,9 @@ class Section:
     label: str
     path: str
     heading: str
-    kind: str  # "roman" | "arabic" | "letter"
+    kind: str  # "word" | "upper" | "roman" | "arabic" | "letter"
     location: Location
+    style: str = ""  # how its label is written ("roman", "arabic.", "dotted", "letter)" …), see labels.py
     items: list[Item] = field(default_factory=list)
     children: list["Section"] = field(default_factory=list)
     parent: Optional["Section"] = field(default=None, repr=False, compare=False)
@@ -95,7 +96,7 @@ class Section:
 
     @property
     def top(self) -> "Section":
-        """The outermost (Roman-numbered) part this section belongs to."""
+        """The outermost part this section belongs to."""
         node = self
         while node.parent is not None:
             node = node.parent
