@@ -60,10 +60,11 @@ def _starts_paragraph(line: str, current: list[str], after_blank: bool, wrapped:
         head = split_label(previous)
         word = line.split()[0]
         titled = word[:1].isupper() and (len(word) == 1 or not word.isupper())
-        if head and head.kind in ("roman", "arabic") and len(previous.split()) <= 12 and titled:
+        if head and head.kind in ("word", "upper", "roman", "arabic") and len(previous.split()) <= 12 and titled:
             return True
         # a title in capitals followed by ordinary prose ("… CẦN THƠ" / "Thực hiện Quyết định …")
-        if previous.isupper() and titled and len(line.split()) > 1 and line.split()[1][:1].islower():
+        body = head.rest if head else previous  # "Phần III. NHIỆM VỤ" is a capitals title too
+        if body.isupper() and titled and len(line.split()) > 1 and line.split()[1][:1].islower():
             return True
         return False
     return True
