@@ -22,7 +22,8 @@ from .records import Deadline
 from .responsibilities import primary_agency
 from .tables import TableLayout, layouts, section_of
 
-CUE = re.compile(r"báo cáo|gửi\s|sơ kết|tổng kết|phản ánh|\btrình\s", re.I)
+ADDRESSEES = r"(?:Ủy ban|Uỷ ban|UBND|Hiệu trưởng|Giám đốc|Chủ tịch|Sở|Phòng|Bộ|Thủ tướng|HĐND|Hội đồng|cấp có thẩm quyền)"
+CUE = re.compile(rf"báo cáo|gửi\s|sơ kết|tổng kết|phản ánh|\btrình\s+{ADDRESSEES}", re.I)
 _DATE = r"\d{1,2}(?:/\d{1,2})?(?:/\d{4})?"
 _EVERY = r"(?:hàng|hằng|mỗi)\s+(?:năm|quý|tháng|tuần)"
 TIMING = re.compile(
@@ -37,7 +38,7 @@ RECURRENCE = [(re.compile(r"(hàng|hằng|mỗi)\s+năm|định kỳ\s+(hàng\s+
               (re.compile(r"(hàng|hằng|mỗi)\s+quý|định kỳ\s+(hàng\s+)?quý|tháng\s+(?:cuối|đầu)\s+quý", re.I), "quarterly"),
               (re.compile(r"(hàng|hằng|mỗi)\s+tháng|định kỳ\s+(hàng\s+)?tháng", re.I), "monthly"),
               (re.compile(r"(?:6|06|sáu) tháng", re.I), None),
-              (re.compile(r"trước ngày\s*\d{1,2}/\d{1,2}(?!/)", re.I), "yearly"),  # a day of the year, no year: every year
+              (re.compile(r"trước ngày\s*\d{1,2}/\d{1,2}(?![\d/])", re.I), "yearly"),  # a day of the year, no year: every year
               (re.compile(r"sau\s+(?:\d+\s+(?:năm|tháng)|khi)|trước ngày|sau ngày|tháng\s+\d{1,2}/\d{4}|quý\s+\S+", re.I), "once")]
 TROUBLE = re.compile(r"khó khăn,?\s*vướng mắc|vướng mắc,?\s*khó khăn", re.I)
 TO = re.compile(r"(?:gửi(?:\s+về)?|báo cáo|phản ánh về|về|trình)\s+((?:Sở|Phòng|Bộ|Ủy ban|Uỷ ban|UBND|Ban|Văn phòng|Hiệu trưởng|Giám đốc)[^;.]*)")
@@ -177,7 +178,7 @@ def extract_deadlines(doc: Document) -> list[Deadline]:
     found: list[Deadline] = []
     for part in organisation_parts(doc) + reporting_parts(doc):
         for section in part.walk():
-            texts = [] if section is part else [section.heading]
+            texts = [] if section is part or section.children else [section.heading]
             closing: list[str] = []
             for item in section.items:
                 if item.kind == "table_row":
