@@ -36,8 +36,11 @@ def is_vague(name: str) -> bool:
     return not text.replace("co lien quan", " ").replace("lien quan", " ").replace("va", " ").strip()
 
 
+HEAD_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, set(HEADS)), key=len, reverse=True)) + r")(?:\s|$)")
+
+
 def _starts_with_head(fragment: str) -> bool:
-    return any(fragment.startswith(h + " ") or fragment == h for h in HEADS)
+    return HEAD_START.match(fragment) is not None
 
 
 def starts_with_head(text: str) -> bool:
@@ -143,6 +146,10 @@ def _first_segment(text: str) -> str:
     return text[:end]
 
 
+DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, sorted(DEPARTMENTS, key=len, reverse=True)))
+                             + rf")(?=$|[\s,;:.])(\s+{PLACES})?", re.I)
+
+
 def _take_one(text: str) -> tuple[str, str, bool]:
     """One agency from the start of ``text``: (name, the rest, whether the list ended)."""
     # Ủy ban nhân dân + places: "Ủy ban nhân dân quận, huyện", "UBND các xã, thị trấn"
@@ -152,13 +159,12 @@ def _take_one(text: str) -> tuple[str, str, bool]:
         if not m.group(2).startswith("các") and "," not in m.group(2):
             end += len(_proper_name(text[end:]))  # "Ủy ban nhân dân tỉnh Lâm Đồng"
         return text[:end].strip(), text[end:], False
-    for dept in sorted(DEPARTMENTS, key=len, reverse=True):
-        m = re.match(rf"^(Sở|Phòng)\s+{re.escape(dept)}(?=$|[\s,;:.])(\s+{PLACES})?", text, re.I)
-        if m:
-            end = m.end()
-            if m.group(2) and not m.group(2).strip().startswith("các") and "," not in m.group(2):
-                end += len(_proper_name(text[end:]))  # "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"
-            return text[:end], text[end:], False
+    m = DEPARTMENT_NAME.match(text)
+    if m:
+        end = m.end()
+        if m.group(2) and not m.group(2).strip().startswith("các") and "," not in m.group(2):
+            end += len(_proper_name(text[end:]))  # "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"
+        return text[:end], text[end:], False
     # collective: "các Sở, ban, ngành, địa phương", "các sở, ban, ngành thành phố"
     m = re.match(r"^(?:[Cc]ác\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?", text)
     if m:
