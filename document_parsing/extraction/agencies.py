@@ -57,16 +57,17 @@ def starts_with_stop(text: str) -> bool:
     return any(" ".join(words[:n]) in FOLDED_STOPS for n in (1, 2, 3))
 
 
+NON_WORD = re.compile(r"[^\w\s]")
+# the leftmost stop word, as a whole word (the padded text has a space at each end)
+STOP_WORDS = re.compile(r" (?=(?:" + "|".join(map(re.escape, sorted(set(STOPS), key=len, reverse=True))) + r") )")
+
+
 def _cut_at_stop(fragment: str) -> tuple[str, bool]:
     """The agency part of ``fragment`` and whether a verb (the end of the list) was met."""
-    low = " " + re.sub(r"[^\w\s]", " ", fragment.lower()) + " "  # same length as fragment, padded
-    best = len(fragment)
-    for stop in STOPS:
-        i = low.find(" " + stop + " ")
-        if i >= 0:
-            best = min(best, i)
-    if best < len(fragment):
-        return fragment[:best].strip(), True
+    low = " " + NON_WORD.sub(" ", fragment.lower()) + " "  # same length as fragment, padded
+    m = STOP_WORDS.search(low)
+    if m:
+        return fragment[: m.start()].strip(), True
     return fragment.strip(), False
 
 
