@@ -15,15 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Optional
 
-import yaml
-
 from ..text_utils import clean_space, fold
-
-VOCAB_FILE = "targets.yml"
-
+from ..vocab import load_vocabulary
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -62,7 +57,7 @@ def _folded(words) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     """The vocabulary, read from the package data file the first time it is needed."""
-    raw = yaml.safe_load((resources.files("document_parsing") / "vocab" / VOCAB_FILE).read_text(encoding="utf-8"))
+    raw = load_vocabulary("targets")
     comparators = [(low(w), op) for op, words in raw["comparators"].items() for w in words]
     comparators.sort(key=lambda pair: -len(pair[0]))
     non_units = {low(w) for group in raw["non_units"].values() for w in group}
