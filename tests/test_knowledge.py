@@ -63,7 +63,7 @@ def loaded(request, tmp_path_factory):
         url = create_pg_database(request.getfixturevalue("postgres_server"))
         cleanup = url
     factory = make_session_factory(url)
-    results = ingest_paths(sorted(PLANS.glob("*.txt")), factory, show_progress=False)
+    results = ingest_paths([PLANS / f"{n}.txt" for n in PLAN_NAMES], factory, show_progress=False)
     assert [r.error for r in results] == [None] * 4
     yield factory
     factory.kw["bind"].dispose()

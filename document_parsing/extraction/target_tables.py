@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..model import Document, Section, Table
+from .tables import appendix_label
 from .figures import comparator, find_figures, head_noun, low, school_year, vocabulary, year_mentions
 from .records import Target
 
@@ -35,11 +36,15 @@ def _has(words: tuple[str, ...], text: str) -> bool:
 
 
 def _header_rows(rows: list[list[str]]) -> int:
-    """How many rows at the top are headers: up to the first row with a figure past column 1."""
-    for i, row in enumerate(rows[:3]):
-        if any(NUMBER_CELL.search(c or "") for c in row[1:]):
-            return max(i, 1)
-    return 1
+    """How many rows at the top are headers: the first row, and the rows under it holding no figure
+    but years ("Năm học 2024 - 2025" over "Học kỳ I | Cả năm")."""
+    n = 1
+    while n < min(3, len(rows) - 1):
+        cells = [re.sub(r"(?<!\d)(?:19|20)\d{2}(?!\d)", "", c or "") for c in rows[n]]
+        if any(re.search(r"\d", c) for c in cells):
+            break
+        n += 1
+    return n
 
 
 def _headers(rows: list[list[str]], n: int) -> list[str]:
@@ -127,6 +132,15 @@ def _unit_from_indicator(indicator: str) -> Optional[str]:
     return head_noun(words) if words and low(indicator).startswith("số") else None
 
 
+def _row_section(doc: Document, table: Table, row: list[str], numbering: Optional[int]) -> str:
+    """The table's section in the body; "PL.3" / "PLI.3" for a numbered row of an appendix."""
+    label = appendix_label(doc, table)
+    if not label:
+        return table.section
+    number = row[numbering].strip().rstrip(".") if numbering is not None and numbering < len(row) else ""
+    return f"{label}.{number}" if number.isdigit() else label
+
+
 def _cell_targets(cell: str, indicator: str, header: str, unit_cell: str, column: _Column, section: str,
                   blanks: tuple[str, ...]) -> Iterator[Target]:
     cell = re.sub(r"\s+", " ", cell or "").strip()
@@ -195,6 +209,7 @@ def extract_table_targets(doc: Document, objectives: list[Section], plan_year: O
         headers = _headers(table.rows, n)
         body = table.rows[n:]
         indicator_col, unit_col, value_cols = _classify(headers, body)
+        numbering = next((i for i, h in enumerate(headers) if low(h) in vocab["numbering"]), None)
         fallback_year = _heading_year(table, doc) or (context[1] if context else None)
         columns = []
         for i in value_cols:
@@ -211,5 +226,5 @@ def extract_table_targets(doc: Document, objectives: list[Section], plan_year: O
             for column in columns:
                 if column.index < len(row):
                     found.extend(_cell_targets(row[column.index], indicator, column.header, unit_cell, column,
-                                               table.section, vocab["blanks"]))
+                                               _row_section(doc, table, row, numbering), vocab["blanks"]))
     return found
