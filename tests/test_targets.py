@@ -78,6 +78,7 @@ def test_counted_figures(text: str, expected: list[tuple[float, str]]) -> None:
     "học 02 buổi/ngày", "báo cáo trước ngày 15/12/2024", "trong 05 ngày làm việc", "định kỳ 6 tháng một lần",
     "kinh phí 500 triệu đồng", "tại dòng 6 và dòng 8 được tính cộng dồn", "triển khai Đề án 06 của Chính phủ",
     "Quyết định số 1234/QĐ-UBND", "42/42 phòng học có máy chiếu",
+    "Kế hoạch tập trung vào 05 nhóm nhiệm vụ sau:", "gồm 03 nội dung như sau", "qua 04 bước: chuẩn bị, triển khai",
 ])
 def test_numbers_that_are_not_quantities(text: str) -> None:
     assert [f for f in find_figures(text) if f.unit != "%"] == []
@@ -218,7 +219,8 @@ def test_target_table_by_school_level(tmp_path: Path) -> None:
     path = _docx_plan(tmp_path / "levels.docx", "1. Chỉ tiêu theo cấp học",
                       [["TT", "Chỉ tiêu", "Đơn vị tính", "Mầm non", "Tiểu học", "THCS"]],
                       [["1", "Tỷ lệ trường có kết nối Internet cáp quang", "%", "90", "≥ 95", "100"],
-                       ["2", "Số phòng học thông minh", "phòng", "-", "12", "08"]])
+                       ["2", "Số phòng học thông minh", "phòng", "-", "12", "08"],
+                       ["3", "Mức độ chuyển đổi số của trường", "", "Mức độ 2", "Mức độ 2", "Mức độ 3"]])
     targets = extract_targets(parse(path))
     found = sorted((t.subject.split(" - ")[-1], t.value, t.unit, t.comparator, t.year) for t in targets)
     assert found == [("Mầm non", 90.0, "%", "=", 2026), ("THCS", 8.0, "phòng", "=", 2026), ("THCS", 100.0, "%", "=", 2026),

@@ -41,6 +41,7 @@ class Vocabulary:
     situation_headings: tuple[str, ...]
     goal_heading_words: tuple[str, ...]
     target_part_words: tuple[str, ...]
+    lead_in: tuple[str, ...]
     table: dict[str, tuple[str, ...]]
 
 
@@ -80,6 +81,7 @@ def vocabulary() -> Vocabulary:
         situation_headings=_folded(raw["situation_headings"]),
         goal_heading_words=_folded(raw["goal_heading_words"]),
         target_part_words=_folded(raw["target_part_words"]),
+        lead_in=tuple(sorted(_folded(raw["lead_in"]), key=len, reverse=True)),
         table={k: _folded(v) for k, v in raw["table"].items()},
     )
 
@@ -123,6 +125,12 @@ def _ends_with_label(before: str) -> bool:
     return any(" ".join(words[-(label.count(" ") + 1):]) == label for label in vocabulary().label_words) if words else False
 
 
+def is_label_number(before: str) -> bool:
+    """Is a number standing after ``before`` a label, a level or a reference ("mức độ 2", "mức độ
+    3, 4", "Điều 4") rather than a quantity?"""
+    return _ends_with_label(before) or _enumerated_after_label(before)
+
+
 def _enumerated_after_label(before: str) -> bool:
     """"mức độ 3, 4" / "mức độ 3 và 4": the next number continues a label's enumeration."""
     m = re.search(r"(\d+)\s*(?:,|và|hoặc|đến|-|–)\s*$", before)
@@ -143,6 +151,14 @@ def head_noun(words: list[str]) -> str:
     return words[0]
 
 
+def _is_lead_in(after: str) -> bool:
+    """Does the noun phrase after a count open a list ("05 nhóm giải pháp sau:", "03 nội dung như
+    sau", "gồm 04 bước:")?"""
+    words = "|".join(re.escape(w) for w in vocabulary().lead_in)
+    return bool(re.match(rf"^[^.;,:()]{{0,60}}?(?:\s(?:{words}))?\s*:", low(after))) or \
+        bool(re.match(rf"^[^.;,:()]{{0,60}}?\s(?:{words})\s*(?:[.;]|$)", low(after)))
+
+
 def find_figures(text: str) -> list[Figure]:
     """Every percentage and counted figure of ``text``, in order."""
     vocab = vocabulary()
@@ -158,7 +174,7 @@ def find_figures(text: str) -> list[Figure]:
         if _is_year(whole, decimals):
             continue
         before = text[: m.start()]
-        if _ends_with_label(before) or _enumerated_after_label(before):
+        if is_label_number(before):
             continue
         words: list[str] = []
         pos = m.end()
@@ -175,6 +191,8 @@ def find_figures(text: str) -> list[Figure]:
         rate = re.match(r"\s*/\s*([^\W\d_]+)", text[unit_end:])
         if rate and low(rate.group(1)) in vocab.rate_time_units:
             continue  # "02 buổi/ngày": a timetable
+        if _is_lead_in(text[unit_end:]):
+            continue  # "tập trung vào 05 nhóm nhiệm vụ sau:": the plan's own outline
         found.append(Figure(m.start(), unit_end, m.end(), _number_value(whole, decimals), unit, whole))
     return sorted(found, key=lambda f: f.start)
 

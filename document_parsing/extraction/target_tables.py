@@ -16,7 +16,7 @@ from typing import Iterator, Optional
 
 from ..model import Document, Section, Table
 from .tables import appendix_label
-from .figures import comparator, find_figures, head_noun, low, school_year, vocabulary, year_mentions
+from .figures import comparator, find_figures, head_noun, is_label_number, low, school_year, vocabulary, year_mentions
 from .records import Target
 
 NUMBER_CELL = re.compile(r"(?<![\w.,/])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w/]|[.,]\d)\s*(%|phần trăm)?")
@@ -150,6 +150,8 @@ def _cell_targets(cell: str, indicator: str, header: str, unit_cell: str, column
     if not m:
         return
     whole, decimals, percent = m.group(1), m.group(2), m.group(3)
+    if is_label_number(cell[: m.start()]):
+        return  # "Đạt mức độ 2": a level, not a figure
     if percent and re.fullmatch(r"\d{1,3}\.\d{1,2}", whole):
         value = float(whole)
     else:
