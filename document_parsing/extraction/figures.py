@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
+from ..model import Section
 from ..text_utils import clean_space, fold
 from ..vocab import load_vocabulary
 
@@ -279,6 +280,21 @@ def school_year(text: str) -> Optional[tuple[int, int]]:
     m = re.search(r"(?<!\d)((?:19|20)\d{2})\s*[-–—/]\s*((?:19|20)\d{2})(?!\d)", text)
     if m and int(m.group(2)) == int(m.group(1)) + 1:
         return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[int]:
+    """The deadline year printed in a section's heading or an enclosing one, up to ``stop``
+    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Năm 2025")."""
+    for node in [section, *section.ancestors()]:
+        mentions = year_mentions(node.heading)
+        if mentions:
+            return mentions[0].year
+        bare = re.match(r"^\W*năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
+        if bare:
+            return int(bare.group(1))
+        if node is stop:
+            break
     return None
 
 

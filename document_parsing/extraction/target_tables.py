@@ -16,7 +16,7 @@ from typing import Iterator, Optional
 
 from ..model import Document, Section, Table
 from .tables import appendix_label
-from .figures import comparator, find_figures, head_noun, is_label_number, low, school_year, vocabulary, year_mentions
+from .figures import comparator, find_figures, head_noun, heading_year, is_label_number, low, school_year, vocabulary
 from .records import Target
 
 NUMBER_CELL = re.compile(r"(?<![\w.,/])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w/]|[.,]\d)\s*(%|phần trăm)?")
@@ -86,7 +86,6 @@ def _classify(headers: list[str], body: list[list[str]]) -> tuple[Optional[int],
     indicator = unit = None
     values: list[int] = []
     for i, h in enumerate(headers):
-        text = low(h)
         if indicator is None and _has(table["indicator"], h):
             indicator = i
         elif unit is None and _has(table["unit"], h):
@@ -170,7 +169,7 @@ def _cell_targets(cell: str, indicator: str, header: str, unit_cell: str, column
 
 def _context_year(table: Table, doc: Document, plan_year: Optional[tuple[int, int]]) -> Optional[tuple[int, int]]:
     """The school year printed around the table: its section's text, its caption, enclosing headings."""
-    section = next((s for s in doc.walk() if s.path == table.section), None) if table.section else None
+    section = _section_of(table, doc)
     texts: list[str] = []
     if section is not None:
         texts.append(section.text())
@@ -184,14 +183,13 @@ def _context_year(table: Table, doc: Document, plan_year: Optional[tuple[int, in
     return plan_year
 
 
-def _heading_year(table: Table, doc: Document) -> Optional[int]:
-    section = next((s for s in doc.walk() if s.path == table.section), None) if table.section else None
-    nodes = [section, *section.ancestors()] if section is not None else []
-    for node in nodes:
-        mentions = year_mentions(node.heading)
-        if mentions:
-            return mentions[0].year
-    return None
+def _section_of(table: Table, doc: Document) -> Optional[Section]:
+    return next((s for s in doc.walk() if s.path == table.section), None) if table.section else None
+
+
+def _table_heading_year(table: Table, doc: Document) -> Optional[int]:
+    section = _section_of(table, doc)
+    return heading_year(section) if section is not None else None
 
 
 def _in_parts(path: str, parts: list[Section]) -> bool:
@@ -212,7 +210,7 @@ def extract_table_targets(doc: Document, objectives: list[Section], plan_year: O
         body = table.rows[n:]
         indicator_col, unit_col, value_cols = _classify(headers, body)
         numbering = next((i for i, h in enumerate(headers) if low(h) in vocab["numbering"]), None)
-        fallback_year = _heading_year(table, doc) or (context[1] if context else None)
+        fallback_year = _table_heading_year(table, doc) or (context[1] if context else None)
         columns = []
         for i in value_cols:
             year, is_time = _column_year(headers[i], context)

@@ -14,42 +14,24 @@ skipped.  What counts as a figure, a comparator or a year is in :mod:`.figures`;
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..model import Document, Section
-from .figures import (Figure, comparator, describes_situation, find_figures, is_situation_heading, school_year,
-                      year_for, year_mentions)
+from .figures import (Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
+                      school_year, year_for, year_mentions)
 from .parts import target_parts, task_parts
 from .records import Target
 from .target_tables import extract_table_targets
 
 
-def _value(raw: str) -> float:
-    return float(raw.replace(",", "."))
-
-
-def _heading_year(section: Section, stop: Section) -> Optional[int]:
-    """The deadline year printed in the section's heading or an enclosing one."""
-    for node in [section, *section.ancestors()]:
-        mentions = year_mentions(node.heading)
-        if not mentions:
-            bare = re.match(r"^\W*(?:Năm|NĂM)\s+((?:19|20)\d{2})\b", node.heading)
-            if bare:
-                return int(bare.group(1))
-        if mentions:
-            return mentions[0].year
-        if node is stop:
-            break
-    return None
-
-
 def plan_school_year(doc: Document) -> Optional[tuple[int, int]]:
     """The school year the plan is for ("Kế hoạch … năm học 2024 - 2025"), from its front matter."""
     for item in doc.preamble:
-        if re.search(r"năm\s+học", item.text, re.I):
-            found = school_year(item.text[re.search(r"năm\s+học", item.text, re.I).start():])
-            if found:
-                return found
+        named = re.search(r"năm\s+học", item.text, re.I)
+        found = school_year(item.text[named.start():]) if named else None
+        if found:
+            return found
     return None
 
 
@@ -158,11 +140,15 @@ def _paren_groups(sentence: str) -> list[re.Match]:
     return [m for m in re.finditer(r"\([^()]*\)", sentence) if find_figures(m.group(0))]
 
 
+@dataclass
 class _Found:
     """One figure read in a sentence, before it becomes a :class:`Target`."""
 
-    def __init__(self, text: str, subject: str, figure: Figure, comparator: str, year: Optional[int]):
-        self.text, self.subject, self.figure, self.comparator, self.year = text, subject, figure, comparator, year
+    text: str
+    subject: str
+    figure: Figure
+    comparator: str
+    year: Optional[int]  # the figure's own year, None when its words give none
 
 
 def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
@@ -232,7 +218,7 @@ def extract_targets(doc: Document) -> list[Target]:
                 continue
             default_year = None
             if is_target_part:
-                default_year = _heading_year(section, part) or (plan_year[1] if plan_year else None)
+                default_year = heading_year(section, part) or (plan_year[1] if plan_year else None)
             found.extend(_text_targets(section, default_year))
     found.extend(extract_table_targets(doc, objectives, plan_year))
     return found
