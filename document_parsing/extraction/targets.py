@@ -59,6 +59,7 @@ def _section_texts(section: Section) -> Iterator[str]:
 TOPIC = re.compile(r"^[^:%]{3,60}:\s+(?=\S)")
 ELIDED_HEAD = re.compile(r"^\s*(?:đạt|được|có|sử dụng|ở|tham gia)\b", re.I)
 TRAILING_REFERENCE = re.compile(r"\s+theo (?:quy định|hướng dẫn|chủ trương) (?:tại|của)\b.*$", re.I)
+PLACE_ONLY = re.compile(r"^\s*(?:ở|tại|đối với|với|trong|cho|của)?\s*(?:[,;.)]|$)|^\s*(?:ở|tại|đối với)\s", re.I)
 SUBGROUP = re.compile(r"[,;(]?\s*trong đó", re.I)
 CONJUNCTION = re.compile(r"\s(?:và|hoặc|còn)\s", re.I)
 
@@ -77,6 +78,7 @@ def _subject(text: str, figure_text: str) -> str:
     rest = re.sub(r"\b(?:Tỷ lệ|tỷ lệ|Tỉ lệ|tỉ lệ)\b", " ", rest)
     rest = re.sub(r"^(?:[-+;,:.\s]|trong đó|và|có|đảm bảo|bảo đảm|phấn đấu|ít nhất|tối thiểu|không dưới|đạt|trên|hơn|"
                   r"chiếm|từ|Có|Phấn đấu|Tối thiểu|Trên|Hơn|Từ)+", "", rest.strip())
+    rest = re.sub(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", "", rest.strip(), flags=re.I)
     rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
     rest = re.sub(r"(?:\s+(?:đạt|là|trên|hơn|tối thiểu|ít nhất|trung bình|không dưới|có))+\s*$", "", rest)
     return re.sub(r"\s+", " ", rest).strip(" ,;:.")
@@ -171,12 +173,14 @@ def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
             text = TRAILING_REFERENCE.sub("", text)
             shown = chunk[figure.start: figure.number_end]
             subject = _subject(text, shown)
-            if previous and not before.strip(" ,;") and figure.is_percent and ELIDED_HEAD.match(chunk[figure.end:]):
+            bare = not SUBGROUP.sub("", before).strip(" ,;")
+            if previous and bare and figure.is_percent and ELIDED_HEAD.match(chunk[figure.end:]):
                 # "95% cán bộ … đạt chuẩn cơ bản, 20% đạt chuẩn nâng cao": the noun is elided
                 head = re.split(r"\s(?:đạt|được|có|sử dụng|tham gia)\s", previous[1])[0]
                 subject = f"{head} {subject}"
-            elif previous and previous[0].strip() and not before.strip(" ,;"):
-                # "Tỷ trọng … đạt trung bình 4% ở cấp tiểu học, 8% ở cấp trung học"
+            elif previous and previous[0].strip() and not before.strip(" ,;") and PLACE_ONLY.match(chunk[figure.end:]):
+                # "Tỷ trọng … đạt trung bình 4% ở cấp tiểu học, 8% ở cấp trung học": the figure has no
+                # noun of its own, the clause before gives it
                 text = f"{previous[0].strip()} {text}"
                 subject = _subject(text, shown)
             yield _Found(text, subject, figure, comparator(before, after), year_for(figure, figures, mentions))
