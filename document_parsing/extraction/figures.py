@@ -43,6 +43,7 @@ class Vocabulary:
     goal_heading_words: tuple[str, ...]
     target_part_words: tuple[str, ...]
     lead_in: tuple[str, ...]
+    period_words: tuple[str, ...]
     table: dict[str, tuple[str, ...]]
 
 
@@ -83,6 +84,7 @@ def vocabulary() -> Vocabulary:
         goal_heading_words=_folded(raw["goal_heading_words"]),
         target_part_words=_folded(raw["target_part_words"]),
         lead_in=tuple(sorted(_folded(raw["lead_in"]), key=len, reverse=True)),
+        period_words=_folded(raw["period_words"]),
         table={k: _folded(v) for k, v in raw["table"].items()},
     )
 
@@ -285,7 +287,8 @@ def school_year(text: str) -> Optional[tuple[int, int]]:
 
 def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[int]:
     """The deadline year printed in a section's heading or an enclosing one, up to ``stop``
-    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Năm 2025")."""
+    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Năm 2025",
+    "Chỉ tiêu giai đoạn 2023 - 2025" → its last year)."""
     for node in [section, *section.ancestors()]:
         mentions = year_mentions(node.heading)
         if mentions:
@@ -293,6 +296,10 @@ def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[i
         bare = re.match(r"^\W*năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
         if bare:
             return int(bare.group(1))
+        words = "|".join(re.escape(w) for w in vocabulary().period_words)
+        period = re.search(rf"(?:{words})\s+(?:19|20)\d{{2}}\s*[-–—]\s*((?:19|20)\d{{2}})\b", low(node.heading))
+        if period:  # "Các chỉ tiêu chủ yếu giai đoạn 2023 - 2025": by the end of the period
+            return int(period.group(1))
         if node is stop:
             break
     return None
