@@ -228,6 +228,13 @@ def test_target_table_by_school_level(tmp_path: Path) -> None:
     assert all(t.section == "II.1" for t in targets)
 
 
+def test_heading_period_gives_the_year_of_a_level_table(tmp_path: Path) -> None:
+    path = _docx_plan(tmp_path / "period.docx", "1. Các chỉ tiêu chủ yếu giai đoạn 2025 - 2027",
+                      [["TT", "Chỉ tiêu", "Tiểu học", "THCS"]],
+                      [["1", "Tỷ lệ giáo viên có tài khoản học tập số", "80%", "85%"]])
+    assert sorted((t.year, t.value) for t in extract_targets(parse(path))) == [(2027, 80.0), (2027, 85.0)]
+
+
 def test_target_table_with_two_header_rows(tmp_path: Path) -> None:
     path = _docx_plan(tmp_path / "terms.docx", "1. Chỉ tiêu cụ thể",
                       [["TT", "Chỉ tiêu", "Năm học 2025 - 2026", "Năm học 2025 - 2026"],
