@@ -66,6 +66,8 @@ def test_targets_f1_per_plan_and_rendering(plan: str, rendering: str) -> None:
     ("xây dựng 12 chuyên đề ngoại khóa", [(12.0, "chuyên đề")]),
     ("lắp đặt 7 trạm phát sóng mới", [(7.0, "trạm")]),  # a noun in no list is still counted
     ("tỷ lệ đạt 12,5% ở cấp tiểu học", [(12.5, "%")]),
+    ("Bổ sung 350 bộ máy tính cho các trường sau:", [(350.0, "bộ máy tính")]),  # a target, then its list
+    ("Bổ sung 02 phòng học: ưu tiên các trường vùng khó", [(2.0, "phòng học")]),
 ])
 def test_counted_figures(text: str, expected: list[tuple[float, str]]) -> None:
     assert [(f.value, f.unit) for f in find_figures(text)] == expected

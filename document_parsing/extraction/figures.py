@@ -43,6 +43,7 @@ class Vocabulary:
     goal_heading_words: tuple[str, ...]
     target_part_words: tuple[str, ...]
     lead_in: tuple[str, ...]
+    outline_nouns: frozenset[str]
     period_words: tuple[str, ...]
     table: dict[str, tuple[str, ...]]
 
@@ -85,6 +86,7 @@ def vocabulary() -> Vocabulary:
         target_part_words=_folded(raw["target_part_words"]),
         lead_in=tuple(sorted(_folded(raw["lead_in"]), key=len, reverse=True)),
         period_words=_folded(raw["period_words"]),
+        outline_nouns=frozenset(_folded(raw["outline_nouns"])),
         table={k: _folded(v) for k, v in raw["table"].items()},
     )
 
@@ -154,12 +156,17 @@ def head_noun(words: list[str]) -> str:
     return words[0]
 
 
-def _is_lead_in(after: str) -> bool:
-    """Does the noun phrase after a count open a list ("05 nhóm giải pháp sau:", "03 nội dung như
-    sau", "gồm 04 bước:")?"""
-    words = "|".join(re.escape(w) for w in vocabulary().lead_in)
-    return bool(re.match(rf"^[^.;,:()]{{0,60}}?(?:\s(?:{words}))?\s*:", low(after))) or \
-        bool(re.match(rf"^[^.;,:()]{{0,60}}?\s(?:{words})\s*(?:[.;]|$)", low(after)))
+def _is_lead_in(unit: str, after: str) -> bool:
+    """Does a count of the plan's own parts open a list ("05 nhóm nhiệm vụ sau:", "03 nội dung như
+    sau", "gồm 04 bước:")?  Only outline nouns do: "Bổ sung 02 phòng học: …" and "350 bộ máy tính
+    cho các trường sau:" are targets followed by their details."""
+    vocab = vocabulary()
+    if low(unit) not in vocab.outline_nouns:
+        return False
+    words = "|".join(re.escape(w) for w in vocab.lead_in)
+    text = " " + low(after)
+    return bool(re.match(rf"^(?:\s+[^\W\d_]+){{0,3}}?(?:\s+(?:{words}))?\s*:", text)
+                or re.match(rf"^(?:\s+[^\W\d_]+){{0,3}}?\s+(?:{words})\s*(?:[.;]|$)", text))
 
 
 def find_figures(text: str) -> list[Figure]:
@@ -194,7 +201,7 @@ def find_figures(text: str) -> list[Figure]:
         rate = re.match(r"\s*/\s*([^\W\d_]+)", text[unit_end:])
         if rate and low(rate.group(1)) in vocab.rate_time_units:
             continue  # "02 buổi/ngày": a timetable
-        if _is_lead_in(text[unit_end:]):
+        if _is_lead_in(unit, text[unit_end:]):
             continue  # "tập trung vào 05 nhóm nhiệm vụ sau:": the plan's own outline
         found.append(Figure(m.start(), unit_end, m.end(), _number_value(whole, decimals), unit, whole))
     return sorted(found, key=lambda f: f.start)

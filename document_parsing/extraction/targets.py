@@ -156,7 +156,9 @@ class _Found:
 def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     """Each figure of a sentence; parenthesised sub-groups ("(trong đó khu vực thuận lợi ít nhất
     60%)", "(chiếm 75% …)") are taken apart from the main clause."""
-    sentence = TOPIC.sub("", sentence.strip()) if not year_mentions(sentence[:20]) else sentence.strip()
+    topic = TOPIC.match(sentence.strip())
+    keep = topic is None or year_mentions(topic.group(0)) or find_figures(topic.group(0))
+    sentence = sentence.strip() if keep else sentence.strip()[topic.end():]
     groups = _paren_groups(sentence)
     main = sentence
     for m in reversed(groups):
