@@ -10,7 +10,8 @@ def _heading(section: Section) -> str:
 
 
 def target_parts(doc: Document) -> list[Section]:
-    return [s for s in doc.sections if "muc tieu" in _heading(s)]
+    """Top-level parts about objectives: "MỤC TIÊU", "MỤC TIÊU, CHỈ TIÊU", "CHỈ TIÊU …"."""
+    return [s for s in doc.sections if "muc tieu" in _heading(s) or "chi tieu" in _heading(s)]
 
 
 def task_parts(doc: Document) -> list[Section]:
