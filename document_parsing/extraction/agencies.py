@@ -23,6 +23,10 @@ VAGUE = re.compile(r"^(?:các |những )?(?:cơ quan|đơn vị|tổ chức|đ�
 PLACES = r"(?:các\s+)?(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)(?:\s*,\s*(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn))*"
 
 
+# Words that add nothing to a collective ("các cơ quan, đơn vị có liên quan", "đơn vị được giao").
+FILLER = frozenset("co lien quan va duoc thuoc truc tren dia ban khac".split())
+
+
 def is_vague(name: str) -> bool:
     """"Các cơ quan, đơn vị liên quan", "các đơn vị": a collective that names no body."""
     if VAGUE.search(clean_space(name)):
@@ -33,7 +37,7 @@ def is_vague(name: str) -> bool:
     text = " ".join(words)
     for collective in sorted(COLLECTIVES, key=len, reverse=True):
         text = text.replace(collective, " ")
-    return not text.replace("co lien quan", " ").replace("lien quan", " ").replace("va", " ").strip()
+    return not (set(text.split()) - FILLER)
 
 
 HEAD_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, set(HEADS)), key=len, reverse=True)) + r")(?:\s|$)")

@@ -37,7 +37,8 @@ def _named(text: str) -> tuple[list[str], str]:
 
 def _bodies(item: Section, rest: str) -> list[str]:
     """What the item says its agencies do: the heading's remainder, its paragraphs, sub-items."""
-    texts = [rest.strip(" :.-")] if rest.strip(" :.-") else []
+    rest = rest.lstrip(" :.-").rstrip()  # keep a final ":" — "phối hợp với các Sở:" lists them next
+    texts = [rest] if rest else []
     texts += [i.text for i in item.items if i.kind != "table_row"]
     for child in item.walk():
         if child is not item:
