@@ -155,6 +155,16 @@ DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, s
                              + rf")(?=$|[\s,;:.])(\s+{PLACES})?", re.I)
 
 
+def _names_a_body(name: str) -> bool:
+    """"Các trường …", "các tổ trưởng …", "các cơ quan …" name bodies; "Các nội dung công việc …"
+    does not: after "các" must come an agency head or a collective noun."""
+    m = re.match(r"^(?:các|những)\s+(.*)$", name, re.I)
+    if not m:
+        return True
+    rest = m.group(1)
+    return starts_with_head(rest) or any(fold(rest).startswith(c) for c in COLLECTIVES)
+
+
 def _take_one(text: str) -> tuple[str, str, bool]:
     """One agency from the start of ``text``: (name, the rest, whether the list ended)."""
     # Ủy ban nhân dân + places: "Ủy ban nhân dân quận, huyện", "UBND các xã, thị trấn"
@@ -178,6 +188,6 @@ def _take_one(text: str) -> tuple[str, str, bool]:
     first = _first_segment(text)
     name, stopped = _cut_at_stop(first)
     rest = text[len(first):] if not stopped else text[len(name):]
-    if not name or not _starts_with_head(name):
+    if not name or not _starts_with_head(name) or not _names_a_body(name):
         return "", "", True
     return name, rest, stopped
