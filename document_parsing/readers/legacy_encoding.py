@@ -146,16 +146,16 @@ def restore_capitals(text: str) -> str:
 
 def decode(text: str, encoding: str, capitals: bool = False) -> str:
     """Surface text in ``encoding`` ("tcvn3" or "vni") → Unicode NFC.  ``capitals``: the text
-    was set in a capitals font (.VnTimeH …), whose small codes draw capitals."""
+    was set in a capitals font (.VnTimeH …), whose small codes draw capitals.  Lines typed in
+    capitals with an ordinary TCVN3 font are the caller's to pass to :func:`restore_capitals`
+    (a paragraph can span runs in several fonts)."""
     if encoding == TCVN3:
         out = nfc(text.translate(_TCVN3))
-        out = out.upper() if capitals else "\n".join(restore_capitals(line) for line in out.split("\n"))
     elif encoding == VNI:
         out = nfc(_VNI_MARK.sub(lambda m: _VNI_MARKS[m.group()], text).translate(_VNI_SINGLE_TABLE))
-        out = out.upper() if capitals else out
     else:
         raise ValueError(f"unknown legacy encoding {encoding!r}")
-    return out
+    return out.upper() if capitals else out
 
 
 # --------------------------------------------------------------------------- fonts
@@ -227,12 +227,19 @@ def decode_bytes(data: bytes) -> DecodedText:
     encoding = detect(text)
     if encoding is None:
         raise ValueError("not UTF-8, UTF-16, TCVN3 or VNI")
-    return DecodedText(decode(text, encoding), encoding)
+    return DecodedText(_decode_lines(text, encoding), encoding)
+
+
+def _decode_lines(text: str, encoding: str) -> str:
+    out = decode(text, encoding)
+    if encoding == TCVN3:
+        out = "\n".join(restore_capitals(line) for line in out.split("\n"))
+    return out
 
 
 def _unicode(text: str, encoding: str) -> DecodedText:
     """Valid UTF-8 that may still be legacy text converted as Windows-1252 ("mojibake")."""
     legacy = detect(text)
     if legacy is not None:
-        return DecodedText(decode(text, legacy), legacy)
+        return DecodedText(_decode_lines(text, legacy), legacy)
     return DecodedText(nfc(text), encoding)
