@@ -11,8 +11,9 @@ still around:
   followed by one mark byte ("aø" = à, "eä" = ệ), and đ ơ ư ĩ ỉ ị ỵ are single bytes.  The
   layout is the published VNI-Windows chart (vietunicode.sourceforge.net/charset, "VNI
   Windows"), cross-checked letter by letter against the MIT-licensed table of the npm package
-  ``vietnamese-conversion`` (github.com/duydev/vietnamese-conversion, src/charsets.ts): the
-  134 precomposed letters come out the same.  No maintained PyPI converter was sound: viparse's
+  ``vietnamese-conversion`` (github.com/duydev/vietnamese-conversion, src/charsets.ts at
+  commit 46413a0): all 134 letters come out the same.  (Its later refactor writes ỷ ỹ as the
+  single bytes "ë" "Ì", which the chart gives to y + hook / I + grave: not followed.)  No maintained PyPI converter was sound: viparse's
   tables are inferred from a small corpus and leave letters out (its docs say ẳ is missing and
   TCVN3 capitals are not handled), and vniencoder implements the VNI *typing* method.
 
@@ -223,6 +224,8 @@ def decode_bytes(data: bytes) -> DecodedText:
         return _unicode(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    if b"\x00" in data[:65536]:  # no 8-bit text has NUL bytes: a binary file named .txt
+        raise ValueError("binary data")
     text = surface(data)
     encoding = detect(text)
     if encoding is None:
