@@ -2,7 +2,7 @@
 text files, and .doc / .odt files converted by LibreOffice.
 
 Each file in ``tests/data/plans/legacy/`` is a plan whose Unicode rendering is in
-``tests/data/plans/`` or, for a plan whose gold has not landed yet, ``tests/data/plans/pending/``
+``tests/data/plans/``
 (the suites that ingest every ``plans/*.txt`` count the scored plans); reading either must give
 the same document.  TCVN3 has no curly quotes
 (the legacy renderings carry straight ones), so quotes are compared straightened.
@@ -36,7 +36,6 @@ from document_parsing.readers.tcvn3_table import TCVN3_BYTES
 from document_parsing.text_utils import clean_space
 
 DATA = Path(__file__).parent / "data" / "plans"
-PENDING = DATA / "pending"
 LEGACY = sorted(p for p in (DATA / "legacy").iterdir() if p.is_file())
 QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
@@ -50,7 +49,7 @@ def norm(text: str) -> str:
 def unicode_rendering(path: Path) -> Path:
     """The Unicode file of the same plan: text for text, Word for the word-processor formats."""
     name = f"{path.name.split('.')[0]}{'.txt' if path.suffix == '.txt' else '.docx'}"
-    return DATA / name if (DATA / name).is_file() else PENDING / name
+    return DATA / name
 
 
 def test_legacy_material_present() -> None:
@@ -171,7 +170,7 @@ def test_unreadable_text_file(tmp_path: Path) -> None:
 
 def test_no_unicode_plan_is_taken_for_legacy() -> None:
     """Every Unicode plan rendering, whatever its format, passes detection untouched."""
-    files = sorted(p for folder in (DATA, PENDING) for p in folder.iterdir() if p.is_file())
+    files = sorted(p for p in DATA.iterdir() if p.is_file())
     assert len(files) >= 15
     for path in files:
         if path.suffix == ".txt":
