@@ -35,9 +35,16 @@ class ZaloTokens:
     access_token: str
     refresh_token: str
     expires_at: Optional[float] = None  # epoch seconds; None: unknown (tokens from the environment)
+    obtained_at: Optional[float] = None
 
     def expiring(self, margin: float, now: Optional[float] = None) -> bool:
-        return self.expires_at is not None and (now or time.time()) >= self.expires_at - margin
+        """Within ``margin`` of its expiry — or of half its lifetime for a short-lived token, so
+        that a token is never refreshed again the moment it arrives."""
+        if self.expires_at is None:
+            return False
+        if self.obtained_at is not None:
+            margin = min(margin, (self.expires_at - self.obtained_at) / 2)
+        return (now or time.time()) >= self.expires_at - margin
 
 
 class TokenFile:
@@ -49,8 +56,8 @@ class TokenFile:
     def load(self) -> Optional[ZaloTokens]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return ZaloTokens(str(data["access_token"]), str(data["refresh_token"]),
-                              float(data["expires_at"]) if data.get("expires_at") is not None else None)
+            times = [float(data[k]) if data.get(k) is not None else None for k in ("expires_at", "obtained_at")]
+            return ZaloTokens(str(data["access_token"]), str(data["refresh_token"]), *times)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -148,8 +155,9 @@ class TokenKeeper:
                     lifetime = float(answer.get("expires_in") or 0)
                 except (TypeError, ValueError):
                     lifetime = 0.0
+                now = time.time()
                 fresh = ZaloTokens(str(answer["access_token"]), str(answer["refresh_token"]),
-                                   time.time() + lifetime if lifetime > 0 else None)
+                                   now + lifetime if lifetime > 0 else None, now)
                 self.file.save(fresh)  # before use: the old refresh token is spent now
                 self.tokens = fresh
                 self.refreshes += 1
