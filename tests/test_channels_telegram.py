@@ -204,3 +204,21 @@ def test_long_answers_are_cut_between_paragraphs_and_long_payloads_fit_in_64_byt
     assert [len(w) for w in words] == [4000, 4000, 1000]
     long_payload = '/followup{"question_kind":"responsibility","year":"2025","plan_id":"lamdong-3381-2017"}'
     assert len(callback_data(long_payload).encode()) <= 64 and callback_data("/help") == "/help"
+
+
+def test_without_settings_both_channels_are_off_with_one_log_line(monkeypatch, caplog, tmp_path):
+    """What `make run` gets without TELEGRAM_* / ZALO_* (the servers' behaviour when enabled is
+    what the other tests check)."""
+    from bot.channels.telegram import TelegramInput
+    from bot.channels.zalo import ZaloInput
+
+    for name in FAKES.env:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZALO_TOKEN_FILE", str(tmp_path / "none.json"))
+    with caplog.at_level("INFO"):
+        telegram, zalo = TelegramInput.from_credentials(None), ZaloInput.from_credentials(None)
+    assert telegram.get_output_channel() is None and zalo.get_output_channel() is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "Kênh Telegram tắt: chưa đặt TELEGRAM_TOKEN.",
+        "Kênh Zalo tắt: chưa đặt ZALO_APP_ID, ZALO_OA_SECRET_KEY, ZALO_ACCESS_TOKEN."]
+    assert telegram.name() == "telegram" and zalo.name() == "zalo"

@@ -3,6 +3,7 @@ channel, the reporter registered, and the user events of a conversation in Rasa'
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -51,12 +52,32 @@ def stored(kb: str, channel: str, user: str) -> list[tuple[int, float, str]]:
         return [(r.revision, r.value, r.period_label) for r in rows]
 
 
-def user_events(rasa_url: str, sender: str) -> list[dict]:
-    """The ``user`` events of ``sender``'s conversation (Rasa HTTP API, GET …/tracker)."""
+def events(rasa_url: str, sender: str) -> list[dict]:
+    """The events of ``sender``'s conversation (Rasa HTTP API, GET …/tracker)."""
     url = f"{rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
     with urllib.request.urlopen(url, timeout=30) as resp:
         tracker = json.loads(resp.read().decode())
-    return [e for e in tracker.get("events") or [] if e.get("event") == "user"]
+    return tracker.get("events") or []
+
+
+def user_events(rasa_url: str, sender: str) -> list[dict]:
+    return [e for e in events(rasa_url, sender) if e.get("event") == "user"]
+
+
+def turn_over(rasa_url: str, sender: str, message_id: str, timeout: float = 120) -> None:
+    """Wait until Rasa stored the turn of the user message ``message_id``: its user event and,
+    after it, ``action_listen``. Rasa sends the bot's messages before it stores the tracker,
+    so by then every reply of the turn has gone out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = False
+        for event in events(rasa_url, sender):
+            if event.get("event") == "user" and event.get("message_id") == message_id:
+                seen = True
+            elif seen and event.get("event") == "action" and event.get("name") == "action_listen":
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the turn of {message_id} did not end within {timeout:.0f}s")
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 120) -> tuple[int, bytes]:
