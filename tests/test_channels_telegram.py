@@ -144,8 +144,10 @@ def test_group_chats_and_non_text_messages(bot, api):
     assert user_events(bot.rasa_url, str(chat.user_id)) == []
 
 
-def test_no_get_me_per_message_and_no_set_webhook_at_start(bot, api):
+def test_no_get_me_per_message_and_no_set_webhook_at_start_or_by_url(bot, api):
     TelegramChat(bot, api).say("xin chào")
+    # Rasa's connector serves an unauthenticated /set_webhook; this one does not
+    assert post(f"{bot.rasa_url}/webhooks/telegram/set_webhook", b"", {})[0] == 404
     assert api.calls("getMe") == [] and api.calls("setWebhook") == []
 
 

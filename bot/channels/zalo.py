@@ -82,8 +82,8 @@ class ZaloSettings:
                    api_base=(env.get("ZALO_API_BASE") or PUBLIC_API).rstrip("/"),
                    oauth_base=(env.get("ZALO_OAUTH_BASE") or PUBLIC_OAUTH).rstrip("/"),
                    token_file=Path(env.get("ZALO_TOKEN_FILE") or cls.token_file),
-                   refresh_margin=float(env.get("ZALO_REFRESH_MARGIN") or cls.refresh_margin),
-                   max_event_age=float(env.get("ZALO_MAX_EVENT_AGE") or cls.max_event_age))
+                   refresh_margin=_seconds(env, "ZALO_REFRESH_MARGIN", cls.refresh_margin),
+                   max_event_age=_seconds(env, "ZALO_MAX_EVENT_AGE", cls.max_event_age))
 
     @property
     def missing(self) -> list[str]:
@@ -92,6 +92,14 @@ class ZaloSettings:
         if not self.access_token and not self.token_file.exists():
             needed["ZALO_ACCESS_TOKEN"] = ""
         return [name for name, value in needed.items() if not value]
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    try:
+        return float(env.get(name) or default)
+    except ValueError:
+        logger.error("%s phải là số giây; dùng %.0f.", name, default)
+        return default
 
 
 def signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
