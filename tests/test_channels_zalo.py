@@ -19,7 +19,7 @@ import pytest
 from bot.testing import add_server_env, shared_servers
 from tests.fakes import channel_fakes
 from tests.fakes.readback import approve, post, reporter, setup_units, stored, turn_over, user_events
-from tests.fakes.zalo_api import signed, text_event
+from tests.fakes.zalo_api import FakeZaloApi, signed, text_event
 
 FAKES = channel_fakes()
 add_server_env(FAKES.env)
@@ -229,3 +229,34 @@ def test_long_answers_and_many_buttons_follow_zalo_limits(api, tmp_path):
     assert all(len(t) <= 100 for t in titles) and titles[0].endswith("…")
     assert [b["payload"] for m in with_buttons for b in m["attachment"]["payload"]["buttons"]] == \
         [b["payload"] for b in buttons]
+
+
+def test_two_processes_sharing_the_token_file_spend_the_refresh_token_once(tmp_path):
+    """Two output channels (as two Rasa workers) meet an expired token at the same time: one
+    refreshes, the other takes the new pair from the file instead of reusing the spent token.
+    (A fake OA API of its own: the running server's tokens stay valid.)"""
+    from bot.channels.zalo import ZaloOutput, ZaloSettings
+
+    api = FakeZaloApi(app_id=FAKES.zalo_app_id, app_secret=FAKES.zalo_app_secret).start()
+    stale = api.access_token
+    api.expire_access_token()
+    settings = ZaloSettings(app_id=FAKES.zalo_app_id, oa_secret_key=FAKES.zalo_oa_secret, access_token=stale,
+                            refresh_token=api.refresh_token, app_secret=FAKES.zalo_app_secret,
+                            api_base=api.url, oauth_base=api.url, token_file=tmp_path / "zalo" / "tokens.json")
+    user = new_user()
+    before = len(api.refreshes())
+
+    async def run():
+        first, second = ZaloOutput(settings), ZaloOutput(settings)
+        try:
+            return await asyncio.gather(first.send(user, {"text": "một"}), second.send(user, {"text": "hai"}))
+        finally:
+            await first.close()
+            await second.close()
+
+    assert asyncio.run(run()) == [True, True]
+    assert len(api.refreshes()) == before + 1
+    assert sorted(api.texts(user)) == ["hai", "một"]
+    assert {m["token"] for m in api.messages(user)} == {api.access_token}
+    assert json.loads(settings.token_file.read_text())["refresh_token"] == api.refresh_token
+    assert stat.S_IMODE(settings.token_file.stat().st_mode) == 0o600
