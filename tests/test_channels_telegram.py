@@ -224,3 +224,33 @@ def test_without_settings_both_channels_are_off_with_one_log_line(monkeypatch, c
         "Kênh Telegram tắt: chưa đặt TELEGRAM_TOKEN.",
         "Kênh Zalo tắt: chưa đặt ZALO_APP_ID, ZALO_OA_SECRET_KEY, ZALO_ACCESS_TOKEN."]
     assert telegram.name() == "telegram" and zalo.name() == "zalo"
+
+
+def test_a_payload_longer_than_64_bytes_round_trips_through_a_button(api):
+    """Sent to the fake Bot API by the output channel, pressed, read back by the input channel;
+    after a restart (a new channel that never saw the payload) the button's title is used."""
+    import asyncio
+
+    from bot.channels.telegram import TelegramInput, TelegramSettings
+
+    settings = TelegramSettings(token=FAKES.telegram_token, webhook_secret=FAKES.telegram_secret,
+                                api_base=api.url)
+    channel = TelegramInput(settings)
+    user = new_user()
+    payload = '/followup{"question_kind":"responsibility","year":"2025","plan_id":"lamdong-3381-2017"}'
+
+    async def send():
+        out = channel.get_output_channel()
+        try:
+            await out.send_text_with_buttons(str(user), "Bạn muốn xem gì tiếp?",
+                                             [{"title": "Trách nhiệm thực hiện", "payload": payload}])
+        finally:
+            await out.session.close()
+
+    asyncio.run(send())
+    sent = api.sent_to(user)[-1]
+    data = sent["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert len(data.encode()) <= 64 and data != payload
+    assert channel.read_update(callback_update(user, sent, data, api.bot_user)).text == payload
+    restarted = TelegramInput(settings)
+    assert restarted.read_update(callback_update(user, sent, data, api.bot_user)).text == "Trách nhiệm thực hiện"

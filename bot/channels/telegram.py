@@ -273,7 +273,7 @@ async def _webhook_command(command: str, settings: TelegramSettings, drop_pendin
             result = await bot.request("getWebhookInfo", {})
         return {"result": result}
     finally:
-        await bot.close()
+        await bot.session.close()  # aiogram 2's Bot.close() is deprecated (it is a Bot API method in 3.x)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
