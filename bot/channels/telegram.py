@@ -223,7 +223,7 @@ class TelegramInput(RasaTelegramInput):
                 data = json.loads(request.body)
                 update_id = str(data["update_id"])
                 incoming = self.read_update(data)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 logger.warning("Cập nhật Telegram không đọc được: %s", exc)
                 return response.json({"error": "bad update"}, status=400)
             if incoming is None or not self.seen_updates.first_time(update_id):
