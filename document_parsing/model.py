@@ -31,15 +31,13 @@ class Block:
     """One paragraph or one table as a reader saw it, before any structure is recognised.
 
     ``label`` is set only when the format keeps the list label outside the text (Word
-    auto-numbering: the paragraph shows "a)" but its text does not contain it).  ``heading``
-    is a format hint (a Markdown ``#`` line, a Word heading style or an all-bold paragraph).
+    auto-numbering: the paragraph shows "a)" but its text does not contain it).
     """
 
     text: str
     location: Location
     kind: BlockKind = "paragraph"
     label: Optional[str] = None
-    heading: bool = False
     rows: list[list[str]] = field(default_factory=list)  # for kind == "table"
 
 
@@ -76,8 +74,9 @@ class Section:
     label: str
     path: str
     heading: str
-    kind: str  # "roman" | "arabic" | "letter"
+    kind: str  # "word" | "upper" | "roman" | "arabic" | "letter"
     location: Location
+    style: str = ""  # how its label is written ("roman", "arabic.", "dotted", "letter)" …), see labels.py
     items: list[Item] = field(default_factory=list)
     children: list["Section"] = field(default_factory=list)
     parent: Optional["Section"] = field(default=None, repr=False, compare=False)
@@ -95,7 +94,7 @@ class Section:
 
     @property
     def top(self) -> "Section":
-        """The outermost (Roman-numbered) part this section belongs to."""
+        """The outermost part this section belongs to."""
         node = self
         while node.parent is not None:
             node = node.parent
@@ -112,7 +111,7 @@ class Document:
     """A parsed plan: front matter before the first numbered part, the section tree, tables."""
 
     source: str  # file name
-    format: str  # "txt" | "docx" | "pdf"
+    format: str  # "txt" | "docx" | "doc" | "odt" | "pdf"
     preamble: list[Item] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     closing: list[Item] = field(default_factory=list)  # from "Nơi nhận" on: signature, appendix captions

@@ -1,28 +1,95 @@
-"""Build the section tree (Document → Section → Item) from the flat blocks a reader produced."""
+"""Build the section tree (Document → Section → Item) from the flat blocks a reader produced.
+
+Which numbering style is the outer one is learnt from the document, not taken from a table:
+- the styles that name parts ("Phần", "Chương", "A.", "I.") rank in the order they are first met,
+  so "A. … I. … 1." and "I. … A. … 1." both nest as printed;
+- a decimal label "1.2.3" sits under the open "1.2" (or "1." for "1.2");
+- any other style already open closes back to its sibling; a style not open yet goes one level
+  deeper, unless the document has already shown it to be outer to what is open.
+A Quyết định that carries its plan is cut at the plan's own title: its articles ("Điều 1 …") and
+signature go to the front matter, and the plan's numbering starts after "(Ban hành kèm theo …)".
+"""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
-from .labels import split_label
+from .labels import Label, split_label
 from .model import Block, Document, Item, Section, Table
 from .text_utils import clean_space, fold
 
 # Where the body of a plan ends: the recipients list ("Nơi nhận:") under the last part.
 CLOSING_MARKERS = ("noi nhan",)
+# The line under an attached plan's title: "(Ban hành kèm theo Quyết định số … ngày …)"
+ATTACHED_PLAN = ("(ban hanh kem theo quyet dinh", "(kem theo quyet dinh")
+PART_KINDS = ("word", "upper", "roman")
 
 
-def _path(stack: list[Section], kind: str, label: str) -> str:
-    if kind == "roman":
-        return label
-    if kind == "arabic":
-        roman = next((s for s in reversed(stack) if s.kind == "roman"), None)
-        return f"{roman.path}.{label}" if roman else label
-    return f"{stack[-1].path}.{label}" if stack else label
+class _Nesting:
+    """What the document has shown so far about which label style is outer to which."""
+
+    def __init__(self) -> None:
+        self.part_order: list[str] = []  # part styles in the order first met
+        self.outer: set[tuple[str, str]] = set()  # (outer style, inner style) pairs seen nested
+
+    def learn(self, stack: list[Section], style: str) -> None:
+        for open_section in stack:
+            self.outer.add((open_section.style, style))
+
+    def part_rank(self, style: str) -> int:
+        if style not in self.part_order:
+            self.part_order.append(style)
+        return self.part_order.index(style)
+
+    def place(self, stack: list[Section], label: Label) -> None:
+        """Pop ``stack`` so that its top is the parent of a new section labelled ``label``."""
+        if label.kind == "arabic" and label.depth > 1:
+            parent_depth = label.depth - 1
+            prefix = label.label.rsplit(".", 1)[0]
+            for i in range(len(stack) - 1, -1, -1):
+                s = stack[i]
+                if s.kind == "arabic" and (s.label.count(".") + 1) == parent_depth and s.label == prefix:
+                    del stack[i + 1:]
+                    return
+            for i in range(len(stack) - 1, -1, -1):  # numbering that skips a number: any open shallower one
+                s = stack[i]
+                if s.kind == "arabic" and s.label.count(".") + 1 < label.depth:
+                    del stack[i + 1:]
+                    return
+        if label.kind in PART_KINDS:
+            rank = self.part_rank(label.style)
+            while stack and (stack[-1].kind not in PART_KINDS or self.part_rank(stack[-1].style) >= rank):
+                stack.pop()
+            return
+        same = next((i for i in range(len(stack) - 1, -1, -1) if stack[i].style == label.style
+                     and not (label.kind == "arabic" and stack[i].label.count(".") + 1 != label.depth)), None)
+        if same is not None:
+            del stack[same:]
+            return
+        while stack and stack[-1].kind not in PART_KINDS and (label.style, stack[-1].style) in self.outer \
+                and (stack[-1].style, label.style) not in self.outer:
+            stack.pop()
+
+
+def _path(parent: Optional[Section], label: Label) -> str:
+    """"III.2.a": the parent's path and this label; a decimal label "1.2" already carries its
+    decimal ancestors, so it replaces them ("II" + "1.2" → "II.1.2")."""
+    node = parent
+    if label.kind == "arabic" and label.depth > 1:
+        while node is not None and node.kind == "arabic":
+            node = node.parent
+    return f"{node.path}.{label.label}" if node is not None else label.label
+
+
+def _is_attached_plan_start(text: str, recent: list[str]) -> bool:
+    """"(Ban hành kèm theo Quyết định …)" right under a "KẾ HOẠCH" title (not an appendix's)."""
+    folded = fold(text)
+    return any(m in folded for m in ATTACHED_PLAN) and any(fold(t).startswith("ke hoach") for t in recent[-4:])
 
 
 def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | None = None) -> Document:
     doc = Document(source=source, format=fmt, pages=pages)
     stack: list[Section] = []
+    nesting = _Nesting()
     closed = False
     recent: list[str] = []  # the last few paragraph texts, to caption a table
 
@@ -43,13 +110,20 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
         if not text:
             continue
         recent.append(text)
+        if _is_attached_plan_start(text, recent) and (doc.sections or closed):
+            # a decision that carries its plan: what came before is the decision's front matter
+            _flatten_into_preamble(doc)
+            stack, nesting, closed = [], _Nesting(), False
+            doc.preamble.append(Item("paragraph", text, block.location))
+            continue
         if not closed and stack and fold(text).startswith(CLOSING_MARKERS):
             closed = True
         label = None if closed else split_label(text)
-        if label is None or label.kind == "bullet" or (not stack and label.kind == "letter"):
-            kind = "list_item" if label and label.kind == "bullet" else "paragraph"
-            item = Item(kind, label.rest if kind == "list_item" else text, block.location,
-                        bullet=label.label if kind == "list_item" else None)
+        if label is not None and label.kind == "letter" and not stack:
+            label = None
+        if label is None or label.kind == "bullet":
+            kind = "list_item" if label else "paragraph"
+            item = Item(kind, label.rest if label else text, block.location, bullet=label.label if label else None)
             if closed:
                 doc.closing.append(item)
             elif stack and not stack[-1].heading and not stack[-1].items and not stack[-1].children and kind == "paragraph":
@@ -59,18 +133,23 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             else:
                 doc.preamble.append(item)
             continue
-        while stack and _rank(stack[-1]) >= label.rank:
-            stack.pop()
-        section = Section(label.label, _path(stack, label.kind, label.label), label.rest, label.kind,
-                          block.location, parent=stack[-1] if stack else None)
-        (stack[-1].children if stack else doc.sections).append(section)
+        nesting.place(stack, label)
+        nesting.learn(stack, label.style)
+        parent = stack[-1] if stack else None
+        section = Section(label.label, _path(parent, label), label.rest, label.kind, block.location,
+                          style=label.style, parent=parent)
+        (parent.children if parent else doc.sections).append(section)
         stack.append(section)
     return doc
 
 
-def _rank(section: Section) -> int:
-    if section.kind == "roman":
-        return 0
-    if section.kind == "arabic":
-        return section.label.count(".") + 1
-    return 9
+def _flatten_into_preamble(doc: Document) -> None:
+    """Move everything read so far (a decision's articles, its signature) into the front matter."""
+    for section in doc.sections:
+        for node in section.walk():
+            label = node.label if node.kind != "word" else f"{node.style.split(':')[-1].capitalize()} {node.label}"
+            doc.preamble.append(Item("paragraph", f"{label}. {node.heading}".strip(), node.location))
+            doc.preamble.extend(node.items)
+    doc.preamble.extend(doc.closing)
+    doc.sections, doc.closing = [], []
+    doc.tables = []

@@ -21,7 +21,7 @@ VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạằắẳẵặầấẩẫ
 def cli_kb(tmp_path_factory) -> str:
     """A KB with the four text renderings ingested through the CLI."""
     url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'kb.sqlite3'}"
-    done = run_cli("ingest", *map(str, sorted(PLANS.glob("*.txt"))), kb=url)
+    done = run_cli("ingest", *(str(PLANS / f"{n}.txt") for n in PLAN_NAMES), kb=url)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Đã nhập 4/4 tệp" in done.stdout
     return url
@@ -68,7 +68,11 @@ def test_export_json_is_readable_by_the_scorer(cli_kb: str, tmp_path: Path) -> N
     data = json.loads((out / "lamdong-3381-2017.json").read_text(encoding="utf-8"))
     assert set(data) == {"plan", "document", "targets", "tasks", "responsibilities", "appendix_projects", "deadlines"}
     assert data["document"]["number"] == "3381/KH-UBND" and data["document"]["period"] == [2016, 2025]
-    scored = subprocess.run([sys.executable, str(SCORER), "extraction", str(GOLD), str(out)],
+    gold = tmp_path / "gold"  # the gold of the plans ingested here
+    gold.mkdir()
+    for name in PLAN_NAMES:
+        shutil.copy(GOLD / f"{name}.json", gold / f"{name}.json")
+    scored = subprocess.run([sys.executable, str(SCORER), "extraction", str(gold), str(out)],
                             capture_output=True, text=True, timeout=120)
     assert scored.returncode == 0, scored.stderr
     assert "no prediction file" not in scored.stdout

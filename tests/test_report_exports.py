@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database
+from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database
 from knowledge import models
 from knowledge import reporting as rp
 from knowledge.db import make_session_factory
@@ -25,7 +25,7 @@ def reported(request, tmp_path_factory):
     else:
         url = cleanup = create_pg_database(request.getfixturevalue("postgres_server"))
     factory = make_session_factory(url)
-    assert all(r.ok for r in ingest_paths(sorted(PLANS.glob("*.txt")), factory, show_progress=False))
+    assert all(r.ok for r in ingest_paths([PLANS / f"{n}.txt" for n in PLAN_NAMES], factory, show_progress=False))
     with factory() as s:
         rp.import_units(PROJECT_ROOT / "samples" / "units.csv", session=s)
         target = s.execute(select(models.Target.id).join(models.Document).where(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
-from conftest import PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database, run_cli
+from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database, run_cli
 from knowledge import reporting as rp
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_file, ingest_paths
@@ -103,7 +103,7 @@ def loaded(request, tmp_path_factory):
     else:
         url = cleanup = create_pg_database(request.getfixturevalue("postgres_server"))
     factory = make_session_factory(url)
-    results = ingest_paths(sorted(PLANS.glob("*.txt")), factory, show_progress=False)
+    results = ingest_paths([PLANS / f"{n}.txt" for n in PLAN_NAMES], factory, show_progress=False)
     assert [r.error for r in results] == [None] * 4
     with factory() as s:
         assert rp.import_units(UNITS_CSV, session=s).added == 24

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PLANS, PROJECT_ROOT
+from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT
 from knowledge import procedures, search
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_paths
 from knowledge.textsearch import folded_words, make_query
 
-PLAN_FILES = sorted(p for p in PLANS.glob("*.docx") if ".autonum" not in p.name)
+PLAN_FILES = [PLANS / f"{n}.docx" for n in PLAN_NAMES]
 PROCEDURES = PROJECT_ROOT / "samples" / "procedures.yml"
 
 

@@ -11,51 +11,67 @@ from typing import Optional
 
 from ..agency_names import canonical_agency
 from ..text_utils import clean_space, fold
+from ..vocab import load_vocabulary
 
-# Specialised departments as they follow "Sở" (province) or "Phòng" (district).
-DEPARTMENTS = [
-    "Giáo dục và Đào tạo", "Tài chính", "Kế hoạch và Đầu tư", "Thông tin và Truyền thông", "Nội vụ",
-    "Khoa học và Công nghệ", "Lao động - Thương binh và Xã hội", "Văn hóa, Thể thao và Du lịch",
-    "Văn hóa và Thể thao", "Văn hóa và Thông tin", "Văn hóa - Thông tin", "Y tế", "Tư pháp", "Xây dựng",
-    "Công Thương", "Giao thông vận tải", "Tài nguyên và Môi trường", "Nông nghiệp và Phát triển nông thôn",
-    "Ngoại vụ", "Tài chính - Kế hoạch", "Kinh tế và Hạ tầng", "Kinh tế - Hạ tầng", "Dân tộc", "Kinh tế",
-]
-# Words that open an agency name in a list.
-HEADS = ("Sở", "Phòng", "Ủy ban", "Uỷ ban", "UBND", "Ban", "Bộ", "Công an", "Trung tâm", "Đài", "Báo",
-         "Viễn thông", "Chi nhánh", "Bưu điện", "Văn phòng", "Kho bạc", "Bảo hiểm", "Hội", "Liên đoàn",
-         "Tỉnh đoàn", "Huyện đoàn", "Thành đoàn", "Đoàn", "Trường", "Cục", "Chi cục", "Thanh tra", "Quỹ",
-         "Tập đoàn", "Tổng công ty", "Công ty", "Viettel", "VNPT", "Mobifone", "Các", "các", "Thủ trưởng")
-# Where an agency phrase ends: the verb or preposition that starts what it does.
-STOPS = ("chủ trì", "phối hợp", "tổ chức", "triển khai", "thực hiện", "xây dựng", "bố trí", "nghiên cứu", "tham mưu", "trong việc",
-         "để", "nhằm", "hướng dẫn", "đề xuất", "tổng hợp", "cung cấp", "kiểm tra", "đảm bảo", "bảo đảm", "rà soát",
-         "thẩm định", "giao", "phân bổ", "hỗ trợ", "tuyên truyền", "chỉ đạo", "ban hành", "lồng ghép", "vận động",
-         "theo dõi", "đôn đốc", "cân đối", "huy động", "trình", "về việc", "thống nhất", "chuẩn bị", "lựa chọn",
-         "quản lý", "đánh giá", "phát triển", "nâng cao", "tăng cường", "đẩy mạnh", "trên cơ sở", "theo",
-         "tư vấn", "cấp", "thường xuyên", "kịp thời", "sơ kết", "tổng kết", "báo cáo", "gửi", "thu thập",
-         "tập huấn", "bồi dưỡng", "đào tạo", "cập nhật", "phổ biến", "duy trì")
+VOCABULARY = load_vocabulary("agencies")
+DEPARTMENTS: list[str] = VOCABULARY["departments"]
+HEADS: tuple[str, ...] = tuple(VOCABULARY["heads"]) + tuple(h.lower() for h in VOCABULARY["heads"])
+STOPS: tuple[str, ...] = tuple(VOCABULARY["stops"])
+COLLECTIVES: tuple[str, ...] = tuple(fold(c) for c in VOCABULARY["collectives"])
 # Collective or vague mentions: collectives are kept as printed, vague ones dropped.
 VAGUE = re.compile(r"^(?:các |những )?(?:cơ quan|đơn vị|tổ chức|địa phương|ngành|bộ phận)(?:,? (?:cơ quan|đơn vị|đơn vị|địa phương|ban|ngành))*(?: có)? liên quan$|liên quan$|^(?:các )?đơn vị chủ trì$|^các đơn vị$", re.I)
 PLACES = r"(?:các\s+)?(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)(?:\s*,\s*(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn))*"
 
 
+# Words that add nothing to a collective ("các cơ quan, đơn vị có liên quan", "đơn vị được giao").
+FILLER = frozenset("co lien quan va duoc thuoc truc tren dia ban khac".split())
+
+
 def is_vague(name: str) -> bool:
-    return bool(VAGUE.search(clean_space(name)))
+    """"Các cơ quan, đơn vị liên quan", "các đơn vị": a collective that names no body."""
+    if VAGUE.search(clean_space(name)):
+        return True
+    words = re.sub(r"[^\w\s]", " ", fold(name)).split()
+    if words and words[0] in ("cac", "nhung"):
+        words = words[1:]
+    text = " ".join(words)
+    for collective in sorted(COLLECTIVES, key=len, reverse=True):
+        text = text.replace(collective, " ")
+    return not (set(text.split()) - FILLER)
+
+
+HEAD_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, set(HEADS)), key=len, reverse=True)) + r")(?:\s|$)")
 
 
 def _starts_with_head(fragment: str) -> bool:
-    return any(fragment.startswith(h + " ") or fragment == h for h in HEADS)
+    return HEAD_START.match(fragment) is not None
+
+
+def starts_with_head(text: str) -> bool:
+    """Whether ``text`` opens with a word that begins an agency name ("Sở", "Tổ", "Giáo viên" …)."""
+    return _starts_with_head(text) or _starts_with_head(text[:1].upper() + text[1:])
+
+
+FOLDED_STOPS = frozenset(fold(s) for s in STOPS) | {"dong thoi"}
+
+
+def starts_with_stop(text: str) -> bool:
+    """Whether ``text`` opens with a verb or connective that starts an action ("Chủ trì", "Xây dựng")."""
+    words = re.sub(r"[^\w\s]", " ", fold(text)).split()
+    return any(" ".join(words[:n]) in FOLDED_STOPS for n in (1, 2, 3))
+
+
+NON_WORD = re.compile(r"[^\w\s]")
+# the leftmost stop word, as a whole word (the padded text has a space at each end)
+STOP_WORDS = re.compile(r" (?=(?:" + "|".join(map(re.escape, sorted(set(STOPS), key=len, reverse=True))) + r") )")
 
 
 def _cut_at_stop(fragment: str) -> tuple[str, bool]:
     """The agency part of ``fragment`` and whether a verb (the end of the list) was met."""
-    low = " " + re.sub(r"[^\w\s]", " ", fragment.lower()) + " "  # same length as fragment, padded
-    best = len(fragment)
-    for stop in STOPS:
-        i = low.find(" " + stop + " ")
-        if i >= 0:
-            best = min(best, i)
-    if best < len(fragment):
-        return fragment[:best].strip(), True
+    low = " " + NON_WORD.sub(" ", fragment.lower()) + " "  # same length as fragment, padded
+    m = STOP_WORDS.search(low)
+    if m:
+        return fragment[: m.start()].strip(), True
     return fragment.strip(), False
 
 
@@ -105,11 +121,48 @@ def _proper_name(text: str) -> str:
     words = text.split()
     taken: list[str] = []
     for i, word in enumerate(words):
-        pair = f"{word} {words[i + 1]}".lower() if i + 1 < len(words) else word.lower()
-        if not word[:1].isupper() or pair in STOPS or word.lower() in STOPS or pair == "căn cứ":
+        bare = word.strip(",;:.()").lower()
+        pair = f"{bare} {words[i + 1].strip(',;:.()').lower()}" if i + 1 < len(words) else bare
+        if not word[:1].isupper() or pair in STOPS or bare in STOPS:
             break
         taken.append(word)
+        if word[-1:] in ",;:.)":
+            break
     return (" " + " ".join(taken)) if taken else ""
+
+
+HEAD_AFTER_AND = re.compile(r"\s+và\s+(?=(?:" + "|".join(map(re.escape, HEADS)) + r")\b)")
+
+
+def _first_segment(text: str) -> str:
+    """The text up to the next agency in a list: a comma or "và" followed by an agency head.  A
+    comma followed by anything else continues the name ("Trung tâm Văn hóa, Thông tin và Thể thao",
+    "Các trường mầm non, tiểu học")."""
+    end = len(text)
+    m = HEAD_AFTER_AND.search(text)
+    if m:
+        end = m.start()
+    for comma in re.finditer(r",\s*", text[:end]):
+        after = text[comma.end():]
+        if not after or starts_with_head(after) or starts_with_stop(after) or after[:1] in "(\"“":
+            return text[: comma.start()]
+        if re.match(r"(?:và|với|để|nhằm|trong|theo|có|được)\b", after):
+            return text[: comma.start()]
+    return text[:end]
+
+
+DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, sorted(DEPARTMENTS, key=len, reverse=True)))
+                             + rf")(?=$|[\s,;:.])(\s+{PLACES})?", re.I)
+
+
+def _names_a_body(name: str) -> bool:
+    """"Các trường …", "các tổ trưởng …", "các cơ quan …" name bodies; "Các nội dung công việc …"
+    does not: after "các" must come an agency head or a collective noun."""
+    m = re.match(r"^(?:các|những)\s+(.*)$", name, re.I)
+    if not m:
+        return True
+    rest = m.group(1)
+    return starts_with_head(rest) or any(fold(rest).startswith(c) for c in COLLECTIVES)
 
 
 def _take_one(text: str) -> tuple[str, str, bool]:
@@ -121,19 +174,20 @@ def _take_one(text: str) -> tuple[str, str, bool]:
         if not m.group(2).startswith("các") and "," not in m.group(2):
             end += len(_proper_name(text[end:]))  # "Ủy ban nhân dân tỉnh Lâm Đồng"
         return text[:end].strip(), text[end:], False
-    for dept in sorted(DEPARTMENTS, key=len, reverse=True):
-        m = re.match(rf"^(Sở|Phòng)\s+{re.escape(dept)}(\s+(?:huyện|tỉnh|thành phố|quận|thị xã)\b)?", text, re.I)
-        if m:
-            return m.group(0), text[m.end():], False
+    m = DEPARTMENT_NAME.match(text)
+    if m:
+        end = m.end()
+        if m.group(2) and not m.group(2).strip().startswith("các") and "," not in m.group(2):
+            end += len(_proper_name(text[end:]))  # "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"
+        return text[:end], text[end:], False
     # collective: "các Sở, ban, ngành, địa phương", "các sở, ban, ngành thành phố"
     m = re.match(r"^(?:[Cc]ác\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?", text)
     if m:
         return m.group(0), text[m.end():], False
     # anything else: up to the next comma / "và" + head, or the first verb
-    segment = re.split(r",\s*|\s+và\s+(?=(?:" + "|".join(map(re.escape, HEADS)) + r")\b)", text, maxsplit=1)
-    first = segment[0]
+    first = _first_segment(text)
     name, stopped = _cut_at_stop(first)
     rest = text[len(first):] if not stopped else text[len(name):]
-    if not name or not _starts_with_head(name):
+    if not name or not _starts_with_head(name) or not _names_a_body(name):
         return "", "", True
     return name, rest, stopped

@@ -11,6 +11,7 @@ from typing import Optional
 
 from ..model import Document
 from ..text_utils import fold
+from ..agency_names import canonical_agency
 from .records import DocumentInfo
 
 DOC_NUMBER = r"\d+[a-zA-Z]?(?:/\d{4})?/[A-ZĐ]{1,6}(?:-[A-ZĐa-zđ]{1,8}){0,3}"
@@ -28,8 +29,17 @@ ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|TH�
 MOTTO = re.compile(r"CỘNG\s+HÒA\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA|VIỆT\s+NAM|Độc\s+lập\s*-\s*Tự\s+do\s*-\s*Hạnh\s+phúc|-{3,}")
 AREA = re.compile(r"trên địa bàn (tỉnh|thành phố|huyện|quận|thị xã) ((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})")
 ISSUER_SENTENCE = re.compile(r"(?:Ủy ban nhân dân|Uỷ ban nhân dân|UBND)\s+(tỉnh|thành phố|huyện|quận|thị xã)\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})", re.U)
-PARENT_CUE = re.compile(r"^(?:Thực hiện|Triển khai|Căn cứ)\b", re.I)
+# The documents a plan carries out ("Thực hiện", "Triển khai", "cụ thể hóa"); "Căn cứ" cites legal bases.
+PARENT_CUE = re.compile(r"^(?:Thực hiện|Triển khai)\b", re.I)
+BASIS_IMPLEMENTED = re.compile(r"^Căn cứ\s+Kế hoạch\b.*?\svề(?: việc)? triển khai\b", re.I)
+PARENT_INLINE = re.compile(r"\b(?:cụ thể hóa|cụ thể hoá|triển khai thực hiện|để thực hiện)\b", re.I)
 LEVELS = {"tỉnh": "tỉnh", "thành phố": "tỉnh", "huyện": "huyện", "quận": "huyện", "thị xã": "huyện"}
+# The issuing office in the header, in capitals: a Sở, a Phòng or a school ("TRƯỜNG THPT LÊ QUÝ ĐÔN");
+# the last body named before "Số:" is the issuer, the one above it its superior.
+OFFICE_HEADS = {"SỞ": "sở", "PHÒNG": "phòng", "TRƯỜNG": "trường"}
+OFFICE_LEVEL = {"sở": "tỉnh", "phòng": "huyện", "trường": "trường"}
+# School levels written as abbreviations inside a school's name stay in capitals.
+SCHOOL_ABBREVIATIONS = {"THPT", "THCS", "TH", "MN", "PTDTBT", "PTDTNT", "THCS&THPT", "TH&THCS", "GDTX", "GDNN-GDTX"}
 
 
 def _iso(day: str, month: str, year: str) -> Optional[str]:
@@ -64,22 +74,7 @@ def extract_metadata(doc: Document) -> DocumentInfo:
     elif attached and attached.group(2):
         info.date = _iso(attached.group(2), attached.group(3), attached.group(4))
 
-    m = ISSUER.search(head)
-    if m:
-        kind = m.group(1).lower()
-        info.issuer = f"Ủy ban nhân dân {kind} {_place(m.group(2))}"
-    else:
-        # the sentence that says who issues this plan, not the ones citing other documents
-        own = [t for t in front if "ban hành" in t and not PARENT_CUE.search(t)]
-        m = next(filter(None, (ISSUER_SENTENCE.search(t) for t in own)), None) or ISSUER_SENTENCE.search(closing)
-        if m is None and (area := AREA.search(_title(front) or "")):
-            m = area  # "Ủy ban nhân dân thành phố ban hành …" names no place: the title does
-        if m:
-            kind = m.group(1).lower()
-            info.issuer = f"Ủy ban nhân dân {kind} {m.group(2).strip()}"
-    if info.issuer:
-        kind = next(k for k in LEVELS if info.issuer.lower().startswith(f"ủy ban nhân dân {k}"))
-        info.level = LEVELS[kind]
+    info.issuer, info.level = _issuer(head, front, closing)
 
     own_header = head[: head.find("KẾ HOẠCH")] if "KẾ HOẠCH" in head else head
     m = DATE_PRINTED.search(own_header) or DATE_PRINTED.search(head)
@@ -93,15 +88,77 @@ def extract_metadata(doc: Document) -> DocumentInfo:
     info.title = _title(front)
     parents: list[str] = []
     for text in front:
-        if PARENT_CUE.search(text):
-            for number in re.findall(DOC_NUMBER, text):
-                if number != info.number and number not in parents:
-                    parents.append(number)
+        cue = PARENT_CUE.search(text) or PARENT_INLINE.search(text)
+        implemented = BASIS_IMPLEMENTED.search(text)
+        if cue is None and implemented is None:
+            continue
+        # "Căn cứ Kế hoạch số … về việc triển khai Đề án …": a basis that is itself being carried out
+        scope = text[cue.start():] if cue is not None else text[: implemented.start()]
+        for number in re.findall(DOC_NUMBER, scope):
+            if number != info.number and number not in parents:
+                parents.append(number)
     info.parent = parents
     years = [int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", info.title or "")]
     if years:
         info.period = [min(years), max(years)]
     return info
+
+
+def _header_block(head: str) -> str:
+    """The header before the document's number or title, where the issuing body is printed."""
+    cut = min([i for i in (head.find("Số:"), head.find("Số :"), head.find("SỐ:"), head.find("KẾ HOẠCH"), head.find("QUYẾT ĐỊNH"))
+               if i >= 0] or [len(head)])
+    return head[:cut]
+
+
+def _office_name(kind: str, rest: str, place: Optional[str]) -> str:
+    """"SỞ GIÁO DỤC VÀ ĐÀO TẠO TỈNH BÌNH LÂM" → "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"."""
+    words = rest.split()
+    if kind == "trường":
+        cased = [w if w in SCHOOL_ABBREVIATIONS else _place(w) for w in words]
+        return "Trường " + " ".join(cased)
+    low = " ".join(words).lower()
+    m = re.search(r"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+(.+)$", low)
+    body, area = (low[: m.start()].strip(), f"{m.group(1)} {_place(m.group(2))}") if m else (low, place)
+    name = canonical_agency(f"{kind.capitalize()} {body}")
+    return f"{name} {area}".strip() if area else name
+
+
+def _issuer(head: str, front: list[str], closing: str) -> tuple[Optional[str], Optional[str]]:
+    """(issuer, level): the last body named in the header — a People's Committee, a Sở, a Phòng
+    or a school — else the sentence that says who issues the plan, else the title's area."""
+    block = _header_block(head)
+    candidates: list[tuple[int, str, str]] = []
+    ubnd_place = None
+    for m in ISSUER.finditer(block):
+        kind = m.group(1).lower()
+        ubnd_place = f"{kind} {_place(m.group(2))}"
+        candidates.append((m.start(), f"Ủy ban nhân dân {ubnd_place}", LEVELS[kind]))
+    words = block.split()
+    for i, word in enumerate(words):
+        kind = OFFICE_HEADS.get(word)
+        if kind is None:
+            continue
+        name = []
+        for w in words[i + 1:]:
+            if not w.isupper() or w in OFFICE_HEADS or w.startswith(("CỘNG", "ỦY", "UỶ", "-", "|")):
+                break
+            name.append(w)
+        if name:
+            position = len(" ".join(words[:i]))
+            candidates.append((position, _office_name(kind, " ".join(name), ubnd_place), OFFICE_LEVEL[kind]))
+    if candidates:
+        _, name, level = max(candidates)
+        return name, level
+    # the sentence that says who issues this plan, not the ones citing other documents
+    own = [t for t in front if "ban hành" in t and not PARENT_CUE.search(t)]
+    m = next(filter(None, (ISSUER_SENTENCE.search(t) for t in own)), None) or ISSUER_SENTENCE.search(closing)
+    if m is None and (area := AREA.search(_title(front) or "")):
+        m = area  # "Ủy ban nhân dân thành phố ban hành …" names no place: the title does
+    if m:
+        kind = m.group(1).lower()
+        return f"Ủy ban nhân dân {kind} {m.group(2).strip()}", LEVELS[kind]
+    return None, None
 
 
 def _signer(front: list[str], closing: list[str]) -> Optional[str]:
@@ -132,6 +189,7 @@ def _title(front: list[str]) -> Optional[str]:
             rest = text[len("KẾ HOẠCH"):].strip()
         else:
             continue
+        rest = re.split(r"\s*\((?:Ban hành|Kèm|Kem) theo", rest)[0].strip()
         if rest.isupper():
             rest = rest.lower()
             rest = re.sub(r"“(\w)", lambda m: "“" + m.group(1).upper(), rest)

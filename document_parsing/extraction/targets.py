@@ -1,110 +1,52 @@
-"""Quantitative targets: every percentage figure in the objectives and tasks parts.
+"""Quantitative targets: every percentage or counted figure in the objectives and tasks parts,
+and every figure of a target table.
 
-A sentence may carry several figures ("61% …, trong đó 44% … 17% …"): each is one target with
-the clause around it as its text.  The comparator comes from the qualifier standing right before
-the figure; the year from the sentence ("đến năm 2025") or the enclosing heading ("a) Đến năm 2020").
+A sentence may carry several figures ("61% …, trong đó 44% … 17% …", "06 lớp … cho 300 giáo
+viên"): each is one target with the clause around it as its text.  The comparator comes from the
+qualifier standing right before the figure; the year from the figure's own words ("đến năm 2025",
+"vào năm 2026", "Đến hết năm 2023, …" carried over the sentence's "; …"), else — in the
+objectives part only — from the enclosing heading ("a) Đến năm 2020", "Mục tiêu … năm học 2024 -
+2025") or the plan's school year.  In the tasks part a figure without a year of its own has none.
+Figures that describe today ("Hiện nay trường có 42 lớp") and sub-parts about the situation are
+skipped.  What counts as a figure, a comparator or a year is in :mod:`.figures`; tables are read by
+:mod:`.target_tables`.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from ..model import Document, Section
-from ..text_utils import fold
+from .figures import (Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
+                      school_year, year_for, year_mentions)
 from .parts import target_parts, task_parts
 from .records import Target
-
-FIGURE = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d+)?)\s*(%|phần trăm)")
-YEAR = re.compile(r"(?:đến|tới|trước|trong|vào)\s+(?:cuối\s+)?năm\s+(\d{4})|năm\s+(\d{4})\s*:", re.I)
-SUBGROUP_OPEN = re.compile(r"\(\s*trong đó", re.I)
-# qualifiers are matched on folded text just before the figure
-GREATER = ("tren", "hon", "vuot")
-AT_LEAST = ("it nhat", "toi thieu", "phan dau", "phan dau dat", "khong duoi", "khong it hon")
-LEADING_NOISE = re.compile(r"^(?:[-+;,:.\s]|trong đó|và|có|đảm bảo|phấn đấu|phân đầu|ít nhất|tối thiểu|đạt|trên|hơn)+", re.I)
+from .target_tables import extract_table_targets
 
 
-def _value(raw: str) -> float:
-    return float(raw.replace(",", "."))
-
-
-def _year_of(section: Section, in_target_part: bool) -> Optional[int]:
-    if not in_target_part:
-        return None
-    for node in [section, *section.ancestors()]:
-        m = YEAR.search(node.heading)
-        if m:
-            return int(m.group(1) or m.group(2))
+def plan_school_year(doc: Document) -> Optional[tuple[int, int]]:
+    """The school year the plan is for ("Kế hoạch … năm học 2024 - 2025"), from its front matter."""
+    for item in doc.preamble:
+        named = re.search(r"năm\s+học", item.text, re.I)
+        found = school_year(item.text[named.start():]) if named else None
+        if found:
+            return found
     return None
 
 
-def _comparator(before: str, after: str) -> str:
-    tail = fold(before)[-24:]
-    words = tail.split()
-    last = words[-1] if words else ""
-    if re.match(r"^\s*trở lên", after):
-        return ">="
-    if last in GREATER and not tail.endswith("tong so"):
-        return ">"
-    if any(tail.endswith(q) or tail.endswith(q + " co") or tail.endswith(q + " dat") for q in AT_LEAST):
-        return ">="
-    if re.search(r"\bphan dau\b", fold(before)):
-        return ">="
-    return "="
-
-
-def _pieces(sentence: str) -> Iterator[tuple[str, re.Match, str]]:
-    """(clause text, figure match within the sentence, text before the figure inside its clause)."""
-    figures = list(FIGURE.finditer(sentence))
-    if not figures:
-        return
-    cuts = [0]
-    for prev, nxt in zip(figures, figures[1:]):
-        gap = sentence[prev.end(): nxt.start()]
-        offset = prev.end()
-        m = re.search(r"[,;(]?\s*trong đó", gap, re.I)
-        if m:
-            cuts.append(offset + m.start())
-        elif re.match(r"\s*[,)]", gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
-            cuts.append(offset + gap.index(gap.strip()[0]) + 1 if gap.strip() else offset)
-        elif "," in gap:
-            cuts.append(offset + gap.rindex(",") + 1)
-        else:
-            cuts.append(offset + len(gap) - len(gap.lstrip()))
-    cuts.append(len(sentence))
-    clauses = [(sentence[a:b], a) for a, b in zip(cuts, cuts[1:])]
-    short_heads = all(len(fold(sentence[f.end():cuts[i + 1]]).split()) <= 4 for i, f in enumerate(figures[:-1]))
-    figure_first = not re.sub(r"\W|co|it nhat|toi thieu|phan dau", "", fold(sentence[: figures[0].start()]))
-    for i, figure in enumerate(figures):
-        clause, start = clauses[i]
-        before = sentence[start: figure.start()]
-        text = clause
-        if len(figures) > 1 and short_heads and figure_first:
-            # "100% các trường THPT, 50% trường THCS, 30% … được trang bị …": one shared predicate
-            text = sentence
-        yield _tidy(text), figure, before
-
-
-def _tidy(text: str) -> str:
-    text = text.strip().strip(";,.").strip()
-    text = re.sub(r"^[,;)\s]+|[(\s]+$", "", text)
-    if text.count("(") > text.count(")"):
-        text = text.replace("(", "", 1) if text.rfind("(") < 0 else text + ")"
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _subject(text: str, figure: str) -> str:
-    rest = text.replace(figure, " ", 1)
-    rest = re.sub(r"\d{1,3}(?:[.,]\d+)?\s*%", " ", rest)
-    rest = re.sub(r"\b(?:Tỷ lệ|tỷ lệ)\b", " ", rest)
-    rest = LEADING_NOISE.sub("", rest.strip())
-    rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
-    rest = re.sub(r"(?:\s+(?:đạt|là|trên|hơn|tối thiểu|ít nhất|trung bình))+\s*$", "", rest)
-    return re.sub(r"\s+", " ", rest).strip(" ,;:.")
+def _in_situation(section: Section, part: Section) -> bool:
+    for node in [section, *section.ancestors()]:
+        if node is part:
+            return False
+        if is_situation_heading(node.heading):
+            return True
+    return False
 
 
 def _sentences(text: str) -> list[str]:
     parts = re.split(r"(?<=[;.])\s+(?=\S)", text)
-    return [p for p in parts if FIGURE.search(p)]
+    return [p for p in parts if p.strip()]
 
 
 def _section_texts(section: Section) -> Iterator[str]:
@@ -114,49 +56,175 @@ def _section_texts(section: Section) -> Iterator[str]:
             yield item.text
 
 
-PAREN_WITH_FIGURE = re.compile(r"\((?:[^()]*?)\d\s*%[^()]*\)")
 TOPIC = re.compile(r"^[^:%]{3,60}:\s+(?=\S)")
 ELIDED_HEAD = re.compile(r"^\s*(?:đạt|được|có|sử dụng|ở|tham gia)\b", re.I)
 TRAILING_REFERENCE = re.compile(r"\s+theo (?:quy định|hướng dẫn|chủ trương) (?:tại|của)\b.*$", re.I)
+PLACE_ONLY = re.compile(r"^\s*(?:ở|tại|đối với|với|trong|cho|của)?\s*(?:[,;.)]|$)|^\s*(?:ở|tại|đối với)\s", re.I)
+SUBGROUP = re.compile(r"[,;(]?\s*trong đó", re.I)
+CONJUNCTION = re.compile(r"\s(?:và|hoặc|còn)\s", re.I)
 
 
-def _targets_in_sentence(sentence: str) -> Iterator[tuple[str, str, re.Match, str, str]]:
-    """(text, subject, figure, before, after) for each figure; parenthesised sub-groups
-    ("(trong đó khu vực thuận lợi ít nhất 60%)") are taken apart from the main clause."""
-    sentence = TOPIC.sub("", sentence.strip())
-    groups = [m.group(0).strip("()") for m in PAREN_WITH_FIGURE.finditer(sentence)]
-    main = re.sub(r"\s+", " ", PAREN_WITH_FIGURE.sub(" ", sentence))
+def _tidy(text: str) -> str:
+    text = text.strip().strip(";,.").strip()
+    text = re.sub(r"^[,;)\s]+|[(\s]+$", "", text)
+    if text.count("(") > text.count(")"):
+        text = text + ")"
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _subject(text: str, figure_text: str) -> str:
+    rest = text.replace(figure_text, " ", 1)
+    rest = re.sub(r"\d{1,3}(?:[.,]\d+)?\s*%", " ", rest)
+    rest = re.sub(r"\b(?:Tỷ lệ|tỷ lệ|Tỉ lệ|tỉ lệ)\b", " ", rest)
+    rest = re.sub(r"^(?:[-+;,:.\s]|trong đó|và|có|đảm bảo|bảo đảm|phấn đấu|ít nhất|tối thiểu|không dưới|đạt|trên|hơn|"
+                  r"chiếm|từ|Có|Phấn đấu|Tối thiểu|Trên|Hơn|Từ)+", "", rest.strip())
+    rest = re.sub(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", "", rest.strip(), flags=re.I)
+    rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
+    rest = re.sub(r"(?:\s+(?:đạt|là|trên|hơn|tối thiểu|ít nhất|trung bình|không dưới|có))+\s*$", "", rest)
+    return re.sub(r"\s+", " ", rest).strip(" ,;:.")
+
+
+def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
+    """The clause (start, end) of each figure.  Between two figures the cut is at "trong đó", after a
+    comma, or before "và"/"hoặc"; with none of these ("06 lớp … cho 300 giáo viên") both share it."""
+    cuts: list[Optional[int]] = []
+    for prev, nxt in zip(figures, figures[1:]):
+        gap = chunk[prev.end: nxt.start]
+        offset = prev.end
+        m = SUBGROUP.search(gap)
+        if m:
+            cuts.append(offset + m.start())
+        elif re.match(r"\s*[,)]", gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
+            cuts.append(offset + gap.index(gap.strip()[0]) + 1)
+        elif "," in gap:
+            cuts.append(offset + gap.rindex(",") + 1)
+        elif CONJUNCTION.search(gap):
+            last = list(CONJUNCTION.finditer(gap))[-1]
+            cuts.append(offset + last.start())
+        else:
+            cuts.append(None)
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    group: list[int] = []
+    for i in range(len(figures)):
+        group.append(i)
+        cut = cuts[i] if i < len(cuts) else len(chunk)
+        if cut is None:
+            continue
+        bounds.extend((start, cut) for _ in group)
+        group = []
+        start = cut
+        if i < len(cuts):  # skip the conjunction itself
+            m = re.match(r"\s*(?:và|hoặc|còn)\s", chunk[cut:], re.I)
+            if m:
+                start = cut + m.end()
+    return bounds
+
+
+def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
+    """(clause text, figure, text before the figure in its clause, text after it in its clause)."""
+    figures = find_figures(chunk)
+    if not figures:
+        return
+    bounds = _segments(chunk, figures)
+    short_heads = all(len(chunk[f.end: bounds[i][1]].split()) <= 4 for i, f in enumerate(figures[:-1]))
+    figure_first = not re.sub(r"\W|có|ít nhất|tối thiểu|phấn đấu", "", chunk[: figures[0].start].lower())
+    for i, figure in enumerate(figures):
+        start, end = bounds[i]
+        text = chunk[start:end]
+        if len(figures) > 1 and short_heads and figure_first and all(f.is_percent for f in figures):
+            # "100% các trường THPT, 50% trường THCS, 30% … được trang bị …": one shared predicate
+            text = chunk
+        yield _tidy(text), figure, chunk[start: figure.start], chunk[figure.end: end]
+
+
+def _paren_groups(sentence: str) -> list[re.Match]:
+    return [m for m in re.finditer(r"\([^()]*\)", sentence) if find_figures(m.group(0))]
+
+
+@dataclass
+class _Found:
+    """One figure read in a sentence, before it becomes a :class:`Target`."""
+
+    text: str
+    subject: str
+    figure: Figure
+    comparator: str
+    year: Optional[int]  # the figure's own year, None when its words give none
+
+
+def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
+    """Each figure of a sentence; parenthesised sub-groups ("(trong đó khu vực thuận lợi ít nhất
+    60%)", "(chiếm 75% …)") are taken apart from the main clause."""
+    topic = TOPIC.match(sentence.strip())
+    keep = topic is None or year_mentions(topic.group(0)) or find_figures(topic.group(0))
+    sentence = sentence.strip() if keep else sentence.strip()[topic.end():]
+    groups = _paren_groups(sentence)
+    main = sentence
+    for m in reversed(groups):
+        main = main[: m.start()] + " " + main[m.end():]
+    main = re.sub(r"\s+", " ", main)
     previous: tuple[str, str] | None = None  # (text before the figure, subject) of the last piece
-    for chunk in [main, *groups]:
-        for text, figure, before in _pieces(chunk):
+    for chunk in [main, *(g.group(0)[1:-1] for g in groups)]:
+        mentions = year_mentions(chunk)
+        figures = find_figures(chunk)
+        for text, figure, before, after in _pieces(chunk):
+            if describes_situation(chunk[: figure.start], before):
+                previous = None
+                continue
             text = TRAILING_REFERENCE.sub("", text)
-            subject = _subject(text, figure.group(0))
-            if previous and not before.strip(" ,;") and ELIDED_HEAD.match(chunk[figure.end():]):
+            shown = chunk[figure.start: figure.number_end]
+            subject = _subject(text, shown)
+            bare = not SUBGROUP.sub("", before).strip(" ,;")
+            if previous and bare and figure.is_percent and ELIDED_HEAD.match(chunk[figure.end:]):
                 # "95% cán bộ … đạt chuẩn cơ bản, 20% đạt chuẩn nâng cao": the noun is elided
                 head = re.split(r"\s(?:đạt|được|có|sử dụng|tham gia)\s", previous[1])[0]
                 subject = f"{head} {subject}"
-            elif previous and previous[0].strip() and not before.strip(" ,;"):
-                # "Tỷ trọng … đạt trung bình 4% ở cấp tiểu học, 8% ở cấp trung học"
+            elif previous and previous[0].strip() and not before.strip(" ,;") and PLACE_ONLY.match(chunk[figure.end:]):
+                # "Tỷ trọng … đạt trung bình 4% ở cấp tiểu học, 8% ở cấp trung học": the figure has no
+                # noun of its own, the clause before gives it
                 text = f"{previous[0].strip()} {text}"
-                subject = _subject(text, figure.group(0))
-            yield text, subject, figure, before, chunk[figure.end():]
+                subject = _subject(text, shown)
+            yield _Found(text, subject, figure, comparator(before, after), year_for(figure, figures, mentions))
             previous = (before, subject)
         previous = None
 
 
+def _leading_year(sentence: str) -> Optional[int]:
+    """A year that opens the sentence ("Năm 2025, …", "Đến hết năm 2023, …") and so also holds for
+    the sentences after it in the same paragraph."""
+    figures = find_figures(sentence)
+    for mention in year_mentions(sentence):
+        if figures and figures[0].start < mention.start:
+            return None
+        return mention.year
+    return None
+
+
+def _text_targets(section: Section, default_year: Optional[int]) -> Iterator[Target]:
+    for paragraph in _section_texts(section):
+        carried: Optional[int] = None
+        for sentence in _sentences(paragraph):
+            own = _leading_year(sentence)
+            for found in _targets_in_sentence(sentence):
+                year = found.year or own or carried or default_year
+                yield Target(section=section.path, text=found.text, value=found.figure.value, unit=found.figure.unit,
+                             comparator=found.comparator, year=year, subject=found.subject)
+            carried = own or carried
+
+
 def extract_targets(doc: Document) -> list[Target]:
     found: list[Target] = []
-    parts = [(p, True) for p in target_parts(doc)] + [(p, False) for p in task_parts(doc)]
-    for part, is_target_part in parts:
+    objectives = target_parts(doc)
+    tasks = [p for p in task_parts(doc) if p not in objectives]
+    plan_year = plan_school_year(doc)
+    for part, is_target_part in [(p, True) for p in objectives] + [(p, False) for p in tasks]:
         for section in part.walk():
-            default_year = _year_of(section, is_target_part)
-            for paragraph in _section_texts(section):
-                for sentence in _sentences(paragraph):
-                    m = YEAR.search(sentence)
-                    year = int(m.group(1) or m.group(2)) if m else default_year
-                    for text, subject, figure, before, after in _targets_in_sentence(sentence):
-                        found.append(Target(
-                            section=section.path, text=text, value=_value(figure.group(1)), unit="%",
-                            comparator=_comparator(before, after), year=year, subject=subject,
-                        ))
+            if _in_situation(section, part):
+                continue
+            default_year = None
+            if is_target_part:
+                default_year = heading_year(section, part) or (plan_year[1] if plan_year else None)
+            found.extend(_text_targets(section, default_year))
+    found.extend(extract_table_targets(doc, objectives, plan_year))
     return found

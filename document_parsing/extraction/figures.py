@@ -1,0 +1,342 @@
+"""Figures in plan text: "85%", "02 phòng học", "1.500 học liệu", and what stands around them.
+
+A target is a figure that counts something: a percentage, or a number followed by the noun it
+counts (any noun: the noun list in ``vocab/targets.yml`` only shapes the printed unit).  Numbers
+that are not quantities are left out by their form and their neighbours: dates and document numbers
+("15/12/2024", "09/2021/TT-BGDĐT"), years ("2018"), labels and levels after a label word
+("mức độ 2", "lớp 10", "Điều 4"), durations and money ("06 tháng", "500 triệu đồng"), timetables
+("02 buổi/ngày").  The comparator comes from the qualifier right before the figure; the year from
+a deadline phrase ("đến hết năm 2023", "vào năm 2026", "trong năm học 2024 - 2025").
+
+Every word list lives in ``document_parsing/vocab/targets.yml`` and is loaded once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+from ..model import Section
+from ..text_utils import clean_space, fold
+from ..vocab import load_vocabulary
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The word lists of ``vocab/targets.yml`` in :func:`low` form (year words folded)."""
+
+    comparators: tuple[tuple[str, str], ...]  # (folded phrase, comparator), longest phrase first
+    glue: tuple[str, ...]
+    range_open: tuple[str, ...]
+    range_close: tuple[str, ...]
+    aspiration: tuple[str, ...]
+    label_words: tuple[str, ...]
+    non_units: frozenset[str]
+    rate_time_units: frozenset[str]
+    measure_words: frozenset[str]
+    compound_nouns: frozenset[str]
+    year_prepositions: tuple[str, ...]
+    year_modifiers: tuple[str, ...]
+    situation_sentence: tuple[str, ...]
+    situation_clause: tuple[str, ...]
+    situation_headings: tuple[str, ...]
+    goal_heading_words: tuple[str, ...]
+    target_part_words: tuple[str, ...]
+    lead_in: tuple[str, ...]
+    outline_nouns: frozenset[str]
+    period_words: tuple[str, ...]
+    table: dict[str, tuple[str, ...]]
+
+
+def low(text: str) -> str:
+    """Lowercase NFC with single spaces: how vocabulary words are compared with plan text.  Accents
+    are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form."""
+    return clean_space(text).lower()
+
+
+def _folded(words) -> tuple[str, ...]:
+    return tuple(low(str(w)) for w in words)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The vocabulary, read from the package data file the first time it is needed."""
+    raw = load_vocabulary("targets")
+    comparators = [(low(w), op) for op, words in raw["comparators"].items() for w in words]
+    comparators.sort(key=lambda pair: -len(pair[0]))
+    non_units = {low(w) for group in raw["non_units"].values() for w in group}
+    situation = raw["situation_markers"]
+    return Vocabulary(
+        comparators=tuple(comparators),
+        glue=tuple(sorted(_folded(raw["comparator_glue"]), key=len, reverse=True)),
+        range_open=_folded(raw["range_open"]),
+        range_close=_folded(raw["range_close"]),
+        aspiration=_folded(raw["aspiration"]),
+        label_words=tuple(sorted(_folded(raw["label_words"]), key=len, reverse=True)),
+        non_units=frozenset(non_units),
+        rate_time_units=frozenset(_folded(raw["rate_time_units"])),
+        measure_words=frozenset(_folded(raw["measure_words"])),
+        compound_nouns=frozenset(_folded(raw["compound_nouns"])),
+        year_prepositions=tuple(fold(w) for w in raw["year_prepositions"]),  # matched on folded text
+        year_modifiers=tuple(fold(w) for w in raw["year_modifiers"]),
+        situation_sentence=_folded(situation["sentence"]),
+        situation_clause=_folded(situation["clause"]),
+        situation_headings=_folded(raw["situation_headings"]),
+        goal_heading_words=_folded(raw["goal_heading_words"]),
+        target_part_words=_folded(raw["target_part_words"]),
+        lead_in=tuple(sorted(_folded(raw["lead_in"]), key=len, reverse=True)),
+        period_words=_folded(raw["period_words"]),
+        outline_nouns=frozenset(_folded(raw["outline_nouns"])),
+        table={k: _folded(v) for k, v in raw["table"].items()},
+    )
+
+
+# ---------------------------------------------------------------------------- figures
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure in a text: ``start:end`` covers the number and its unit ("02 phòng học")."""
+
+    start: int
+    end: int
+    number_end: int  # where the number (and "%") ends: the subject keeps the noun after it
+    value: float
+    unit: Optional[str]  # "%" or the counted noun
+    raw: str  # the number as printed ("1.500", "85%")
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit == "%"
+
+
+PERCENT = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,]\d+)?)\s*(%|phần trăm)")
+# a number: "1.500" (thousands), "02", "2,5" (decimal comma); not part of a date, code or fraction
+NUMBER = re.compile(r"(?<![\w.,/:%-])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w%]|[.,/:-]?\d)")
+WORD = re.compile(r"[^\W\d_][\w]*")
+
+
+def _number_value(whole: str, decimals: Optional[str]) -> float:
+    value = float(whole.replace(".", ""))
+    return value + float(f"0.{decimals}") if decimals else value
+
+
+def _is_year(whole: str, decimals: Optional[str]) -> bool:
+    return not decimals and len(whole) == 4 and "." not in whole and 1900 <= int(whole) <= 2100
+
+
+def _ends_with_label(before: str) -> bool:
+    """Does the text end with a label word ("mức độ", "lớp", "Điều", "Thông tư số")?"""
+    words = low(before[-60:]).split()
+    return any(" ".join(words[-(label.count(" ") + 1):]) == label for label in vocabulary().label_words) if words else False
+
+
+def is_label_number(before: str) -> bool:
+    """Is a number standing after ``before`` a label, a level or a reference ("mức độ 2", "mức độ
+    3, 4", "Điều 4") rather than a quantity?"""
+    return _ends_with_label(before) or _enumerated_after_label(before)
+
+
+def _enumerated_after_label(before: str) -> bool:
+    """"mức độ 3, 4" / "mức độ 3 và 4": the next number continues a label's enumeration."""
+    m = re.search(r"(\d+)\s*(?:,|và|hoặc|đến|-|–)\s*$", before)
+    if not m:
+        return False
+    return _ends_with_label(before[: m.start()]) or _enumerated_after_label(before[: m.start()])
+
+
+def head_noun(words: list[str]) -> str:
+    """The counted noun among the words after a number: a known two-syllable noun, a measure word
+    with its noun ("bộ máy tính"), or the first syllable ("trường THPT" -> "trường")."""
+    vocab = vocabulary()
+    folded = [low(w) for w in words]
+    if len(words) > 1 and f"{folded[0]} {folded[1]}" in vocab.compound_nouns:
+        return f"{words[0]} {words[1]}"
+    if folded[0] in vocab.measure_words and len(words) > 1 and words[1][:1].islower() and folded[1] not in vocab.non_units:
+        return f"{words[0]} {head_noun(words[1:])}"
+    return words[0]
+
+
+def _is_lead_in(unit: str, after: str) -> bool:
+    """Does a count of the plan's own parts open a list ("05 nhóm nhiệm vụ sau:", "03 nội dung như
+    sau", "gồm 04 bước:")?  Only outline nouns do: "Bổ sung 02 phòng học: …" and "350 bộ máy tính
+    cho các trường sau:" are targets followed by their details."""
+    vocab = vocabulary()
+    if low(unit) not in vocab.outline_nouns:
+        return False
+    words = "|".join(re.escape(w) for w in vocab.lead_in)
+    text = " " + low(after)
+    return bool(re.match(rf"^(?:\s+[^\W\d_]+){{0,3}}?(?:\s+(?:{words}))?\s*:", text)
+                or re.match(rf"^(?:\s+[^\W\d_]+){{0,3}}?\s+(?:{words})\s*(?:[.;]|$)", text))
+
+
+def find_figures(text: str) -> list[Figure]:
+    """Every percentage and counted figure of ``text``, in order."""
+    vocab = vocabulary()
+    found: list[Figure] = []
+    taken: list[tuple[int, int]] = []
+    for m in PERCENT.finditer(text):
+        found.append(Figure(m.start(), m.end(), m.end(), float(m.group(1).replace(",", ".")), "%", m.group(0)))
+        taken.append((m.start(), m.end()))
+    for m in NUMBER.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        whole, decimals = m.group(1), m.group(2)
+        if _is_year(whole, decimals):
+            continue
+        before = text[: m.start()]
+        if is_label_number(before):
+            continue
+        words: list[str] = []
+        pos = m.end()
+        while len(words) < 4:
+            w = re.match(r"\s+([^\W\d_][\w]*)", text[pos:])
+            if not w:
+                break
+            words.append(w.group(1))
+            pos += w.end()
+        if not words or not words[0][:1].islower() or low(words[0]) in vocab.non_units:
+            continue
+        unit = head_noun(words)
+        unit_end = m.end() + len(re.match(r"\s+" + r"\s+".join(map(re.escape, unit.split())), text[m.end():]).group(0))
+        rate = re.match(r"\s*/\s*([^\W\d_]+)", text[unit_end:])
+        if rate and low(rate.group(1)) in vocab.rate_time_units:
+            continue  # "02 buổi/ngày": a timetable
+        if _is_lead_in(unit, text[unit_end:]):
+            continue  # "tập trung vào 05 nhóm nhiệm vụ sau:": the plan's own outline
+        found.append(Figure(m.start(), unit_end, m.end(), _number_value(whole, decimals), unit, whole))
+    return sorted(found, key=lambda f: f.start)
+
+
+# ---------------------------------------------------------------------------- comparators
+
+def comparator(before: str, after: str) -> str:
+    """">=", ">" or "=" from the qualifier right before a figure (and "trở lên" after it).
+
+    ``before`` is the clause text up to the figure, ``after`` the clause text after it.  A plain
+    "đạt" does not hide an earlier "phấn đấu" ("phấn đấu … đạt 90%" is ">=")."""
+    vocab = vocabulary()
+    tail = low(before).rstrip(" :,")
+    head = low(after)
+    if any(head.startswith(close) for close in vocab.range_close):
+        return ">="
+    if any(tail == w or tail.endswith(" " + w) for w in vocab.range_open) and any(c in head[:80] for c in vocab.range_close):
+        return ">="
+    stripped = tail
+    for _ in range(3):  # "tối thiểu có", "phấn đấu đạt được"
+        for phrase, op in vocab.comparators:
+            if stripped == phrase or stripped.endswith(" " + phrase) or (not phrase[0].isalnum() and stripped.endswith(phrase)):
+                if op != "=":
+                    return op
+                break
+        else:
+            for glue in vocab.glue:
+                if stripped.endswith(" " + glue):
+                    stripped = stripped[: -len(glue) - 1].rstrip()
+                    break
+            else:
+                break
+            continue
+        break
+    if any(re.search(rf"(?:^|\s){re.escape(a)}(?:\s|$)", tail) for a in vocab.aspiration):
+        return ">="
+    return "="
+
+
+# ---------------------------------------------------------------------------- years
+
+@dataclass(frozen=True)
+class YearMention:
+    start: int
+    end: int
+    year: int
+    leading: bool  # "Đến năm 2025, …": applies to what follows, not to the figure before it
+
+
+@lru_cache(maxsize=1)
+def _year_pattern() -> re.Pattern:
+    vocab = vocabulary()
+
+    def alternatives(words: tuple[str, ...]) -> str:
+        # the folded vocabulary is matched against folded text
+        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+    prep = rf"(?:{alternatives(vocab.year_prepositions)})(?:\s+(?:{alternatives(vocab.year_modifiers)}))?"
+    return re.compile(
+        rf"\b{prep}\s+nam\s+hoc\s+(?P<s1>\d{{4}})\s*[-–—/]\s*(?P<s2>\d{{4}})"
+        rf"|\bnam\s+hoc\s+(?P<s3>\d{{4}})\s*[-–—/]\s*(?P<s4>\d{{4}})"
+        rf"|\b{prep}\s+nam\s+(?P<y1>\d{{4}})\b"
+        rf"|\b{prep}\s+(?:thang\s+\d{{1,2}}|quy\s+[ivx\d]+)\s*(?:/|nam)\s*(?P<y2>\d{{4}})\b"
+        rf"|(?:^|(?<=[,;:(]))\s*nam\s+(?P<y3>\d{{4}})\s*(?=[,:])"
+    )
+
+
+def year_mentions(text: str) -> list[YearMention]:
+    """Deadline years in ``text``; a school year "2024 - 2025" gives its end year.  A mention
+    followed by a comma and more words ("Đến hết năm 2023, có …") is leading: it applies to the
+    figures after it, never to the one before."""
+    folded = "".join(fold(c) or c if c.strip() else c for c in text)  # one character for one
+    out: list[YearMention] = []
+    for m in _year_pattern().finditer(folded):
+        year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3")) if g)
+        punct = re.match(r"\s*[,:]\s*", folded[m.end():])
+        leading = bool(punct) and not any(f.start == 0 for f in find_figures(text[m.end() + punct.end():][:40]))
+        out.append(YearMention(m.start(), m.end(), year, leading))
+    return out
+
+
+def school_year(text: str) -> Optional[tuple[int, int]]:
+    """The first school year "2024 - 2025" printed in ``text``."""
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})\s*[-–—/]\s*((?:19|20)\d{2})(?!\d)", text)
+    if m and int(m.group(2)) == int(m.group(1)) + 1:
+        return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[int]:
+    """The deadline year printed in a section's heading or an enclosing one, up to ``stop``
+    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Năm 2025",
+    "Chỉ tiêu giai đoạn 2023 - 2025" → its last year)."""
+    for node in [section, *section.ancestors()]:
+        mentions = year_mentions(node.heading)
+        if mentions:
+            return mentions[0].year
+        bare = re.match(r"^\W*năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
+        if bare:
+            return int(bare.group(1))
+        words = "|".join(re.escape(w) for w in vocabulary().period_words)
+        period = re.search(rf"(?:{words})\s+(?:19|20)\d{{2}}\s*[-–—]\s*((?:19|20)\d{{2}})\b", low(node.heading))
+        if period:  # "Các chỉ tiêu chủ yếu giai đoạn 2023 - 2025": by the end of the period
+            return int(period.group(1))
+        if node is stop:
+            break
+    return None
+
+
+def year_for(figure: Figure, figures: list[Figure], mentions: list[YearMention]) -> Optional[int]:
+    """The year a figure's own words give it: the first deadline after it (before any leading
+    mention), else the nearest one before it."""
+    for mention in mentions:
+        if mention.start >= figure.end:
+            if mention.leading:
+                break
+            return mention.year
+    earlier = [m for m in mentions if m.end <= figure.start]
+    return earlier[-1].year if earlier else None
+
+
+# ---------------------------------------------------------------------------- situation
+
+def describes_situation(sentence_before: str, clause_before: str) -> bool:
+    """Figures of today, not goals: "Hiện nay trường có 42 lớp", "đã trang bị 02 phòng".
+    ``sentence_before`` / ``clause_before``: the sentence / clause text before the figure."""
+    vocab = vocabulary()
+    sentence_f = f" {low(sentence_before)} "
+    clause_f = f" {low(clause_before)} "
+    return (any(f" {m} " in sentence_f for m in vocab.situation_sentence)
+            or any(f" {m} " in clause_f for m in vocab.situation_clause))
+
+
+def is_situation_heading(heading: str) -> bool:
+    vocab = vocabulary()
+    text = low(heading)
+    return any(text.startswith(w) for w in vocab.situation_headings) and not any(w in text for w in vocab.goal_heading_words)
