@@ -183,24 +183,21 @@ def asked_years(text: str, plans: Optional[list[str]], session: Optional[Session
 
 
 def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Context, kb.PlanMention]:
-    with kb.session_scope(session) as s:
-        snap = kb._snapshot(s)
-        mention = kb.mention(text, snap)
-        query = kb._query(text, snap, list(snap.plans))
+    reading = kb.read_question(text, session=session)
+    mention, query = reading.mention, reading.query
     plans: Optional[list[str]] = list(mention.plans) or None
     named = bool(plans)
-    slot = [p for p in str(state.get("plan_id") or "").split(",") if p in snap.plans]
+    slot = [p for p in str(state.get("plan_id") or "").split(",") if p in reading.plan_years]
     if not plans and slot:
         plans, named = slot, True
     elif plans and slot and len(plans) > 1 and set(slot) < set(plans):
         plans = slot  # "Cần Thơ" names two plans; the user already chose one of them
     years = _question_years(text)
     # A year that only names the plan ("Kế hoạch 4575 năm 2018") is not the year asked about.
-    plan_years = {snap.plans[p].info.plan_year for p in (plans or [])}
+    plan_years = {reading.plan_years[p] for p in (plans or [])}
     asked = [y for y in years if y not in plan_years] or ([] if plans else years)
     year = asked[0] if asked else (int(state["year"]) if str(state.get("year") or "").isdigit() else None)
-    unknown = snap.vocab.unknown(query)
-    return Context(text, plans, named, year, " ".join(query.unigrams), unknown), mention
+    return Context(text, plans, named, year, " ".join(query.unigrams), reading.unknown), mention
 
 
 def _search(kind: str, ctx: Context, session: Optional[Session]) -> list[kb.Hit]:

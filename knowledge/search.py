@@ -613,6 +613,25 @@ def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
     return query
 
 
+@dataclass
+class Reading:
+    """What the search makes of a question: the plans it names, its query words (plan names
+    removed, typos repaired), the current plans' years of issue and the words no plan uses."""
+
+    mention: PlanMention
+    query: Query
+    plan_years: dict[str, Optional[int]]
+    unknown: list[str]
+
+
+def read_question(text: str, *, session: Optional[Session] = None) -> Reading:
+    with session_scope(session) as s:
+        snap = _snapshot(s)
+        query = _query(text, snap, list(snap.plans))
+        return Reading(mention(text, snap), query, {stem: p.info.plan_year for stem, p in snap.plans.items()},
+                       snap.vocab.unknown(query))
+
+
 def has_phrase(doc_words: frozenset[str], doc_pairs: frozenset[str], phrase: Sequence[str]) -> bool:
     """Whether folded ``phrase`` occurs (word pairs all present; one word: the word)."""
     if len(phrase) == 1:
@@ -638,5 +657,5 @@ def query_of(text: str, plans: Optional[Sequence[str]] = None, *, session: Optio
 __all__ = [
     "KINDS", "Passage", "ResponsibilityItem", "Hit", "PlanMention", "resolve_plans", "plan_infos", "known_places",
     "search", "search_targets", "search_responsibilities", "search_deadlines", "search_tasks", "search_passages",
-    "search_projects", "search_document", "query_of", "clear_cache", "clear_memo", "forget_kb_state", "mention", "has_phrase", "plan_mentions",
+    "search_projects", "search_document", "query_of", "clear_cache", "clear_memo", "forget_kb_state", "Reading", "read_question", "mention", "has_phrase", "plan_mentions",
 ]
