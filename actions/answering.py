@@ -167,18 +167,26 @@ def _years(text: str) -> list[int]:
     return [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", text)]
 
 
+SCHOOL_YEAR = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b")
+
+
 def _question_years(text: str) -> list[int]:
-    """Years written in the question, a school year "2024 - 2025" counting as its first year."""
+    """Years written in the question; a school year "2024 - 2025" counts as the year it ends
+    (its targets are for the end of the school year)."""
     folded = kb.fold(text)
-    school_years = {int(m.group(2)) for m in re.finditer(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b", folded)}
-    return [y for y in dict.fromkeys(_years(text)) if y not in school_years]
+    starts = {int(m.group(1)) for m in SCHOOL_YEAR.finditer(folded) if int(m.group(2)) == int(m.group(1)) + 1}
+    return [y for y in dict.fromkeys(_years(text)) if y not in starts]
+
+
+def _school_years(text: str) -> set[int]:
+    return {int(m.group(2)) for m in SCHOOL_YEAR.finditer(kb.fold(text)) if int(m.group(2)) == int(m.group(1)) + 1}
 
 
 def asked_years(text: str, plans: Optional[list[str]], session: Optional[Session]) -> list[int]:
     """Years the question asks about (a year that only names the plan, "Kế hoạch 4575 năm 2018",
     is not one); "năm học 2024 - 2025" is one school year, asked as its first year."""
     years = _question_years(text)
-    names = {i.plan_year for i in kb.plan_infos(session=session) if i.plan in (plans or [])}
+    names = {i.plan_year for i in kb.plan_infos(session=session) if i.plan in (plans or [])} - _school_years(text)
     return [y for y in years if y not in names] or ([] if plans else years)
 
 
@@ -194,7 +202,7 @@ def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Contex
         plans = slot  # "Cần Thơ" names two plans; the user already chose one of them
     years = _question_years(text)
     # A year that only names the plan ("Kế hoạch 4575 năm 2018") is not the year asked about.
-    plan_years = {reading.plan_years[p] for p in (plans or [])}
+    plan_years = {reading.plan_years[p] for p in (plans or [])} - _school_years(text)
     asked = [y for y in years if y not in plan_years] or ([] if plans else years)
     year = asked[0] if asked else (int(state["year"]) if str(state.get("year") or "").isdigit() else None)
     return Context(text, plans, named, year, " ".join(query.unigrams), reading.unknown), mention

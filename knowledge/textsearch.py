@@ -91,7 +91,7 @@ class Query:
 
 
 # Question phrases that carry no subject ("phần trăm" is printed as "%" in plans).
-QUESTION_PHRASES = re.compile(r"\b(phan tram|ty le|ti le|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
+QUESTION_PHRASES = re.compile(r"\b(phan tram|ty le|ti le|bao lau( mot lan)?|(ve )?lau dai|moc( thoi gian)?|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
                               r"(co quan|don vi|so|phong|ban nganh|nhung ai|nhung) nao|lam (nhung )?(viec )?gi|nhung viec gi|"
                               r"nganh giao duc( va dao tao)?|nganh gd|chiu trach nhiem)\b")
 
