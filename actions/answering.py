@@ -249,11 +249,24 @@ def _answer_group(hits: list[kb.Hit], plan: str) -> list[kb.Hit]:
                 chosen.append(h)
                 seen.add(h.group)
     if top.kind == "target":
+        # a row of a target table ("… - Học kỳ I: 150", "… - Cả năm: 300") answers as a whole row
+        row = _table_row(top.fact.text)
+        if row:
+            chosen += [h for h in mine if h.kind == "target" and h not in chosen and _table_row(h.fact.text) == row]
         order = {id(h): i for i, h in enumerate(hits)}
         chosen.sort(key=lambda h: (h.fact.section, order[id(h)]))
         # keep the plan's order within the sentence (hits come sorted by score)
         chosen = sorted(chosen, key=lambda h: _plan_position(h))
     return chosen
+
+
+TABLE_CELL = re.compile(r"^(.+?) - ([^:]{1,40}): [^:]{1,40}$")
+
+
+def _table_row(text: str) -> Optional[str]:
+    """The row label of a target read from a table cell ("Số bài giảng … - Cả năm: 300")."""
+    match = TABLE_CELL.match(text or "")
+    return match.group(1) if match else None
 
 
 def _parent(section: Optional[str]) -> Optional[str]:
