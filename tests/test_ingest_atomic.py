@@ -27,7 +27,9 @@ def dump(url: str) -> dict[str, list[tuple]]:
     try:
         with engine.connect() as conn:
             tables = sorted(inspect(conn).get_table_names())
-            return {t: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}" ORDER BY 1'))] for t in tables}
+            # every column decides the order (ORDER BY 1 leaves ties to the plan PostgreSQL picks)
+            return {t: sorted((tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}"'))), key=repr)
+                    for t in tables}
     finally:
         engine.dispose()
 

@@ -139,7 +139,10 @@ def test_find_plans_by_place_number_year(session) -> None:
 def test_document_info_and_numberless_citation(session) -> None:
     info = queries.document_info("muongte-2022", session=session)
     assert info.plan_number is None and info.level == "huyện"
-    assert info.citation() == "(Kế hoạch của Ủy ban nhân dân huyện Mường Tè (2022))"
+    # no number printed: named by issuer, date (or year) and title, never by the file name
+    cited = info.citation()
+    assert cited.startswith("(Kế hoạch (không ghi số) của Ủy ban nhân dân huyện Mường Tè năm 2022 về "), cited
+    assert "muongte" not in cited and "Tăng cường ứng dụng công nghệ thông tin" in cited, cited
     lamdong = queries.document_info("3381/KH-UBND", session=session)
     assert lamdong.plan == "lamdong-3381-2017" and lamdong.date == "2017-06-08"
     assert lamdong.period == (2016, 2025) and lamdong.parent == ["117/QĐ-TTg"]
