@@ -52,3 +52,27 @@ def test_index_ranks_every_kind_and_follows_the_current_version(kb_url: str) -> 
         rows = fulltext.search(s, ["hop", "truc", "tuyen"], limit=None)
         assert not {m.document_id for m in rows} & (set(lamdong) - set(lamdong_now))
         assert {m.document_id for m in rows} & set(lamdong_now)
+
+
+def test_migration_fills_the_index_of_an_existing_kb(kb_url: str) -> None:
+    """A KB made before 0008_fulltext (the index dropped by the downgrade) is searchable after
+    the upgrade: the revision indexes the current versions already stored."""
+    from alembic import command
+
+    from knowledge.db import alembic_config, make_engine
+
+    factory = make_session_factory(kb_url)
+    assert ingest_file(factory, LAMDONG).ok
+    with factory() as s:
+        before = {(m.kind, m.fact_id) for m in fulltext.search(s, ["hop", "truc", "tuyen"], limit=None)}
+    assert before
+    engine = make_engine(kb_url)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    make_session_factory(kb_url)  # upgrades to head again
+    with factory() as s:
+        after = {(m.kind, m.fact_id) for m in fulltext.search(s, ["hop", "truc", "tuyen"], limit=None)}
+    assert after == before
+    engine.dispose()
