@@ -225,7 +225,7 @@ def _best_per_plan(hits: list[kb.Hit]) -> dict[str, float]:
     return best
 
 
-def _answer_group(hits: list[kb.Hit], plan: str) -> list[kb.Hit]:
+def _answer_group(hits: list[kb.Hit], plan: str, year: Optional[int] = None) -> list[kb.Hit]:
     """The best hit of ``plan`` and the facts that answer with it: the same sentence/item, and
     (for tasks and deadlines) other items nearly as good."""
     mine = [h for h in hits if h.plan == plan]
@@ -252,7 +252,8 @@ def _answer_group(hits: list[kb.Hit], plan: str) -> list[kb.Hit]:
         # a row of a target table ("… - Học kỳ I: 150", "… - Cả năm: 300") answers as a whole row
         row = _table_row(top.fact.text)
         if row:
-            chosen += [h for h in mine if h.kind == "target" and h not in chosen and _table_row(h.fact.text) == row]
+            chosen += [h for h in mine if h.kind == "target" and h not in chosen and _table_row(h.fact.text) == row
+                       and (year is None or h.year == year)]
         order = {id(h): i for i, h in enumerate(hits)}
         chosen.sort(key=lambda h: (h.fact.section, order[id(h)]))
         # keep the plan's order within the sentence (hits come sorted by score)
@@ -330,11 +331,21 @@ def _unknown_place(text: str, mention: kb.PlanMention, session: Optional[Session
     """A province named in the question that no plan in the KB is issued by."""
     if mention.plans:
         return None
-    known = " ".join(kb.known_places(session=session))
+    known = f" {' | '.join(kb.known_places(session=session))} "
     for name in provinces_in(text):
         if " ".join(re.findall(r"[a-z]+", kb.fold(name))) not in known:
             return name
+    # "huyện Hòa An", "tỉnh Quảng Bắc" written with capitals: a place the KB has no plan for
+    for match in NAMED_PLACE.finditer(text):
+        words = [w for w in match.group(2).split() if w[:1].isupper()]
+        key = " ".join(re.findall(r"[a-z0-9]+", kb.fold(" ".join(words))))
+        if key and f" {key} " not in known and not any(f" {key} " in f" {k} " for k in known.split(" | ")):
+            return f"{match.group(1)} {' '.join(words)}"
     return None
+
+
+NAMED_PLACE = re.compile(r"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+((?:[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ]"
+                         r"[^\s,.;:?!()]*\s*){1,3})")
 
 
 def _parts(text: str, session: Optional[Session]) -> list[dict]:
@@ -450,7 +461,7 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
              if s >= GOOD and (ctx.named or s >= top - CLOSE)][:MAX_PLANS]
     blocks = []
     for plan in plans:
-        group = _answer_group(hits, plan)
+        group = _answer_group(hits, plan, None if _school_years(text) else ctx.year)
         lines = [describe(h) for h in group]
         cite = _citations(group)
         body = "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else lines[0]
