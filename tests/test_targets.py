@@ -183,6 +183,14 @@ def test_a_sentence_about_today_adds_no_target(tmp_path: Path) -> None:
     assert _facts(_rewrite("sgd-binhlam-2024", tmp_path, "today", add)) == _facts(DATA / "plans" / "sgd-binhlam-2024.txt")
 
 
+def test_a_part_reviewing_past_results_holds_no_targets(tmp_path: Path) -> None:
+    def rename(text: str) -> str:
+        return text.replace("Phần I. ĐẶC ĐIỂM TÌNH HÌNH", "Phần I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU NĂM HỌC 2023 - 2024")
+
+    plan = "thpt-lequydon-hoaan-2024"
+    assert _facts(_rewrite(plan, tmp_path, "review", rename)) == _facts(DATA / "plans" / f"{plan}.txt")
+
+
 def test_counted_variants_in_a_plan(tmp_path: Path) -> None:
     def add(text: str) -> str:
         anchor = "b. Về chuyển đổi số trong dạy học, kiểm tra, đánh giá\n"

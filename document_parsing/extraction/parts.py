@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..model import Document, Section
 from ..text_utils import fold
+from .figures import is_situation_heading, vocabulary
 
 
 def _heading(section: Section) -> str:
@@ -10,8 +11,11 @@ def _heading(section: Section) -> str:
 
 
 def target_parts(doc: Document) -> list[Section]:
-    """Top-level parts about objectives: "MỤC TIÊU", "MỤC TIÊU, CHỈ TIÊU", "CHỈ TIÊU …"."""
-    return [s for s in doc.sections if "muc tieu" in _heading(s) or "chi tieu" in _heading(s)]
+    """Top-level parts about objectives: "MỤC TIÊU", "MỤC TIÊU, CHỈ TIÊU", "CHỈ TIÊU …", "KẾT QUẢ
+    CẦN ĐẠT" (words in vocab/targets.yml), but not a review of past results ("KẾT QUẢ THỰC HIỆN CÁC
+    CHỈ TIÊU NĂM 2023")."""
+    words = [fold(w) for w in vocabulary().target_part_words]
+    return [s for s in doc.sections if any(w in _heading(s) for w in words) and not is_situation_heading(s.heading)]
 
 
 def task_parts(doc: Document) -> list[Section]:
