@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..model import Document, Section
 from .figures import (Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
-                      school_year, year_for, year_mentions)
+                      school_year, vocabulary, year_for, year_mentions)
 from .parts import target_parts, task_parts
 from .records import Target
 from .target_tables import extract_table_targets
@@ -72,15 +73,24 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=1)
+def _qualifiers() -> str:
+    """Comparator, glue and range words of the vocabulary as one regex alternation, longest first."""
+    vocab = vocabulary()
+    words = {phrase for phrase, _ in vocab.comparators if phrase[0].isalpha()} | set(vocab.glue) | set(vocab.range_open)
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
 def _subject(text: str, figure_text: str) -> str:
+    """What the figure counts: its clause without the figure, the qualifiers and a leading deadline."""
+    qualifiers = _qualifiers()
     rest = text.replace(figure_text, " ", 1)
     rest = re.sub(r"\d{1,3}(?:[.,]\d+)?\s*%", " ", rest)
-    rest = re.sub(r"\b(?:Tỷ lệ|tỷ lệ|Tỉ lệ|tỉ lệ)\b", " ", rest)
-    rest = re.sub(r"^(?:[-+;,:.\s]|trong đó|và|có|đảm bảo|bảo đảm|phấn đấu|ít nhất|tối thiểu|không dưới|đạt|trên|hơn|"
-                  r"chiếm|từ|Có|Phấn đấu|Tối thiểu|Trên|Hơn|Từ)+", "", rest.strip())
+    rest = re.sub(r"\b(?:tỷ lệ|tỉ lệ)\b", " ", rest, flags=re.I)
+    rest = re.sub(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", "", rest.strip(), flags=re.I)
     rest = re.sub(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", "", rest.strip(), flags=re.I)
     rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
-    rest = re.sub(r"(?:\s+(?:đạt|là|trên|hơn|tối thiểu|ít nhất|trung bình|không dưới|có))+\s*$", "", rest)
+    rest = re.sub(rf"(?:\s+(?:{qualifiers}))+\s*$", "", rest, flags=re.I)
     return re.sub(r"\s+", " ", rest).strip(" ,;:.")
 
 
