@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run test ingest bench score clean train eval bench-chat
+.PHONY: install system run test ingest bench score clean train eval bench-chat
 
 install: $(STAMP)
 
@@ -43,7 +43,12 @@ eval: install
 bench-chat: install
 	$(PY) bench/chat.py
 
-test: install
+# Debian packages the tests drive for real (PostgreSQL, Chromium, Tesseract, LibreOffice, Redis, nginx):
+# installed when missing (as root), else named with the command to install them.
+system:
+	@requirements/debian.sh
+
+test: install system
 	$(PY) -m pytest -q tests
 
 bench: install

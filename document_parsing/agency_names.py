@@ -15,6 +15,7 @@ from functools import lru_cache
 import unicodedata
 
 from document_parsing.text_utils import clean_space, fold
+from document_parsing.vocab import load_vocabulary
 
 # Phrase rules, matched on the accent-folded lowercase text (same length as the original, see
 # ``_fold_aligned``) so that accented, unaccented and mixed spellings are all recognised.
@@ -22,42 +23,17 @@ from document_parsing.text_utils import clean_space, fold
 _B = r"(?<![a-z0-9])"  # word start
 _E = r"(?![a-z0-9])"  # word end
 _JOIN = r"\s*(?:&|-|–|,|va\b)?\s*"  # "&", "-", "và" or nothing between the two halves
-_RULES: list[tuple[str, str]] = [
-    (rf"^\s*de nghi\s+", ""),
-    (rf"{_B}uy ban nhan dan{_E}", "Ủy ban nhân dân"),
-    (rf"{_B}ubnd{_E}", "Ủy ban nhân dân"),
-    (rf"{_B}ubmttq(?:vn)?{_E}", "Ủy ban Mặt trận Tổ quốc Việt Nam"),
-    (rf"{_B}gd{_JOIN}dt{_E}", "Giáo dục và Đào tạo"),
-    (rf"{_B}giao duc\s*(?:&|-|–|,|va\b)\s*dao tao{_E}", "Giáo dục và Đào tạo"),
-    (rf"{_B}tc{_JOIN}kh{_E}", "Tài chính - Kế hoạch"),
-    (rf"{_B}tai chinh\s*(?:&|-|–|va\b)\s*ke hoach{_E}", "Tài chính - Kế hoạch"),
-    (rf"{_B}kh{_JOIN}dt{_E}", "Kế hoạch và Đầu tư"),
-    (rf"{_B}ke hoach\s*(?:&|-|–|,|va\b)\s*dau tu{_E}", "Kế hoạch và Đầu tư"),
-    (rf"{_B}(?:so|phong)\s+(?P<x>tc){_E}(?![&-])", "Tài chính"),
-    (rf"{_B}tt{_JOIN}tt{_E}", "Thông tin và Truyền thông"),
-    (rf"{_B}thong tin\s*(?:&|-|–|,|va\b)\s*truyen thong{_E}", "Thông tin và Truyền thông"),
-    (rf"{_B}ld\s*(?:-|–)?\s*tb{_JOIN}xh{_E}", "Lao động - Thương binh và Xã hội"),
-    (rf"{_B}vh\s*(?:,|-)?\s*tt{_JOIN}dl{_E}", "Văn hóa, Thể thao và Du lịch"),
-    (rf"{_B}kh{_JOIN}cn{_E}", "Khoa học và Công nghệ"),
-    (rf"{_B}nn{_JOIN}ptnt{_E}", "Nông nghiệp và Phát triển nông thôn"),
-    (rf"{_B}tn{_JOIN}mt{_E}", "Tài nguyên và Môi trường"),
-    (rf"{_B}gtvt{_E}", "Giao thông vận tải"),
-]
+_VOCABULARY = load_vocabulary("abbreviations")
+_RULES: list[tuple[str, str]] = [(pattern.replace("{B}", _B).replace("{E}", _E).replace("{JOIN}", _JOIN), replacement)
+                                 for pattern, replacement in _VOCABULARY["rules"]]
 _COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in _RULES]
 
 # Full names whose diacritics are restored when a user types them without accents.
-KNOWN_AGENCIES = [
-    "Sở Giáo dục và Đào tạo", "Sở Kế hoạch và Đầu tư", "Sở Tài chính", "Sở Thông tin và Truyền thông",
-    "Sở Nội vụ", "Sở Khoa học và Công nghệ", "Sở Lao động - Thương binh và Xã hội",
-    "Sở Văn hóa, Thể thao và Du lịch", "Sở Y tế", "Sở Tư pháp", "Sở Xây dựng", "Sở Công Thương",
-    "Sở Tài nguyên và Môi trường", "Sở Giao thông vận tải", "Sở Nông nghiệp và Phát triển nông thôn",
-    "Phòng Giáo dục và Đào tạo", "Phòng Tài chính - Kế hoạch", "Phòng Văn hóa và Thông tin",
-    "Phòng Nội vụ", "Ủy ban nhân dân", "Đài Phát thanh và Truyền hình", "Công an tỉnh",
-]
+KNOWN_AGENCIES: list[str] = _VOCABULARY["known_agencies"]
 _KNOWN_BY_FOLD = {fold(name): name for name in KNOWN_AGENCIES}
 
 # Old-orthography tone placement that plans still print.
-_SPELLING = {"Uỷ": "Ủy", "uỷ": "ủy", "UỶ": "ỦY"}
+_SPELLING: dict[str, str] = _VOCABULARY["spelling"]
 
 
 def _fold_char(char: str) -> str:

@@ -36,20 +36,38 @@ def is_vague(name: str) -> bool:
     return not text.replace("co lien quan", " ").replace("lien quan", " ").replace("va", " ").strip()
 
 
+HEAD_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, set(HEADS)), key=len, reverse=True)) + r")(?:\s|$)")
+
+
 def _starts_with_head(fragment: str) -> bool:
-    return any(fragment.startswith(h + " ") or fragment == h for h in HEADS)
+    return HEAD_START.match(fragment) is not None
+
+
+def starts_with_head(text: str) -> bool:
+    """Whether ``text`` opens with a word that begins an agency name ("Sở", "Tổ", "Giáo viên" …)."""
+    return _starts_with_head(text) or _starts_with_head(text[:1].upper() + text[1:])
+
+
+FOLDED_STOPS = frozenset(fold(s) for s in STOPS) | {"dong thoi"}
+
+
+def starts_with_stop(text: str) -> bool:
+    """Whether ``text`` opens with a verb or connective that starts an action ("Chủ trì", "Xây dựng")."""
+    words = re.sub(r"[^\w\s]", " ", fold(text)).split()
+    return any(" ".join(words[:n]) in FOLDED_STOPS for n in (1, 2, 3))
+
+
+NON_WORD = re.compile(r"[^\w\s]")
+# the leftmost stop word, as a whole word (the padded text has a space at each end)
+STOP_WORDS = re.compile(r" (?=(?:" + "|".join(map(re.escape, sorted(set(STOPS), key=len, reverse=True))) + r") )")
 
 
 def _cut_at_stop(fragment: str) -> tuple[str, bool]:
     """The agency part of ``fragment`` and whether a verb (the end of the list) was met."""
-    low = " " + re.sub(r"[^\w\s]", " ", fragment.lower()) + " "  # same length as fragment, padded
-    best = len(fragment)
-    for stop in STOPS:
-        i = low.find(" " + stop + " ")
-        if i >= 0:
-            best = min(best, i)
-    if best < len(fragment):
-        return fragment[:best].strip(), True
+    low = " " + NON_WORD.sub(" ", fragment.lower()) + " "  # same length as fragment, padded
+    m = STOP_WORDS.search(low)
+    if m:
+        return fragment[: m.start()].strip(), True
     return fragment.strip(), False
 
 
@@ -109,6 +127,30 @@ def _proper_name(text: str) -> str:
     return (" " + " ".join(taken)) if taken else ""
 
 
+HEAD_AFTER_AND = re.compile(r"\s+và\s+(?=(?:" + "|".join(map(re.escape, HEADS)) + r")\b)")
+
+
+def _first_segment(text: str) -> str:
+    """The text up to the next agency in a list: a comma or "và" followed by an agency head.  A
+    comma followed by anything else continues the name ("Trung tâm Văn hóa, Thông tin và Thể thao",
+    "Các trường mầm non, tiểu học")."""
+    end = len(text)
+    m = HEAD_AFTER_AND.search(text)
+    if m:
+        end = m.start()
+    for comma in re.finditer(r",\s*", text[:end]):
+        after = text[comma.end():]
+        if not after or starts_with_head(after) or starts_with_stop(after) or after[:1] in "(\"“":
+            return text[: comma.start()]
+        if re.match(r"(?:và|với|để|nhằm|trong|theo|có|được)\b", after):
+            return text[: comma.start()]
+    return text[:end]
+
+
+DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, sorted(DEPARTMENTS, key=len, reverse=True)))
+                             + rf")(?=$|[\s,;:.])(\s+{PLACES})?", re.I)
+
+
 def _take_one(text: str) -> tuple[str, str, bool]:
     """One agency from the start of ``text``: (name, the rest, whether the list ended)."""
     # Ủy ban nhân dân + places: "Ủy ban nhân dân quận, huyện", "UBND các xã, thị trấn"
@@ -118,20 +160,18 @@ def _take_one(text: str) -> tuple[str, str, bool]:
         if not m.group(2).startswith("các") and "," not in m.group(2):
             end += len(_proper_name(text[end:]))  # "Ủy ban nhân dân tỉnh Lâm Đồng"
         return text[:end].strip(), text[end:], False
-    for dept in sorted(DEPARTMENTS, key=len, reverse=True):
-        m = re.match(rf"^(Sở|Phòng)\s+{re.escape(dept)}(?=$|[\s,;:.])(\s+{PLACES})?", text, re.I)
-        if m:
-            end = m.end()
-            if m.group(2) and not m.group(2).strip().startswith("các") and "," not in m.group(2):
-                end += len(_proper_name(text[end:]))  # "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"
-            return text[:end], text[end:], False
+    m = DEPARTMENT_NAME.match(text)
+    if m:
+        end = m.end()
+        if m.group(2) and not m.group(2).strip().startswith("các") and "," not in m.group(2):
+            end += len(_proper_name(text[end:]))  # "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"
+        return text[:end], text[end:], False
     # collective: "các Sở, ban, ngành, địa phương", "các sở, ban, ngành thành phố"
     m = re.match(r"^(?:[Cc]ác\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?", text)
     if m:
         return m.group(0), text[m.end():], False
     # anything else: up to the next comma / "và" + head, or the first verb
-    segment = re.split(r",\s*|\s+và\s+(?=(?:" + "|".join(map(re.escape, HEADS)) + r")\b)", text, maxsplit=1)
-    first = segment[0]
+    first = _first_segment(text)
     name, stopped = _cut_at_stop(first)
     rest = text[len(first):] if not stopped else text[len(name):]
     if not name or not _starts_with_head(name):

@@ -35,6 +35,14 @@ def split_partners(cell: str) -> list[str]:
     return names
 
 
+def span_years(cell: str) -> list[int]:
+    """"2021 - 2023" → [2021, 2022, 2023]; "2022" → [2022]; "2021, 2023" → [2021, 2023]."""
+    m = re.fullmatch(r"\s*(?:năm\s+)?((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\s*", cell, re.I)
+    if m and int(m.group(1)) <= int(m.group(2)):
+        return list(range(int(m.group(1)), int(m.group(2)) + 1))
+    return sorted({int(y) for y in re.findall(r"\b((?:19|20)\d\d)\b", cell)})
+
+
 def project_rows(table: Table) -> list[AppendixProject]:
     header_end = next((i for i, r in enumerate(table.rows) if re.match(r"^\d+\.?$", r[0].strip())), None)
     if header_end is None:
@@ -46,6 +54,7 @@ def project_rows(table: Table) -> list[AppendixProject]:
     partner_col = _column(header, "phoi hop")
     name_col = _column(header, "ten ", "noi dung", "nhiem vu", "du an") or 1
     years = {i: int(c) for row in header for i, c in enumerate(row) if YEAR_CELL.match(c.strip())}
+    span_col = _column(header, "thoi gian", "giai doan", "tien do")
     projects = []
     for row in table.rows[header_end:]:
         m = re.match(r"^(\d+)\.?$", row[0].strip())
@@ -56,7 +65,8 @@ def project_rows(table: Table) -> list[AppendixProject]:
             name=row[name_col].strip().rstrip("."),
             lead=row[lead_col].strip() or None,
             partners=split_partners(row[partner_col]) if partner_col is not None and partner_col < len(row) else [],
-            years=sorted(y for i, y in years.items() if i < len(row) and fold(row[i]).strip() in MARK),
+            years=sorted(y for i, y in years.items() if i < len(row) and fold(row[i]).strip() in MARK)
+            or span_years(row[span_col] if span_col is not None and span_col < len(row) else ""),
         ))
     return projects
 

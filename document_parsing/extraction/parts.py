@@ -25,3 +25,9 @@ def task_parts(doc: Document) -> list[Section]:
 
 def organisation_parts(doc: Document) -> list[Section]:
     return [s for s in doc.sections if "to chuc thuc hien" in _heading(s) or "trach nhiem" in _heading(s)]
+
+
+def reporting_parts(doc: Document) -> list[Section]:
+    """A part of its own on reporting ("V. CHẾ ĐỘ THÔNG TIN, BÁO CÁO"): it gives deadlines only."""
+    organisation = organisation_parts(doc)
+    return [s for s in doc.sections if "bao cao" in _heading(s) and s not in organisation]

@@ -17,7 +17,7 @@ from typing import Optional
 
 from ..model import Document, Section
 from ..text_utils import clean_space, fold
-from .agencies import agencies_and_rest, canonical_agency, is_vague, split_agencies
+from .agencies import agencies_and_rest, canonical_agency, is_vague, split_agencies, starts_with_head, starts_with_stop
 from .appendix import split_partners
 from .parts import organisation_parts
 from .records import Responsibility
@@ -63,8 +63,8 @@ def _task(texts: list[str]) -> str:
     return _strip_role_words(clean_space("; ".join(t.rstrip(" ;.") for t in texts)))[:1000]
 
 
-def _item_responsibilities(item: Section, agencies: list[str], rest: str) -> list[Responsibility]:
-    bodies = _bodies(item, rest)
+def _item_responsibilities(item: Section, agencies: list[str], rest: str, own_text: bool = True) -> list[Responsibility]:
+    bodies = _bodies(item, rest) if own_text else [rest.strip(" :.-")]
     keys = {fold(canonical_agency(a)): a for a in agencies}
     own: dict[str, list[str]] = {k: [] for k in keys}
     shared: list[str] = []
@@ -86,11 +86,11 @@ def _item_responsibilities(item: Section, agencies: list[str], rest: str) -> lis
     for key, name in keys.items():
         texts = own[key] + shared
         add(name, _role(texts), _task(texts))
-    for body in bodies:
-        for cue in PARTNER_CUE.finditer(body):
-            for name in split_agencies(body[cue.end():]):
-                if not is_vague(name):
-                    add(name, "phối hợp", _task([body[cue.end():]]))
+    joined = " ".join(bodies)  # "phối hợp với các Sở:" may list its members in the next paragraph
+    for cue in PARTNER_CUE.finditer(joined):
+        for name in split_agencies(joined[cue.end():]):
+            if not is_vague(name):
+                add(name, "phối hợp", _task([joined[cue.end():]]))
     return list(found.values())
 
 
@@ -98,11 +98,31 @@ def _is_reporting_title(section: Section) -> bool:
     return "bao cao" in fold(section.heading) and len(section.heading.split()) <= 8
 
 
+def _wrapped(item: Section) -> bool:
+    """Whether the item's heading runs on into its first paragraph ("6. Đề nghị Viễn thông Cần" /
+    "Thơ và Chi nhánh Viettel Cần Thơ …"), as hard-wrapped text and PDF lines leave it."""
+    if item.children or not item.items or item.items[0].kind != "paragraph":
+        return False
+    first = item.items[0].text
+    words = first.split()
+    if not words or not item.heading:
+        return False
+    if item.heading.rstrip().endswith((",", " và")) or words[0][:1].islower():
+        return True
+    if REQUEST.match(first) or starts_with_head(first) or starts_with_stop(first):
+        return False
+    return len(words) > 1 and (words[1][:1].isupper() or words[1] == "và")
+
+
 def _walk(section: Section) -> list[Responsibility]:
     found: list[Responsibility] = []
     for child in section.children:
-        heading = child.heading if child.children or child.items else child.text()
-        agencies, rest = _named(heading)
+        if _wrapped(child):
+            agencies, rest = _named(child.text())
+            if agencies:
+                found.extend(_item_responsibilities(child, agencies, rest, own_text=False))
+                continue
+        agencies, rest = _named(child.heading)
         if agencies:
             found.extend(_item_responsibilities(child, agencies, rest))
         else:

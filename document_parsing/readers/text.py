@@ -26,9 +26,12 @@ def clean_line(line: str) -> str:
 
 
 def _strip_marks(text: str) -> str:
+    bullet = re.match(r"^\s*\*\s+(?=\S)", text)  # "* item" is a bullet, not Markdown emphasis
+    if bullet:
+        text = text[bullet.end():]
     for pattern, repl in MARKDOWN:
         text = pattern.sub(repl, text)
-    return text.strip()
+    return ("* " if bullet else "") + text.strip()
 
 
 def _is_table_line(raw: str) -> bool:
