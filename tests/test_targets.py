@@ -245,6 +245,13 @@ def test_heading_period_gives_the_year_of_a_level_table(tmp_path: Path) -> None:
     assert sorted((t.year, t.value) for t in extract_targets(parse(path))) == [(2027, 80.0), (2027, 85.0)]
 
 
+def test_heading_year_without_preposition(tmp_path: Path) -> None:
+    path = _docx_plan(tmp_path / "annual.docx", "1. Chỉ tiêu năm 2026",
+                      [["TT", "Nội dung", "Chỉ tiêu"]],
+                      [["1", "Tỷ lệ hồ sơ công việc xử lý trên môi trường mạng", "Trên 90%"]])
+    assert [(t.year, t.value, t.comparator) for t in extract_targets(parse(path))] == [(2026, 90.0, ">")]
+
+
 def test_target_table_with_two_header_rows(tmp_path: Path) -> None:
     path = _docx_plan(tmp_path / "terms.docx", "1. Chỉ tiêu cụ thể",
                       [["TT", "Chỉ tiêu", "Năm học 2025 - 2026", "Năm học 2025 - 2026"],

@@ -294,15 +294,15 @@ def school_year(text: str) -> Optional[tuple[int, int]]:
 
 def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[int]:
     """The deadline year printed in a section's heading or an enclosing one, up to ``stop``
-    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Năm 2025",
+    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Chỉ tiêu năm 2025",
     "Chỉ tiêu giai đoạn 2023 - 2025" → its last year)."""
     for node in [section, *section.ancestors()]:
         mentions = year_mentions(node.heading)
         if mentions:
             return mentions[0].year
-        bare = re.match(r"^\W*năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
-        if bare:
-            return int(bare.group(1))
+        bare = re.search(r"(?:^|\s)năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
+        if bare and len(node.heading) <= 80 and "tháng" not in low(node.heading[max(0, bare.start() - 12): bare.start()]):
+            return int(bare.group(1))  # a short heading "Chỉ tiêu năm 2025", "Năm 2025", not a date
         words = "|".join(re.escape(w) for w in vocabulary().period_words)
         period = re.search(rf"(?:{words})\s+(?:19|20)\d{{2}}\s*[-–—]\s*((?:19|20)\d{{2}})\b", low(node.heading))
         if period:  # "Các chỉ tiêu chủ yếu giai đoạn 2023 - 2025": by the end of the period
