@@ -105,6 +105,9 @@ def test_comparator_words(before: str, after: str, expected: str) -> None:
     ("Năm 2025, tối thiểu 95% giáo viên đạt yêu cầu", [2025]),
     ("100% phòng học được lắp đặt thiết bị ngay trong năm 2022", [2022]),
     ("Bổ sung 02 phòng học theo Thông tư ban hành ngày 30 tháng 3 năm 2021", [None]),
+    ("Hoàn thành số hóa 100% hồ sơ trước ngày 31/12/2025", [2025]),
+    ("Năm học 2024-2025: 100% trường có wifi", [2025]),
+    ("đạt tỷ lệ 95% trong Quý IV/2024", [2024]),
 ])
 def test_years_from_the_sentence(sentence: str, years: list) -> None:
     figures, mentions = find_figures(sentence), year_mentions(sentence)

@@ -266,6 +266,7 @@ def _year_pattern() -> re.Pattern:
         rf"|\bnam\s+hoc\s+(?P<s3>\d{{4}})\s*[-–—/]\s*(?P<s4>\d{{4}})"
         rf"|\b{prep}\s+nam\s+(?P<y1>\d{{4}})\b"
         rf"|\b{prep}\s+(?:thang\s+\d{{1,2}}|quy\s+[ivx\d]+)\s*(?:/|nam)\s*(?P<y2>\d{{4}})\b"
+        rf"|\b{prep}\s+(?:ngay\s+)?\d{{1,2}}/\d{{1,2}}/(?P<y4>\d{{4}})\b"
         rf"|(?:^|(?<=[,;:(]))\s*nam\s+(?P<y3>\d{{4}})\s*(?=[,:])"
     )
 
@@ -277,7 +278,7 @@ def year_mentions(text: str) -> list[YearMention]:
     folded = "".join(fold(c) or c if c.strip() else c for c in text)  # one character for one
     out: list[YearMention] = []
     for m in _year_pattern().finditer(folded):
-        year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3")) if g)
+        year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3"), m.group("y4")) if g)
         punct = re.match(r"\s*[,:]\s*", folded[m.end():])
         leading = bool(punct) and not any(f.start == 0 for f in find_figures(text[m.end() + punct.end():][:40]))
         out.append(YearMention(m.start(), m.end(), year, leading))
