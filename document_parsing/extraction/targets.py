@@ -166,6 +166,8 @@ class _Found:
 def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     """Each figure of a sentence; parenthesised sub-groups ("(trong đó khu vực thuận lợi ít nhất
     60%)", "(chiếm 75% …)") are taken apart from the main clause."""
+    if not re.search(r"\d", sentence):
+        return
     topic = TOPIC.match(sentence.strip())
     keep = topic is None or year_mentions(topic.group(0)) or find_figures(topic.group(0))
     sentence = sentence.strip() if keep else sentence.strip()[topic.end():]
