@@ -45,6 +45,7 @@ class Vocabulary:
     target_part_words: tuple[str, ...]
     lead_in: tuple[str, ...]
     outline_nouns: frozenset[str]
+    clauses: dict[str, tuple[str, ...]]
     period_words: tuple[str, ...]
     table: dict[str, tuple[str, ...]]
 
@@ -90,6 +91,7 @@ def vocabulary() -> Vocabulary:
         lead_in=tuple(sorted(_folded(raw["lead_in"]), key=len, reverse=True)),
         period_words=_folded(raw["period_words"]),
         outline_nouns=frozenset(_folded(raw["outline_nouns"])),
+        clauses={k: _folded(v) for k, v in raw["clauses"].items()},
         table={k: _folded(v) for k, v in raw["table"].items()},
     )
 
