@@ -118,6 +118,19 @@ def _subject(text: str, figure_text: str) -> str:
     return re.sub(r"\s+", " ", rest).strip(" ,;:.")
 
 
+def _count_subject(text: str, number: str) -> str:
+    """What a count counts: its noun phrase, then who has it ("phòng học thông minh/trường (Các
+    trường THPT)" for "Các trường THPT có tối thiểu 02 phòng học thông minh/trường")."""
+    at = text.find(number)
+    if at < 0:
+        return _subject(text, number)
+    head = re.sub(r"\s+", " ", text[at + len(number):]).strip(" ,;:.")
+    for close in vocabulary().range_close:  # "20 em trở lên": the range is the comparator's
+        head = re.sub(rf"(?<=\w)\s+{re.escape(close)}\b", "", head, flags=re.I)
+    owner = _subject(text[:at], "")
+    return f"{head} ({owner})" if head and owner else head or owner
+
+
 def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
     """The clause (start, end) of each figure.  Between two figures the cut is at "trong đó", after a
     comma, or before "và"/"hoặc"; with none of these ("06 lớp … cho 300 giáo viên") both share it."""
@@ -211,7 +224,7 @@ def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
             clauses = _clauses()
             text = clauses.reference.sub("", text)
             shown = chunk[figure.start: figure.number_end]
-            subject = _subject(text, shown)
+            subject = _count_subject(text, shown) if not figure.is_percent else _subject(text, shown)
             bare = not clauses.subgroup.sub("", before).strip(" ,;")
             if previous and bare and figure.is_percent and clauses.elided_head.match(chunk[figure.end:]):
                 # "95% cán bộ … đạt chuẩn cơ bản, 20% đạt chuẩn nâng cao": the noun is elided
