@@ -21,6 +21,17 @@ PLANS = sorted((ROOT / "tests" / "data" / "plans").glob("*.txt"))
 PROCEDURES = ROOT / "samples" / "procedures.yml"
 
 _servers: Optional[BotServers] = None
+_extra_env: dict[str, str] = {}
+
+
+def add_server_env(env: dict[str, str]) -> None:
+    """Environment for the shared servers, given before they start: the channel tests
+    (tests/test_channels_*.py) point the Telegram and Zalo channels at their fake APIs this
+    way when their module is imported, i.e. before any test starts the servers."""
+    if _servers is not None and any(_servers.env.get(k) != v for k, v in env.items()):
+        raise RuntimeError("The shared bot servers already run without this environment: "
+                           f"{', '.join(sorted(env))}")
+    _extra_env.update(env)
 
 
 def build_kb(folder: Path) -> str:
@@ -43,7 +54,7 @@ def shared_servers() -> BotServers:
         model, _ = ensure_model(quiet=True)
         work = Path(tempfile.mkdtemp(prefix="bot-test-"))
         kb_url = build_kb(work)
-        servers = BotServers(model, with_web=True, log_dir=work / "logs", env={"KB_URL": kb_url})
+        servers = BotServers(model, with_web=True, log_dir=work / "logs", env={**_extra_env, "KB_URL": kb_url})
         servers.start()
         atexit.register(servers.stop)
         _servers = servers

@@ -1,4 +1,4 @@
-"""Plan documents (DOCX, PDF, text) → the typed model in :mod:`document_parsing.model`.
+"""Plan documents (DOCX, DOC, ODT, PDF, text) → the typed model in :mod:`document_parsing.model`.
 
 Knows nothing of Rasa or the database: plain files in, dataclasses out.
 """
@@ -10,7 +10,7 @@ from .errors import ParseError
 from .model import Block, Document, Item, Location, Section, Table
 from .structure import build_document
 
-SUPPORTED = {".txt": "txt", ".md": "txt", ".docx": "docx", ".pdf": "pdf"}
+SUPPORTED = {".txt": "txt", ".md": "txt", ".docx": "docx", ".doc": "doc", ".odt": "odt", ".pdf": "pdf"}
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -19,7 +19,7 @@ def parse(path: str | Path) -> Document:
     path = Path(path)
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
-        raise ParseError(f"định dạng {path.suffix or '(không có phần mở rộng)'} không được hỗ trợ (chỉ nhận .docx, .pdf, .txt, .md)")
+        raise ParseError(f"định dạng {path.suffix or '(không có phần mở rộng)'} không được hỗ trợ (chỉ nhận {', '.join(SUPPORTED)})")
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -33,6 +33,8 @@ def parse(path: str | Path) -> Document:
             from .readers.text import read_text as reader
         elif fmt == "docx":
             from .readers.docx import read_docx as reader
+        elif fmt in ("doc", "odt"):
+            from .readers.office import read_office as reader
         else:
             from .readers.pdf import read_pdf as reader
         blocks, pages = reader(path)

@@ -19,7 +19,7 @@ from typing import Optional
 from .text_utils import fold
 
 ROMAN = re.compile(r"^(?P<label>[IVX]{1,5})\s*(?P<punct>[.)/:-])\s*(?=\S|$)")
-UPPER = re.compile(r"^(?P<label>[A-HJ-UWYZĐ])\s*(?P<punct>[.)/])\s+(?=\S)")
+UPPER = re.compile(r"^(?P<label>[A-HJ-UWYZĐ])\s*(?P<punct>[.)/])(?:\s+(?=\S)|\s*$)")
 DOTTED = re.compile(r"^(?P<label>\d{1,2}(?:\.\d{1,2}){1,4})\.?(?P<punct>\))?\s+(?=\S)")
 ARABIC = re.compile(r"^(?P<label>\d{1,2})\s*(?P<punct>[.)/])\s*(?=\D)")
 LETTER = re.compile(r"^(?P<label>[a-zđ])\s*(?P<punct>[).]|/)\s*(?=\S)")

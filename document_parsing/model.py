@@ -31,15 +31,13 @@ class Block:
     """One paragraph or one table as a reader saw it, before any structure is recognised.
 
     ``label`` is set only when the format keeps the list label outside the text (Word
-    auto-numbering: the paragraph shows "a)" but its text does not contain it).  ``heading``
-    is a format hint (a Markdown ``#`` line, a Word heading style or an all-bold paragraph).
+    auto-numbering: the paragraph shows "a)" but its text does not contain it).
     """
 
     text: str
     location: Location
     kind: BlockKind = "paragraph"
     label: Optional[str] = None
-    heading: bool = False
     rows: list[list[str]] = field(default_factory=list)  # for kind == "table"
 
 
@@ -113,7 +111,7 @@ class Document:
     """A parsed plan: front matter before the first numbered part, the section tree, tables."""
 
     source: str  # file name
-    format: str  # "txt" | "docx" | "pdf"
+    format: str  # "txt" | "docx" | "doc" | "odt" | "pdf"
     preamble: list[Item] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     closing: list[Item] = field(default_factory=list)  # from "Nơi nhận" on: signature, appendix captions

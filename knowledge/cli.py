@@ -148,7 +148,7 @@ def cmd_ingest(args, factory) -> int:
     failed = sum(not r.ok for r in results)
     out.print(f"Đã nhập {len(results) - failed}/{len(results)} tệp" + (f"; {failed} tệp lỗi." if failed else "."))
     if not results:
-        err.print("Lỗi: không tìm thấy tệp kế hoạch nào (.docx, .pdf, .txt, .md) trong đường dẫn đã cho.")
+        err.print("Lỗi: không tìm thấy tệp kế hoạch nào (.docx, .doc, .odt, .pdf, .txt, .md) trong đường dẫn đã cho.")
         return 1
     return 1 if failed else 0
 

@@ -30,7 +30,7 @@ from . import models
 from document_parsing.agency_names import agency_kind, canonical_agency
 from .db import WRITE_OPTION
 
-SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md")
+SUPPORTED_SUFFIXES = tuple(document_parsing.SUPPORTED)  # .docx, .doc, .odt, .pdf, .txt, .md
 # Suffixes that name a *rendering* of a plan, not a different plan: "x.autonum.docx" is plan "x".
 RENDERING_SUFFIXES = (".autonum",)
 # Test hook (see tests/test_ingest_atomic.py): after this many fact rows are flushed inside the

@@ -56,5 +56,16 @@ def zero_padding(text: str) -> str:
     return re.sub(r"(?<![\d./,])([1-9])(?=\s+(?:phòng|trường|lớp|bài|học liệu|giáo viên|sản phẩm)\b)", r"0\1", text)
 
 
+def wrapped_parts(text: str) -> str:
+    """The Roman parts become "A.", "B." … under one outer "Phần thứ nhất. NỘI DUNG KẾ HOẠCH" — the
+    parts are then one level down (plans that already letter their parts are left alone)."""
+    if re.search(r"^ *[A-H]\. ", text, re.M):
+        return text
+    letters = iter("ABCDEFGHKLMN")
+    text = re.sub(r"^( *)([IVX]{1,4})\.(?= +[A-ZĐÀ-Ỹ]| *$)", lambda m: m.group(1) + next(letters) + ".", text, flags=re.M)
+    first = re.search(r"^ *A\.", text, re.M)
+    return text[: first.start()] + "Phần thứ nhất. NỘI DUNG KẾ HOẠCH\n" + text[first.start():] if first else text
+
+
 REWRITES: list[Callable[[str], str]] = [roman_to_phan, letter_style("."), letter_style("/"), arabic_paren,
-                                        swap_bullets, star_bullets, comparator_words, zero_padding]
+                                        swap_bullets, star_bullets, comparator_words, zero_padding, wrapped_parts]

@@ -167,7 +167,7 @@ def test_docx_merged_cells_keep_columns(tmp_path: Path) -> None:
     assert rows == [["TT", "Tên", "Lộ trình", ""], ["", "", "2017", "2018"], ["1.", "Việc", "", "X"]]
 
 
-def test_docx_heading_and_soft_break(tmp_path: Path) -> None:
+def test_docx_soft_break(tmp_path: Path) -> None:
     document = docx.Document()
     document.add_paragraph().add_run("I. MỤC TIÊU").bold = True
     paragraph = document.add_paragraph("Dòng một")
@@ -176,14 +176,14 @@ def test_docx_heading_and_soft_break(tmp_path: Path) -> None:
     path = tmp_path / "soft.docx"
     document.save(path)
     blocks, _ = read_docx(path)
-    assert blocks[0].heading and not blocks[1].heading
+    assert blocks[0].text == "I. MỤC TIÊU"
     assert blocks[1].text == "Dòng một dòng hai"
 
 
 def test_docx_style_chain(tmp_path: Path) -> None:
-    """Numbering and bold inherited through ``w:basedOn``, switched off nearer the paragraph,
-    a basedOn cycle, a bold character style; a style without ``w:type`` and one based on a
-    numbering style are read like any other (python-docx's style objects fail on both)."""
+    """Numbering inherited through ``w:basedOn`` and switched off nearer the paragraph, a
+    basedOn cycle, a character style; a style without ``w:type`` and one based on a numbering
+    style are read like any other (python-docx's style objects fail on both)."""
     document = docx.Document()
     root = document.part.numbering_part.element
     root.insert(0, parse_xml(NUMBERING.format(ns=nsdecls("w"))))
@@ -226,10 +226,10 @@ def test_docx_style_chain(tmp_path: Path) -> None:
     path = tmp_path / "styled.docx"
     document.save(path)
     blocks, _ = read_docx(path)
-    assert [(b.label, b.text, b.heading) for b in blocks] == [
-        ("1.", "Mục tiêu chung", True), ("2.", "Mục tiêu cụ thể", False), (None, "Ghi chú", True),
-        (None, "Vòng lặp", False), (None, "Nhấn mạnh", True), (None, "Không rõ", False),
-        (None, "Không kiểu", True), (None, "Danh sách", False),
+    assert [(b.label, b.text) for b in blocks] == [
+        ("1.", "Mục tiêu chung"), ("2.", "Mục tiêu cụ thể"), (None, "Ghi chú"),
+        (None, "Vòng lặp"), (None, "Nhấn mạnh"), (None, "Không rõ"),
+        (None, "Không kiểu"), (None, "Danh sách"),
     ]
 
 

@@ -23,6 +23,10 @@ VAGUE = re.compile(r"^(?:các |những )?(?:cơ quan|đơn vị|tổ chức|đ�
 PLACES = r"(?:các\s+)?(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn)(?:\s*,\s*(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường|thị trấn))*"
 
 
+# Words that add nothing to a collective ("các cơ quan, đơn vị có liên quan", "đơn vị được giao").
+FILLER = frozenset("co lien quan va duoc thuoc truc tren dia ban khac".split())
+
+
 def is_vague(name: str) -> bool:
     """"Các cơ quan, đơn vị liên quan", "các đơn vị": a collective that names no body."""
     if VAGUE.search(clean_space(name)):
@@ -33,7 +37,7 @@ def is_vague(name: str) -> bool:
     text = " ".join(words)
     for collective in sorted(COLLECTIVES, key=len, reverse=True):
         text = text.replace(collective, " ")
-    return not text.replace("co lien quan", " ").replace("lien quan", " ").replace("va", " ").strip()
+    return not (set(text.split()) - FILLER)
 
 
 HEAD_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, set(HEADS)), key=len, reverse=True)) + r")(?:\s|$)")
@@ -151,6 +155,16 @@ DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, s
                              + rf")(?=$|[\s,;:.])(\s+{PLACES})?", re.I)
 
 
+def _names_a_body(name: str) -> bool:
+    """"Các trường …", "các tổ trưởng …", "các cơ quan …" name bodies; "Các nội dung công việc …"
+    does not: after "các" must come an agency head or a collective noun."""
+    m = re.match(r"^(?:các|những)\s+(.*)$", name, re.I)
+    if not m:
+        return True
+    rest = m.group(1)
+    return starts_with_head(rest) or any(fold(rest).startswith(c) for c in COLLECTIVES)
+
+
 def _take_one(text: str) -> tuple[str, str, bool]:
     """One agency from the start of ``text``: (name, the rest, whether the list ended)."""
     # Ủy ban nhân dân + places: "Ủy ban nhân dân quận, huyện", "UBND các xã, thị trấn"
@@ -174,6 +188,6 @@ def _take_one(text: str) -> tuple[str, str, bool]:
     first = _first_segment(text)
     name, stopped = _cut_at_stop(first)
     rest = text[len(first):] if not stopped else text[len(name):]
-    if not name or not _starts_with_head(name):
+    if not name or not _starts_with_head(name) or not _names_a_body(name):
         return "", "", True
     return name, rest, stopped

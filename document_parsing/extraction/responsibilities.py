@@ -26,7 +26,8 @@ from .tables import TableLayout, layouts, section_of
 RANK = {"chủ trì": 3, "thực hiện": 2, "phối hợp": 1}
 LEADS = re.compile(r"(?<!đơn vị )(?<!cơ quan )\bchủ trì\b", re.I)
 PARTNER_CUE = re.compile(r"phối hợp với\s*", re.I)
-REQUEST = re.compile(r"^(?:Đề nghị|Giao)\s+", re.I)
+# What may stand before the agencies an item is about: a request, an assignment, "Trách nhiệm của".
+REQUEST = re.compile(r"^(?:Đề nghị|Giao|Trách nhiệm của|Nhiệm vụ của|Đối với)\s+", re.I)
 
 
 def _named(text: str) -> tuple[list[str], str]:
@@ -37,7 +38,8 @@ def _named(text: str) -> tuple[list[str], str]:
 
 def _bodies(item: Section, rest: str) -> list[str]:
     """What the item says its agencies do: the heading's remainder, its paragraphs, sub-items."""
-    texts = [rest.strip(" :.-")] if rest.strip(" :.-") else []
+    rest = rest.lstrip(" :.-").rstrip()  # keep a final ":" — "phối hợp với các Sở:" lists them next
+    texts = [rest] if rest else []
     texts += [i.text for i in item.items if i.kind != "table_row"]
     for child in item.walk():
         if child is not item:
@@ -114,6 +116,13 @@ def _wrapped(item: Section) -> bool:
     return len(words) > 1 and (words[1][:1].isupper() or words[1] == "và")
 
 
+def _is_group(section: Section) -> bool:
+    """"1. Trách nhiệm của các sở, ban, ngành" over "1.1. Sở Giáo dục …", "1.2. Sở Tài chính …": a
+    heading whose sub-items name their own agencies groups them; it is no agency item itself."""
+    naming = sum(1 for child in section.children if _named(child.heading)[0])
+    return naming >= 2 and naming * 2 >= len(section.children)
+
+
 def _walk(section: Section) -> list[Responsibility]:
     found: list[Responsibility] = []
     for child in section.children:
@@ -123,11 +132,32 @@ def _walk(section: Section) -> list[Responsibility]:
                 found.extend(_item_responsibilities(child, agencies, rest, own_text=False))
                 continue
         agencies, rest = _named(child.heading)
-        if agencies:
+        if agencies and not _is_group(child):
             found.extend(_item_responsibilities(child, agencies, rest))
         else:
             found.extend(_walk(child))
+    found.extend(_unnumbered_items(section))
     return found
+
+
+def _unnumbered_items(section: Section) -> list[Responsibility]:
+    """Bulleted or plain paragraphs that open with agencies ("- Sở Tài chính: chủ trì …") in a
+    section that names none itself: one record per agency and section, the strongest role."""
+    if section.parent is not None and _named(section.heading)[0]:
+        return []
+    merged: dict[str, Responsibility] = {}
+    for item in section.items:
+        if item.kind == "table_row":
+            continue
+        agencies, rest = _named(item.text)
+        if not agencies or not (rest.startswith(":") or starts_with_stop(rest.lstrip(" :,-"))):
+            continue
+        holder = Section(section.label, section.path, "", section.kind, item.location)
+        for found in _item_responsibilities(holder, agencies, rest):
+            key = fold(found.agency)
+            if key not in merged or RANK[found.role] > RANK[merged[key].role]:
+                merged[key] = found
+    return list(merged.values())
 
 
 def _table_responsibilities(doc: Document, table: TableLayout) -> list[Responsibility]:

@@ -9,6 +9,10 @@ Two things make a .docx differ from the plain text of the same plan, and both ar
   which python-docx's ``document.paragraphs`` would separate) and expand horizontally merged
   cells to the grid, so a header cell spanning four year columns leaves the "X" marks below it
   in the right column.
+
+Text typed in a legacy 8-bit Vietnamese font (TCVN3 ".VnTime", VNI "VNI-Times") is turned into
+Unicode run by run, from the font each run resolves to through its styles; when no run names
+such a font, the document's character statistics decide (:mod:`.legacy_encoding`).
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from docx.oxml.ns import qn
 
 from ..labels import split_label
 from ..model import Block, Location
+from .legacy_encoding import TCVN3, FontEncoding, decode, detect, font_encoding, is_unicode, restore_capitals
 from .text import TERMINAL
 
 MAX_LEVELS = 9
@@ -203,8 +208,10 @@ class Numberer:
 
 W_P, W_TBL, W_SDT, W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 W_PPR, W_PSTYLE, W_NUMPR, W_NUMID, W_ILVL = qn("w:pPr"), qn("w:pStyle"), qn("w:numPr"), qn("w:numId"), qn("w:ilvl")
-W_R, W_RPR, W_B, W_RSTYLE, W_VAL = qn("w:r"), qn("w:rPr"), qn("w:b"), qn("w:rStyle"), qn("w:val")
-W_STYLE, W_STYLE_ID, W_BASED_ON, W_NAME = qn("w:style"), qn("w:styleId"), qn("w:basedOn"), qn("w:name")
+W_R, W_RPR, W_RSTYLE, W_VAL = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:val")
+W_RFONTS, W_ASCII, W_HANSI = qn("w:rFonts"), qn("w:ascii"), qn("w:hAnsi")
+W_DOC_DEFAULTS, W_RPR_DEFAULT = qn("w:docDefaults"), qn("w:rPrDefault")
+W_STYLE, W_STYLE_ID, W_BASED_ON = qn("w:style"), qn("w:styleId"), qn("w:basedOn")
 W_TYPE, W_DEFAULT = qn("w:type"), qn("w:default")
 W_TR, W_TC, W_TRPR, W_TCPR = qn("w:tr"), qn("w:tc"), qn("w:trPr"), qn("w:tcPr")
 W_TBL_GRID, W_GRID_COL, W_GRID_SPAN, W_VMERGE = qn("w:tblGrid"), qn("w:gridCol"), qn("w:gridSpan"), qn("w:vMerge")
@@ -217,8 +224,13 @@ def _val(element) -> Optional[str]:
     return None if element is None else element.get(W_VAL)
 
 
-def _on(value: Optional[str]) -> bool:
-    return value not in ("0", "false", "off")
+def _font(rpr) -> Optional[str]:
+    """The font a ``w:rPr`` sets for the characters a legacy font holds (``w:hAnsi``, the
+    font of U+0080–U+00FF, else ``w:ascii``); ``None`` when it sets neither."""
+    fonts = rpr.find(W_RFONTS) if rpr is not None else None
+    if fonts is None:
+        return None
+    return fonts.get(W_HANSI) or fonts.get(W_ASCII)
 
 
 @dataclass(frozen=True)
@@ -226,8 +238,7 @@ class StyleInfo:
     """What the reader needs of one style and the styles it is ``basedOn``, nearest first."""
 
     num_prs: tuple[tuple[Optional[str], Optional[str]], ...] = ()  # (numId, ilvl) of each w:numPr
-    bold: Optional[bool] = None  # the nearest w:b in the chain, None when no style sets it
-    heading: bool = False  # a style in the chain is named "Heading …" / "Title …"
+    font: Optional[str] = None  # the nearest font in the chain, None when no style sets one
 
 
 class StyleSheet:
@@ -245,6 +256,9 @@ class StyleSheet:
         self._by_id: dict[Optional[str], object] = {}
         self._first: dict[str, object] = {}
         self._cache: dict[str, Optional[StyleInfo]] = {}
+        defaults = document.styles.element.find(W_DOC_DEFAULTS)
+        rpr_default = defaults.find(W_RPR_DEFAULT) if defaults is not None else None
+        self.default_font: Optional[str] = _font(rpr_default.find(W_RPR)) if rpr_default is not None else None
         default = None  # the last paragraph style marked w:default, as python-docx's styles.default()
         # document.styles: python-docx supplies its default styles when the part is missing.
         for style in document.styles.element.findall(W_STYLE):
@@ -273,8 +287,7 @@ class StyleSheet:
 
     def _info(self, style) -> StyleInfo:
         num_prs: list[tuple[Optional[str], Optional[str]]] = []
-        bold: Optional[bool] = None
-        heading = False
+        font: Optional[str] = None
         seen: set[Optional[str]] = set()
         while style is not None and style.get(W_STYLE_ID) not in seen:
             seen.add(style.get(W_STYLE_ID))
@@ -282,16 +295,19 @@ class StyleSheet:
             num_pr = ppr.find(W_NUMPR) if ppr is not None else None
             if num_pr is not None:
                 num_prs.append((_val(num_pr.find(W_NUMID)), _val(num_pr.find(W_ILVL))))
-            if bold is None:
-                rpr = style.find(W_RPR)
-                b = rpr.find(W_B) if rpr is not None else None
-                if b is not None:
-                    bold = _on(b.get(W_VAL))
-            if not heading:
-                heading = (_val(style.find(W_NAME)) or "").lower().startswith(("heading", "title"))
+            if font is None:
+                font = _font(style.find(W_RPR))
             based_on = _val(style.find(W_BASED_ON))
             style = self._first.get(based_on) if based_on is not None else None
-        return StyleInfo(tuple(num_prs), bold, heading)
+        return StyleInfo(tuple(num_prs), font)
+
+    def fonts(self) -> set[str]:
+        """Every font a style or the document defaults name."""
+        names = {self.default_font} if self.default_font else set()
+        for style in self._by_id.values():
+            names.add(_font(style.find(W_RPR)) or "")
+        names.discard("")
+        return names
 
 
 # --------------------------------------------------------------------------- paragraphs
@@ -321,40 +337,6 @@ def paragraph_text(p) -> str:
                     for element in p.iter(_TEXT_TAG_NAMES)])
 
 
-def _has_text(run) -> bool:
-    """Whether ``paragraph_text(run).strip()`` would be non-empty, without building it."""
-    for element in run.iter(_TEXT_TAG_NAMES):
-        replacement = TEXT_TAGS[element.tag]
-        if replacement is None:
-            text = element.text
-            if text and not text.isspace():
-                return True
-        elif not replacement.isspace():
-            return True
-    return False
-
-
-def _all_bold(p, style: Optional[StyleInfo], styles: StyleSheet) -> bool:
-    """Whether every run that carries text is bold (directly, by character or paragraph style)."""
-    base = bool(style.bold) if style is not None else False
-    saw_text = False
-    for run in p.iter(W_R):
-        if not _has_text(run):
-            continue
-        saw_text = True
-        rpr = run.find(W_RPR)
-        b = rpr.find(W_B) if rpr is not None else None
-        if b is not None:
-            bold = _on(b.get(W_VAL))
-        else:
-            char_style = styles.get(_val(rpr.find(W_RSTYLE)) if rpr is not None else None)
-            char_bold = char_style.bold if char_style is not None else None
-            bold = base if char_bold is None else char_bold
-        if not bold:
-            return False
-    return saw_text
-
-
 # --------------------------------------------------------------------------- tables
 
 def _grid_width(tbl) -> int:
@@ -375,6 +357,8 @@ class BodyReader:
         self.numberer = Numberer(read_numbering(document))
         self.index = 0
         self.blocks: list[Block] = []
+        # Only a document naming a legacy font pays for resolving each run's font.
+        self.legacy_fonts = _names_legacy_font(self.styles.fonts(), document.element.body)
 
     def read(self, body) -> list[Block]:
         for child in self._content(body):
@@ -385,7 +369,58 @@ class BodyReader:
                 self.index += 1
             else:
                 self._table(child)
+        if not self.legacy_fonts:
+            _decode_by_statistics(self.blocks)
         return self.blocks
+
+    def _text(self, p, style: Optional[StyleInfo]) -> str:
+        """A paragraph's text, legacy-font runs turned into Unicode."""
+        if not self.legacy_fonts:
+            return paragraph_text(p)
+        segments: list[tuple[str, Optional[FontEncoding]]] = []
+        fonts: dict = {}  # run element → its encoding (the key keeps lxml's proxy alive, so unique)
+        for element in p.iter(_TEXT_TAG_NAMES):
+            replacement = TEXT_TAGS[element.tag]
+            text = (element.text or "") if replacement is None else replacement
+            run = element.getparent()
+            if run not in fonts:
+                fonts[run] = font_encoding(self._run_font(run, style)) if run.tag == W_R else None
+            encoding = fonts[run]
+            if segments and segments[-1][1] == encoding:
+                segments[-1] = (segments[-1][0] + text, encoding)
+            else:
+                segments.append((text, encoding))
+        # Runs in another font (Times New Roman over TCVN3 bytes): their statistics decide.
+        unknown = "".join(text for text, encoding in segments if encoding is None)
+        guess = detect(unknown, min_signs=2)
+        out = []
+        tcvn3 = False
+        for text, encoding in segments:
+            if encoding is None and guess is not None:
+                encoding = FontEncoding(guess)
+            if encoding is None or is_unicode(text):
+                out.append(text)
+                continue
+            tcvn3 = tcvn3 or (encoding.encoding == TCVN3 and not encoding.capitals)
+            out.append(decode(text, encoding.encoding, encoding.capitals))
+        text = "".join(out)
+        return restore_capitals(text) if tcvn3 else text
+
+    def _run_font(self, run, style: Optional[StyleInfo]) -> Optional[str]:
+        """A run's font: its own ``w:rFonts``, its character style's, its paragraph style's,
+        the document default."""
+        rpr = run.find(W_RPR)
+        font = _font(rpr)
+        if font is not None:
+            return font
+        char_style = _val(rpr.find(W_RSTYLE)) if rpr is not None else None
+        if char_style is not None:
+            info = self.styles.get(char_style)
+            if info is not None and info.font is not None:
+                return info.font
+        if style is not None and style.font is not None:
+            return style.font
+        return self.styles.default_font
 
     def _add(self, block: Block) -> None:
         """Append a paragraph, or glue it to the previous one when it is the tail of a
@@ -438,18 +473,17 @@ class BodyReader:
 
     def _paragraph(self, p) -> Optional[Block]:
         label, style = self._label(p)
-        text = paragraph_text(p).strip()
+        text = self._text(p, style).strip()
         if not text:
             return None
-        heading = (style is not None and style.heading) or _all_bold(p, style, self.styles)
-        return Block(text, Location(paragraph=self.index), label=label, heading=heading)
+        return Block(text, Location(paragraph=self.index), label=label)
 
     def _cell_text(self, tc) -> str:
         lines = []
         for child in self._content(tc):
             if child.tag == W_P:
-                label, _ = self._label(child)
-                text = paragraph_text(child).strip()
+                label, style = self._label(child)
+                text = self._text(child, style).strip()
                 if text:
                     lines.append(f"{label} {text}" if label else text)
             else:  # a nested table: its cells read row by row
@@ -482,6 +516,40 @@ class BodyReader:
             rows.append(row)
         width = max([width, *(len(r) for r in rows)]) if rows else 0
         return [r + [""] * (width - len(r)) for r in rows]
+
+
+def _names_legacy_font(style_fonts: set[str], body) -> bool:
+    """Whether a style, the defaults or any run of the body names a TCVN3 or VNI font."""
+    if any(font_encoding(f) for f in style_fonts):
+        return True
+    seen = set(style_fonts)
+    for fonts in body.iter(W_RFONTS):
+        for name in (fonts.get(W_HANSI), fonts.get(W_ASCII)):
+            if name and name not in seen:
+                seen.add(name)
+                if font_encoding(name):
+                    return True
+    return False
+
+
+def _decode_by_statistics(blocks: list[Block]) -> None:
+    """A document that names no legacy font but whose text is TCVN3 or VNI all the same (typed
+    in .VnTime, then the font changed): its character statistics say so, and every paragraph
+    and cell is decoded."""
+    texts = [b.text for b in blocks] + [cell for b in blocks for row in b.rows for cell in row]
+    encoding = detect("\n".join(texts))
+    if encoding is None:
+        return
+
+    def convert(text: str) -> str:
+        if is_unicode(text):
+            return text
+        out = decode(text, encoding)
+        return "\n".join(restore_capitals(line) for line in out.split("\n")) if encoding == TCVN3 else out
+
+    for block in blocks:
+        block.text = convert(block.text)
+        block.rows = [[convert(cell) for cell in row] for row in block.rows]
 
 
 def read_docx(path: Union[str, Path]) -> tuple[list[Block], None]:

@@ -64,10 +64,6 @@ class Line:
     def bottom(self) -> float:
         return max(w["bottom"] for w in self.words)
 
-    @property
-    def bold(self) -> bool:
-        return all("bold" in (w.get("fontname") or "").lower() for w in self.words)
-
 
 @dataclass
 class Layout:
@@ -341,8 +337,7 @@ def blocks_from_pages(pages: list[PageContent], heights: list[float]) -> list[Bl
 
 def _flush(lines: list[Line], blocks: list[Block]) -> None:
     if lines:
-        blocks.append(Block(" ".join(l.text for l in lines), Location(page=lines[0].page, paragraph=len(blocks)),
-                            heading=all(l.bold for l in lines)))
+        blocks.append(Block(" ".join(l.text for l in lines), Location(page=lines[0].page, paragraph=len(blocks))))
 
 
 def _add_table(rows: list[list[str]], page: int, blocks: list[Block], first_on_page: bool) -> None:

@@ -3,14 +3,18 @@
 Such files come hard-wrapped (a sentence broken over several lines, sometimes across a blank
 line), with Markdown marks (``##``, ``**``, ``<sub>``) and the ``|`` left over from a flattened
 header table.  We join wrapped lines back into paragraphs and keep tab-separated lines as tables.
+The bytes may be UTF-8, UTF-16 or a legacy Vietnamese encoding (TCVN3, VNI): see
+:mod:`.legacy_encoding`.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from ..errors import ParseError
 from ..labels import split_label
 from ..model import Block, Location
+from .legacy_encoding import decode_bytes
 
 TERMINAL = re.compile(r"[.;:!?…]\s*[\"”)]?$|\./\.$")
 SEPARATOR = re.compile(r"^[\s|_=\-–—*]*$")
@@ -74,11 +78,10 @@ def _starts_paragraph(line: str, current: list[str], after_blank: bool, wrapped:
 
 
 def read_text(path: Path) -> tuple[list[Block], None]:
-    raw = path.read_bytes()
     try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError("tệp văn bản không ở mã UTF-8") from exc
+        content = decode_bytes(path.read_bytes()).text
+    except ValueError as exc:
+        raise ParseError("tệp văn bản không ở bảng mã nào đọc được (UTF-8, UTF-16, TCVN3 hay VNI)") from exc
     lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     nonblank = [l for l in lines if l.strip()]
     blank_count = len(lines) - len(nonblank)
