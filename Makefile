@@ -54,11 +54,9 @@ test: install system
 bench: install
 	$(PY) bench/ingest.py
 
+# Extraction scores per plan and rendering against the gold (tests/data), and the metamorphic guard.
 score: install
-	rm -rf out/score && for r in txt docx autonum.docx pdf; do \
-	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db ingest samples/plans/*.$$r >/dev/null; \
-	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db export-json out/score/$$r; \
-	  $(PY) tests/data/score.py extraction tests/data/gold out/score/$$r | tail -1; done
+	$(PY) -m pytest -q tests/test_extraction_scores.py tests/test_metamorphic.py
 
 clean:
 	rm -rf .venv data out

@@ -105,6 +105,9 @@ def test_comparator_words(before: str, after: str, expected: str) -> None:
     ("Năm 2025, tối thiểu 95% giáo viên đạt yêu cầu", [2025]),
     ("100% phòng học được lắp đặt thiết bị ngay trong năm 2022", [2022]),
     ("Bổ sung 02 phòng học theo Thông tư ban hành ngày 30 tháng 3 năm 2021", [None]),
+    ("Hoàn thành số hóa 100% hồ sơ trước ngày 31/12/2025", [2025]),
+    ("Năm học 2024-2025: 100% trường có wifi", [2025]),
+    ("đạt tỷ lệ 95% trong Quý IV/2024", [2024]),
 ])
 def test_years_from_the_sentence(sentence: str, years: list) -> None:
     figures, mentions = find_figures(sentence), year_mentions(sentence)
@@ -183,6 +186,14 @@ def test_a_sentence_about_today_adds_no_target(tmp_path: Path) -> None:
     assert _facts(_rewrite("sgd-binhlam-2024", tmp_path, "today", add)) == _facts(DATA / "plans" / "sgd-binhlam-2024.txt")
 
 
+def test_a_part_reviewing_past_results_holds_no_targets(tmp_path: Path) -> None:
+    def rename(text: str) -> str:
+        return text.replace("Phần I. ĐẶC ĐIỂM TÌNH HÌNH", "Phần I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU NĂM HỌC 2023 - 2024")
+
+    plan = "thpt-lequydon-hoaan-2024"
+    assert _facts(_rewrite(plan, tmp_path, "review", rename)) == _facts(DATA / "plans" / f"{plan}.txt")
+
+
 def test_counted_variants_in_a_plan(tmp_path: Path) -> None:
     def add(text: str) -> str:
         anchor = "b. Về chuyển đổi số trong dạy học, kiểm tra, đánh giá\n"
@@ -235,6 +246,13 @@ def test_heading_period_gives_the_year_of_a_level_table(tmp_path: Path) -> None:
                       [["TT", "Chỉ tiêu", "Tiểu học", "THCS"]],
                       [["1", "Tỷ lệ giáo viên có tài khoản học tập số", "80%", "85%"]])
     assert sorted((t.year, t.value) for t in extract_targets(parse(path))) == [(2027, 80.0), (2027, 85.0)]
+
+
+def test_heading_year_without_preposition(tmp_path: Path) -> None:
+    path = _docx_plan(tmp_path / "annual.docx", "1. Chỉ tiêu năm 2026",
+                      [["TT", "Nội dung", "Chỉ tiêu"]],
+                      [["1", "Tỷ lệ hồ sơ công việc xử lý trên môi trường mạng", "Trên 90%"]])
+    assert [(t.year, t.value, t.comparator) for t in extract_targets(parse(path))] == [(2026, 90.0, ">")]
 
 
 def test_target_table_with_two_header_rows(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ Every word list lives in ``document_parsing/vocab/targets.yml`` and is loaded on
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -30,7 +31,7 @@ class Vocabulary:
     range_open: tuple[str, ...]
     range_close: tuple[str, ...]
     aspiration: tuple[str, ...]
-    label_words: tuple[str, ...]
+    label_words: frozenset[str]
     non_units: frozenset[str]
     rate_time_units: frozenset[str]
     measure_words: frozenset[str]
@@ -44,6 +45,7 @@ class Vocabulary:
     target_part_words: tuple[str, ...]
     lead_in: tuple[str, ...]
     outline_nouns: frozenset[str]
+    clauses: dict[str, tuple[str, ...]]
     period_words: tuple[str, ...]
     table: dict[str, tuple[str, ...]]
 
@@ -51,7 +53,9 @@ class Vocabulary:
 def low(text: str) -> str:
     """Lowercase NFC with single spaces: how vocabulary words are compared with plan text.  Accents
     are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form."""
-    return clean_space(text).lower()
+    if not unicodedata.is_normalized("NFC", text):
+        text = clean_space(text)
+    return " ".join(text.lower().split())
 
 
 def _folded(words) -> tuple[str, ...]:
@@ -72,7 +76,7 @@ def vocabulary() -> Vocabulary:
         range_open=_folded(raw["range_open"]),
         range_close=_folded(raw["range_close"]),
         aspiration=_folded(raw["aspiration"]),
-        label_words=tuple(sorted(_folded(raw["label_words"]), key=len, reverse=True)),
+        label_words=frozenset(_folded(raw["label_words"])),
         non_units=frozenset(non_units),
         rate_time_units=frozenset(_folded(raw["rate_time_units"])),
         measure_words=frozenset(_folded(raw["measure_words"])),
@@ -87,6 +91,7 @@ def vocabulary() -> Vocabulary:
         lead_in=tuple(sorted(_folded(raw["lead_in"]), key=len, reverse=True)),
         period_words=_folded(raw["period_words"]),
         outline_nouns=frozenset(_folded(raw["outline_nouns"])),
+        clauses={k: _folded(v) for k, v in raw["clauses"].items()},
         table={k: _folded(v) for k, v in raw["table"].items()},
     )
 
@@ -112,7 +117,7 @@ class Figure:
 PERCENT = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,]\d+)?)\s*(%|phần trăm)")
 # a number: "1.500" (thousands), "02", "2,5" (decimal comma); not part of a date, code or fraction
 NUMBER = re.compile(r"(?<![\w.,/:%-])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w%]|[.,/:-]?\d)")
-WORD = re.compile(r"[^\W\d_][\w]*")
+ANY_DIGIT = re.compile(r"\d")
 
 
 def _number_value(whole: str, decimals: Optional[str]) -> float:
@@ -127,7 +132,8 @@ def _is_year(whole: str, decimals: Optional[str]) -> bool:
 def _ends_with_label(before: str) -> bool:
     """Does the text end with a label word ("mức độ", "lớp", "Điều", "Thông tư số")?"""
     words = low(before[-60:]).split()
-    return any(" ".join(words[-(label.count(" ") + 1):]) == label for label in vocabulary().label_words) if words else False
+    labels = vocabulary().label_words
+    return any(" ".join(words[-n:]) in labels for n in (1, 2, 3) if len(words) >= n)
 
 
 def is_label_number(before: str) -> bool:
@@ -163,14 +169,27 @@ def _is_lead_in(unit: str, after: str) -> bool:
     vocab = vocabulary()
     if low(unit) not in vocab.outline_nouns:
         return False
-    words = "|".join(re.escape(w) for w in vocab.lead_in)
+    colon, lead_word = _lead_in_patterns()
     text = " " + low(after)
-    return bool(re.match(rf"^(?:\s+[^\W\d_]+){{0,3}}?(?:\s+(?:{words}))?\s*:", text)
-                or re.match(rf"^(?:\s+[^\W\d_]+){{0,3}}?\s+(?:{words})\s*(?:[.;]|$)", text))
+    return bool(colon.match(text) or lead_word.match(text))
+
+
+@lru_cache(maxsize=1)
+def _lead_in_patterns() -> tuple[re.Pattern, re.Pattern]:
+    words = "|".join(re.escape(w) for w in vocabulary().lead_in)
+    return (re.compile(rf"^(?:\s+[^\W\d_]+){{0,3}}?(?:\s+(?:{words}))?\s*:"),
+            re.compile(rf"^(?:\s+[^\W\d_]+){{0,3}}?\s+(?:{words})\s*(?:[.;]|$)"))
 
 
 def find_figures(text: str) -> list[Figure]:
     """Every percentage and counted figure of ``text``, in order."""
+    return list(_figures(text))
+
+
+@lru_cache(maxsize=8192)
+def _figures(text: str) -> tuple[Figure, ...]:
+    if not ANY_DIGIT.search(text):
+        return ()
     vocab = vocabulary()
     found: list[Figure] = []
     taken: list[tuple[int, int]] = []
@@ -204,7 +223,7 @@ def find_figures(text: str) -> list[Figure]:
         if _is_lead_in(unit, text[unit_end:]):
             continue  # "tập trung vào 05 nhóm nhiệm vụ sau:": the plan's own outline
         found.append(Figure(m.start(), unit_end, m.end(), _number_value(whole, decimals), unit, whole))
-    return sorted(found, key=lambda f: f.start)
+    return tuple(sorted(found, key=lambda f: f.start))
 
 
 # ---------------------------------------------------------------------------- comparators
@@ -244,6 +263,21 @@ def comparator(before: str, after: str) -> str:
 
 # ---------------------------------------------------------------------------- years
 
+class _OneForOne(dict):
+    """``str.translate`` table folding each character to one character (positions are kept, so a
+    match in the folded text is a match in the text); filled on demand through :func:`fold`."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = char if char.isspace() else (fold(char) or char)[:1]
+        self[code] = value
+        return value
+
+
+_ONE_FOR_ONE = _OneForOne()
+FOUR_DIGITS = re.compile(r"\d{4}")
+
+
 @dataclass(frozen=True)
 class YearMention:
     start: int
@@ -266,22 +300,32 @@ def _year_pattern() -> re.Pattern:
         rf"|\bnam\s+hoc\s+(?P<s3>\d{{4}})\s*[-–—/]\s*(?P<s4>\d{{4}})"
         rf"|\b{prep}\s+nam\s+(?P<y1>\d{{4}})\b"
         rf"|\b{prep}\s+(?:thang\s+\d{{1,2}}|quy\s+[ivx\d]+)\s*(?:/|nam)\s*(?P<y2>\d{{4}})\b"
+        rf"|\b{prep}\s+(?:ngay\s+)?\d{{1,2}}/\d{{1,2}}/(?P<y4>\d{{4}})\b"
         rf"|(?:^|(?<=[,;:(]))\s*nam\s+(?P<y3>\d{{4}})\s*(?=[,:])"
     )
 
 
 def year_mentions(text: str) -> list[YearMention]:
+    """Deadline years in ``text`` (see :func:`_year_mentions`; cached: a sentence is read several
+    times, once per figure and once for the year it carries over)."""
+    return list(_year_mentions(text))
+
+
+@lru_cache(maxsize=8192)
+def _year_mentions(text: str) -> tuple[YearMention, ...]:
     """Deadline years in ``text``; a school year "2024 - 2025" gives its end year.  A mention
     followed by a comma and more words ("Đến hết năm 2023, có …") is leading: it applies to the
     figures after it, never to the one before."""
-    folded = "".join(fold(c) or c if c.strip() else c for c in text)  # one character for one
+    if not FOUR_DIGITS.search(text):
+        return ()
+    folded = text.translate(_ONE_FOR_ONE)
     out: list[YearMention] = []
     for m in _year_pattern().finditer(folded):
-        year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3")) if g)
+        year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3"), m.group("y4")) if g)
         punct = re.match(r"\s*[,:]\s*", folded[m.end():])
         leading = bool(punct) and not any(f.start == 0 for f in find_figures(text[m.end() + punct.end():][:40]))
         out.append(YearMention(m.start(), m.end(), year, leading))
-    return out
+    return tuple(out)
 
 
 def school_year(text: str) -> Optional[tuple[int, int]]:
@@ -294,15 +338,15 @@ def school_year(text: str) -> Optional[tuple[int, int]]:
 
 def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[int]:
     """The deadline year printed in a section's heading or an enclosing one, up to ``stop``
-    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Năm 2025",
+    ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Chỉ tiêu năm 2025",
     "Chỉ tiêu giai đoạn 2023 - 2025" → its last year)."""
     for node in [section, *section.ancestors()]:
         mentions = year_mentions(node.heading)
         if mentions:
             return mentions[0].year
-        bare = re.match(r"^\W*năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
-        if bare:
-            return int(bare.group(1))
+        bare = re.search(r"(?:^|\s)năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
+        if bare and len(node.heading) <= 80 and "tháng" not in low(node.heading[max(0, bare.start() - 12): bare.start()]):
+            return int(bare.group(1))  # a short heading "Chỉ tiêu năm 2025", "Năm 2025", not a date
         words = "|".join(re.escape(w) for w in vocabulary().period_words)
         period = re.search(rf"(?:{words})\s+(?:19|20)\d{{2}}\s*[-–—]\s*((?:19|20)\d{{2}})\b", low(node.heading))
         if period:  # "Các chỉ tiêu chủ yếu giai đoạn 2023 - 2025": by the end of the period

@@ -11,6 +11,7 @@ from typing import Callable
 
 from ..model import Document, Section
 from ..text_utils import fold
+from .figures import is_situation_heading, vocabulary
 
 # A title, not a sentence that happens to name objectives ("1. Cụ thể hóa mục tiêu, nhiệm vụ …").
 TITLE_WORDS = 16
@@ -26,7 +27,10 @@ def _is_title(section: Section) -> bool:
 
 
 def _is_target(s: Section) -> bool:
-    return "muc tieu" in _heading(s) or "chi tieu" in _heading(s)
+    """Objectives by the words of vocab/targets.yml, but not a review of past results ("KẾT QUẢ
+    THỰC HIỆN CÁC CHỈ TIÊU NĂM 2023")."""
+    h = _heading(s)
+    return any(fold(w) in h for w in vocabulary().target_part_words) and not is_situation_heading(s.heading)
 
 
 def _is_task(s: Section) -> bool:
@@ -56,7 +60,7 @@ def _parts(doc: Document, kind: Callable[[Section], bool]) -> list[Section]:
 
 
 def target_parts(doc: Document) -> list[Section]:
-    """Parts about objectives: "MỤC TIÊU", "MỤC TIÊU, CHỈ TIÊU", "CHỈ TIÊU …"."""
+    """Parts about objectives: "MỤC TIÊU", "MỤC TIÊU, CHỈ TIÊU", "CHỈ TIÊU …", "KẾT QUẢ CẦN ĐẠT"."""
     return _parts(doc, _is_target)
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..model import Document, Section
 from .figures import (Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
-                      school_year, year_for, year_mentions)
+                      school_year, vocabulary, year_for, year_mentions)
 from .parts import target_parts, task_parts
 from .records import Target
 from .target_tables import extract_table_targets
@@ -57,11 +58,35 @@ def _section_texts(section: Section) -> Iterator[str]:
 
 
 TOPIC = re.compile(r"^[^:%]{3,60}:\s+(?=\S)")
-ELIDED_HEAD = re.compile(r"^\s*(?:đạt|được|có|sử dụng|ở|tham gia)\b", re.I)
-TRAILING_REFERENCE = re.compile(r"\s+theo (?:quy định|hướng dẫn|chủ trương) (?:tại|của)\b.*$", re.I)
-PLACE_ONLY = re.compile(r"^\s*(?:ở|tại|đối với|với|trong|cho|của)?\s*(?:[,;.)]|$)|^\s*(?:ở|tại|đối với)\s", re.I)
-SUBGROUP = re.compile(r"[,;(]?\s*trong đó", re.I)
-CONJUNCTION = re.compile(r"\s(?:và|hoặc|còn)\s", re.I)
+@dataclass(frozen=True)
+class _Clauses:
+    """Patterns built from the clause words of vocab/targets.yml (``clauses``)."""
+
+    subgroup: re.Pattern  # "trong đó": a sub-group of the figure before
+    conjunction: re.Pattern  # " và ": two figures, two clauses
+    conjunction_start: re.Pattern
+    elided_head: re.Pattern  # "20% đạt chuẩn nâng cao": the noun of the figure before is meant
+    elided_split: re.Pattern
+    place_only: re.Pattern  # "8% ở cấp trung học": the figure has no noun of its own
+    reference: re.Pattern  # "… theo quy định tại …": dropped from the text
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _clauses() -> _Clauses:
+    words = {k: _alternation(v) for k, v in vocabulary().clauses.items()}
+    return _Clauses(
+        subgroup=re.compile(rf"[,;(]?\s*(?:{words['subgroup']})", re.I),
+        conjunction=re.compile(rf"\s(?:{words['conjunctions']})\s", re.I),
+        conjunction_start=re.compile(rf"\s*(?:{words['conjunctions']})\s", re.I),
+        elided_head=re.compile(rf"^\s*(?:{words['predicates']})\b", re.I),
+        elided_split=re.compile(rf"\s(?:{words['predicates']})\s", re.I),
+        place_only=re.compile(rf"^\s*(?:{words['places']})?\s*(?:[,;.)]|$)|^\s*(?:{words['places']})\s", re.I),
+        reference=re.compile(rf"\s+theo (?:{words['references']}) (?:tại|của)\b.*$", re.I),
+    )
 
 
 def _tidy(text: str) -> str:
@@ -72,16 +97,38 @@ def _tidy(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=1)
+def _qualifiers() -> str:
+    """Comparator, glue and range words of the vocabulary as one regex alternation, longest first."""
+    vocab = vocabulary()
+    words = {phrase for phrase, _ in vocab.comparators if phrase[0].isalpha()} | set(vocab.glue) | set(vocab.range_open)
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
 def _subject(text: str, figure_text: str) -> str:
+    """What the figure counts: its clause without the figure, the qualifiers and a leading deadline."""
+    qualifiers = _qualifiers()
     rest = text.replace(figure_text, " ", 1)
     rest = re.sub(r"\d{1,3}(?:[.,]\d+)?\s*%", " ", rest)
-    rest = re.sub(r"\b(?:Tỷ lệ|tỷ lệ|Tỉ lệ|tỉ lệ)\b", " ", rest)
-    rest = re.sub(r"^(?:[-+;,:.\s]|trong đó|và|có|đảm bảo|bảo đảm|phấn đấu|ít nhất|tối thiểu|không dưới|đạt|trên|hơn|"
-                  r"chiếm|từ|Có|Phấn đấu|Tối thiểu|Trên|Hơn|Từ)+", "", rest.strip())
+    rest = re.sub(r"\b(?:tỷ lệ|tỉ lệ)\b", " ", rest, flags=re.I)
+    rest = re.sub(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", "", rest.strip(), flags=re.I)
     rest = re.sub(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", "", rest.strip(), flags=re.I)
     rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
-    rest = re.sub(r"(?:\s+(?:đạt|là|trên|hơn|tối thiểu|ít nhất|trung bình|không dưới|có))+\s*$", "", rest)
+    rest = re.sub(rf"(?:\s+(?:{qualifiers}))+\s*$", "", rest, flags=re.I)
     return re.sub(r"\s+", " ", rest).strip(" ,;:.")
+
+
+def _count_subject(text: str, number: str) -> str:
+    """What a count counts: its noun phrase, then who has it ("phòng học thông minh/trường (Các
+    trường THPT)" for "Các trường THPT có tối thiểu 02 phòng học thông minh/trường")."""
+    at = text.find(number)
+    if at < 0:
+        return _subject(text, number)
+    head = re.sub(r"\s+", " ", text[at + len(number):]).strip(" ,;:.")
+    for close in vocabulary().range_close:  # "20 em trở lên": the range is the comparator's
+        head = re.sub(rf"(?<=\w)\s+{re.escape(close)}\b", "", head, flags=re.I)
+    owner = _subject(text[:at], "")
+    return f"{head} ({owner})" if head and owner else head or owner
 
 
 def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
@@ -91,15 +138,15 @@ def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
     for prev, nxt in zip(figures, figures[1:]):
         gap = chunk[prev.end: nxt.start]
         offset = prev.end
-        m = SUBGROUP.search(gap)
+        m = _clauses().subgroup.search(gap)
         if m:
             cuts.append(offset + m.start())
         elif re.match(r"\s*[,)]", gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
             cuts.append(offset + gap.index(gap.strip()[0]) + 1)
         elif "," in gap:
             cuts.append(offset + gap.rindex(",") + 1)
-        elif CONJUNCTION.search(gap):
-            last = list(CONJUNCTION.finditer(gap))[-1]
+        elif _clauses().conjunction.search(gap):
+            last = list(_clauses().conjunction.finditer(gap))[-1]
             cuts.append(offset + last.start())
         else:
             cuts.append(None)
@@ -115,7 +162,7 @@ def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
         group = []
         start = cut
         if i < len(cuts):  # skip the conjunction itself
-            m = re.match(r"\s*(?:và|hoặc|còn)\s", chunk[cut:], re.I)
+            m = _clauses().conjunction_start.match(chunk[cut:])
             if m:
                 start = cut + m.end()
     return bounds
@@ -128,7 +175,7 @@ def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
         return
     bounds = _segments(chunk, figures)
     short_heads = all(len(chunk[f.end: bounds[i][1]].split()) <= 4 for i, f in enumerate(figures[:-1]))
-    figure_first = not re.sub(r"\W|có|ít nhất|tối thiểu|phấn đấu", "", chunk[: figures[0].start].lower())
+    figure_first = not re.sub(rf"\W|{_qualifiers()}", "", chunk[: figures[0].start].lower())
     for i, figure in enumerate(figures):
         start, end = bounds[i]
         text = chunk[start:end]
@@ -156,6 +203,8 @@ class _Found:
 def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     """Each figure of a sentence; parenthesised sub-groups ("(trong đó khu vực thuận lợi ít nhất
     60%)", "(chiếm 75% …)") are taken apart from the main clause."""
+    if not re.search(r"\d", sentence):
+        return
     topic = TOPIC.match(sentence.strip())
     keep = topic is None or year_mentions(topic.group(0)) or find_figures(topic.group(0))
     sentence = sentence.strip() if keep else sentence.strip()[topic.end():]
@@ -172,15 +221,16 @@ def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
             if describes_situation(chunk[: figure.start], before):
                 previous = None
                 continue
-            text = TRAILING_REFERENCE.sub("", text)
+            clauses = _clauses()
+            text = clauses.reference.sub("", text)
             shown = chunk[figure.start: figure.number_end]
-            subject = _subject(text, shown)
-            bare = not SUBGROUP.sub("", before).strip(" ,;")
-            if previous and bare and figure.is_percent and ELIDED_HEAD.match(chunk[figure.end:]):
+            subject = _count_subject(text, shown) if not figure.is_percent else _subject(text, shown)
+            bare = not clauses.subgroup.sub("", before).strip(" ,;")
+            if previous and bare and figure.is_percent and clauses.elided_head.match(chunk[figure.end:]):
                 # "95% cán bộ … đạt chuẩn cơ bản, 20% đạt chuẩn nâng cao": the noun is elided
-                head = re.split(r"\s(?:đạt|được|có|sử dụng|tham gia)\s", previous[1])[0]
+                head = clauses.elided_split.split(previous[1])[0]
                 subject = f"{head} {subject}"
-            elif previous and previous[0].strip() and not before.strip(" ,;") and PLACE_ONLY.match(chunk[figure.end:]):
+            elif previous and previous[0].strip() and not before.strip(" ,;") and clauses.place_only.match(chunk[figure.end:]):
                 # "Tỷ trọng … đạt trung bình 4% ở cấp tiểu học, 8% ở cấp trung học": the figure has no
                 # noun of its own, the clause before gives it
                 text = f"{previous[0].strip()} {text}"
