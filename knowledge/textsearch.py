@@ -36,7 +36,12 @@ ABBREVIATIONS: dict[str, str] = {
     "ubmttq": "uy ban mat tran to quoc", "vh&tt": "van hoa va thong tin", "tc-kh": "tai chinh ke hoach",
     "hcc": "hanh chinh cong", "dvc": "dich vu cong", "sdt": "so dien thoai", "qd": "quyet dinh",
     "mn": "mam non", "hsg": "hoc sinh gioi", "online": "truc tuyen", "tphcm": "thanh pho ho chi minh",
+    # semesters as written in questions: "HK1", "HKII", "học kì 1" = "Học kỳ I"
+    "hk": "hoc ky", "hk1": "hoc ky i", "hk2": "hoc ky ii", "hki": "hoc ky i", "hkii": "hoc ky ii", "ki": "ky",
 }
+
+# "học kỳ 1" = "học kỳ I": a digit after "kỳ" is read as the Roman numeral plans print
+_SEMESTER_NUMBER = {"1": "i", "2": "ii"}
 
 # Function words of questions (folded).  Content words stay even when frequent: IDF weighs them.
 STOP_WORDS = frozenset("""
@@ -64,7 +69,7 @@ def folded_words(text: str) -> list[str]:
                          for w in ABBREVIATIONS.get(part, part).split())
             continue
         words.extend((expansion or raw).split())
-    return words
+    return [_SEMESTER_NUMBER.get(w, w) if i and words[i - 1] == "ky" else w for i, w in enumerate(words)]
 
 
 def accented_words(text: str) -> set[str]:
