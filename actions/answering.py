@@ -579,6 +579,8 @@ def _figure_filter(text: str) -> Callable[[TargetFact], bool]:
 def answer_comparison(text: str, state: dict, session: Optional[Session] = None) -> Reply:
     """Across plans: which plans set a target about the subject (meeting a figure), and when."""
     ctx, _mention = _context(text, {}, session)
+    if len(_mention.plans) == 1:  # one plan named: a question about that plan, not a comparison
+        return answer_plan_kind(cue_kind(text), text, state, session)
     keep = _figure_filter(text)
     hits = [h for h in kb.search("target", ctx.text, ctx.plans, None, session=session, limit=500)
             if h.score >= GOOD and keep(h.fact)]
@@ -708,7 +710,7 @@ CUES: tuple[tuple[str, re.Pattern], ...] = (
                             r"luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|ngay may|dinh ky)\b")),
     ("responsibility", re.compile(r"\b(ai|don vi nao|co quan nao|ben nao|phong nao|to nao|so nao|nganh nao|"
                                   r"ai lo|phu trach|chu tri|phoi hop|giao cho|dau moi|trach nhiem)\b")),
-    ("target", re.compile(r"\b(bao nhieu|may|bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|"
+    ("target", re.compile(r"\b(bao nhieu|may(?! (tinh|chieu|in|chu|moc|quay))|bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|"
                           r"muc tieu|dat)\b|%")),
 )
 
