@@ -94,8 +94,8 @@ def _short_title(title: Optional[str]) -> str:
     text = re.sub(r"(?i)^(kế hoạch|quyết định)\s*:?\s*", "", text).strip(" .:")
     if text and text[:1].isupper() and not text[:2].isupper():
         text = text[:1].lower() + text[1:]
-    if len(text) > 120:  # a whole title is a paragraph: its first words name it
-        text = text[:120].rsplit(" ", 1)[0].rstrip(",;:-–") + "…"
+    if len(text) > 80:  # a whole title is a paragraph: its first words name it
+        text = text[:80].rsplit(" ", 1)[0].rstrip(",;:-–") + "…"
     return text
 
 
