@@ -51,7 +51,7 @@ bench: install
 
 score: install
 	rm -rf out/score && for r in txt docx autonum.docx pdf; do \
-	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db ingest samples/plans/*.$$r >/dev/null; \
+	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db ingest tests/data/plans/*.$$r >/dev/null; \
 	  $(PY) -m knowledge --kb sqlite:///out/score/$$r.db export-json out/score/$$r; \
 	  $(PY) tests/data/score.py extraction tests/data/gold out/score/$$r | tail -1; done
 
