@@ -302,7 +302,7 @@ def outside_unit(tracker: Tracker, option: Any) -> Optional[str]:
         reporter = current_reporter(tracker)
         if reporter is None:
             return None
-        if module.covers(module.area_key(attr(option, "issuer", default="")), module.area_key(reporter.area)):
+        if module.unit_covered(attr(option, "issuer", default=""), reporter.area):
             return None
     except Exception:  # noqa: BLE001 - save_report decides then
         logger.exception("coverage check failed")

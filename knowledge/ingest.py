@@ -199,7 +199,7 @@ def index_document_words(session: Session, document_id: int) -> None:
     _index_words(session, document_id, rows)
 
 
-def _plan_texts(doc: document_parsing.Document, title: Optional[str]) -> Iterable[str]:
+def plan_texts(doc: document_parsing.Document, title: Optional[str]) -> Iterable[str]:
     """Header, title and body text, where a plan says where its places lie."""
     yield from (item.text for item in doc.preamble)
     yield title or ""
@@ -260,7 +260,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     )
     session.add(document)
     session.flush()
-    remember_links(session, document.id, geography.learn_links(info.issuer, _plan_texts(doc, info.title)))
+    remember_links(session, document.id, geography.learn_links(info.issuer, plan_texts(doc, info.title)))
 
     agencies = _AgencyCache(session)
     position = 0
@@ -395,4 +395,4 @@ def ingest_paths(paths: Iterable[str | Path], session_factory: Optional[sessionm
     return results
 
 
-__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem", "index_document_words"]
+__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem", "plan_texts", "index_document_words"]

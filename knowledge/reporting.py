@@ -592,6 +592,14 @@ def _covering_docs(s: Session, unit_area: str) -> list[models.Document]:
     return [d for d in _current_docs(s) if covers(d.issuer, unit_area, links)]
 
 
+def unit_covered(issuer: Optional[str], unit_area: str, *, session: Optional[Session] = None) -> bool:
+    """Does a plan of ``issuer`` cover a unit of ``unit_area`` (as written: "huyện X, tỉnh Y"),
+    with the areas learnt from the KB's plans?  The check :func:`save_report` makes, for the
+    chat to ask before a report is typed."""
+    with session_scope(session) as s:
+        return covers(issuer, unit_area, learnt_links(s))
+
+
 def candidate_targets(reporter: ReporterInfo, words: str, limit: int = 5, *,
                       session: Optional[Session] = None) -> list[TargetOption]:
     """Targets the reporter may report on that best match the words (all in plan order when
@@ -678,7 +686,7 @@ def save_report(reporter_id: int, target_id: int, period_label: str, value: Unio
                                          "hãy chọn lại chỉ tiêu.")
                 target, doc, target_key = _current_target(s, target)
                 unit = reporter.unit
-                if not covers(area_key(doc.issuer), unit.area_key):
+                if not covers(doc.issuer, unit.area, learnt_links(s)):
                     raise ReportingError(f"Bạn chỉ được báo cáo cho đơn vị của mình: {unit.name} ({unit.area}) "
                                          f"không thuộc phạm vi {_plan_name(doc)}.")
                 try:
@@ -939,5 +947,5 @@ __all__ = [
     "Progress", "MissingReport", "add_unit", "import_units", "list_units", "find_units", "register_reporter",
     "get_reporter", "approve_reporter", "list_reporters", "candidate_targets", "target_option", "save_report",
     "report_history", "progress", "plan_progress", "progress_by_words", "missing_reports", "normalise_phone",
-    "area_key", "covers", "local_time",
+    "area_key", "covers", "unit_covered", "local_time",
 ]

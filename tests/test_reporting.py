@@ -106,7 +106,7 @@ def loaded(request, tmp_path_factory):
     results = ingest_paths(sorted(PLANS.glob("*.txt")), factory, show_progress=False)
     assert [r.error for r in results] == [None] * 4
     with factory() as s:
-        assert rp.import_units(UNITS_CSV, session=s).added == 24
+        assert rp.import_units(UNITS_CSV, session=s).added == 29
     factory.url = url
     yield factory
     factory.kw["bind"].dispose()
