@@ -203,7 +203,12 @@ def _rank(key: str, word: Optional[str]) -> Optional[float]:
 
 def parse_area(text: Optional[str]) -> AreaName:
     """The first area named in ``text`` with the higher areas written after it."""
-    segments = _segments(text or "")
+    return _parse_area(text or "")
+
+
+@lru_cache(maxsize=8192)
+def _parse_area(text: str) -> AreaName:  # progress of a plan checks every unit's area: parse each once
+    segments = _segments(text)
     if not segments:
         return AreaName("", "")
     key, word = segments[0]
