@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Any, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -37,16 +36,6 @@ DATA_ERROR = "Xin lỗi, hiện không truy cập được dữ liệu báo cáo
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def nfc(text: Any) -> str:
-    return unicodedata.normalize("NFC", str(text or "")).strip()
-
-
-def fold(text: str) -> str:
-    from document_parsing.text_utils import fold as _fold
-
-    return _fold(text or "")
 
 
 def reporting():
@@ -373,8 +362,8 @@ class ValidateReportForm(FormValidationAction):
             return {"report_target": None}
         options = tracker.get_slot("report_target_options") or []
         picked = chosen(slot_value, tracker, "choose_target", "target_id", options)
-        if picked is None and not options and re.fullmatch(r"\d+", nfc(slot_value)):
-            picked = nfc(slot_value)  # the id kept from before ("Sửa" restarts the form with the target)
+        if picked is None and not options and re.fullmatch(r"\d+", nfc(slot_value).strip()):
+            picked = nfc(slot_value).strip()  # the id kept from before ("Sửa" restarts the form with the target)
         if picked is None:
             # words: search again; one clear match is taken, several are shown by the ask action
             try:

@@ -15,7 +15,6 @@ import json
 import re
 import sys
 import threading
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Iterator, Optional
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+
+from document_parsing.text_utils import nfc
 
 from .db import session_scope
 from . import models
@@ -81,7 +82,7 @@ def read_entries(path: Path) -> list[dict]:
 
 def _nfc(value):
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return nfc(value)
     if isinstance(value, list):
         return [_nfc(v) for v in value]
     if isinstance(value, dict):
