@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from document_parsing.text_utils import nfc
 from knowledge import search as kb
-from knowledge.gazetteer import provinces_in
+from knowledge.geography import provinces_in
 from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
 
 # Score (knowledge.textsearch.coverage) from which a fact is taken to answer the question.

@@ -300,8 +300,8 @@ def area_words(text: str) -> Optional[str]:
 
 
 def places(text: str) -> list[str]:
-    """Place names in the question: provinces (gazetteer) and the places the KB has plans for."""
-    from knowledge.gazetteer import provinces_in
+    """Place names in the question: provinces (knowledge.geography) and the places the KB has plans for."""
+    from knowledge.geography import provinces_in
 
     names = list(provinces_in(text))
     try:

@@ -62,6 +62,11 @@ class _Province:
     name: str  # as in the dataset: "Thành phố Cần Thơ", "Tỉnh Lai Châu"
     city: bool  # a centrally-run city (thành phố trực thuộc trung ương)
 
+    @property
+    def short(self) -> str:
+        """The name without "Tỉnh"/"Thành phố": "Cần Thơ"."""
+        return self.name.split(" ", 2)[2] if self.city else self.name.split(" ", 1)[1]
+
 
 @dataclass(frozen=True)
 class _Divisions:
@@ -250,6 +255,29 @@ def province_name(key: str) -> Optional[str]:
     return province.name if province else None
 
 
+def provinces_in(text: Optional[str]) -> list[str]:
+    """Provinces named in ``text`` — with or without diacritics, whole words, former and short
+    names too ("Thừa Thiên Huế", "TP.HCM") — as the dataset names them without "Tỉnh"/"Thành
+    phố" ("Hồ Chí Minh"), in the order written, each once.  Tells "a place the KB has no plan
+    for" from "no place named": a question about Hà Nội must not be answered from Cần Thơ's plan."""
+    data = _divisions()
+    words = _words(text or "")
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in (4, 3, 2, 1):
+            key = " ".join(words[i:i + size])
+            key = data.aliases.get(key, key)
+            if key in data.provinces:
+                name = data.provinces[key].short
+                if name not in found:
+                    found.append(name)
+                i += size - 1
+                break
+        i += 1
+    return found
+
+
 def parents(area: Optional[str], links: Optional[Links] = None) -> frozenset[str]:
     """Keys of the provinces (or, for a commune, districts) an area may belong to: every
     province of the dataset having a district of that name (Châu Thành is in eleven), the
@@ -398,4 +426,4 @@ def learn_links(issuer: Optional[str], texts: Iterable[str]) -> list[AreaLink]:
 
 
 __all__ = ["AreaLink", "AreaName", "Links", "ancestors", "area_key", "area_level", "covers", "is_known",
-           "learn_links", "parents", "parse_area", "province_name", "COMMUNE", "DISTRICT", "PROVINCE"]
+           "learn_links", "parents", "parse_area", "province_name", "provinces_in", "COMMUNE", "DISTRICT", "PROVINCE"]

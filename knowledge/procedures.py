@@ -28,7 +28,7 @@ from document_parsing.text_utils import nfc
 
 from .db import session_scope
 from . import models
-from .gazetteer import provinces_in
+from .geography import provinces_in
 from .procedure_models import Procedure
 from .textsearch import Doc, Vocabulary, coverage, folded_words, make_query, matched_share
 

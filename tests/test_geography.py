@@ -184,3 +184,12 @@ def test_ingested_plans_place_units_for_reporting(kb_url: str) -> None:
 
         assert s.execute(select(func.count()).select_from(LearntArea)).scalar_one() == 1
     factory.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("text, names", [
+    ("thủ tục ở TP.HCM và Hà Nội", ["Hồ Chí Minh", "Hà Nội"]), ("kế hoạch của lam dong va can tho", ["Lâm Đồng", "Cần Thơ"]),
+    ("Sài Gòn", ["Hồ Chí Minh"]), ("tỉnh Thừa Thiên Huế", ["Huế"]), ("Bà Rịa - Vũng Tàu", ["Bà Rịa - Vũng Tàu"]),
+    ("Đắk Lắk hay Dak Nong, Đắk Lắk", ["Đắk Lắk", "Đắk Nông"]), ("chuyển đổi số trong giáo dục", []),
+])
+def test_provinces_named_in_a_question(text: str, names: list[str]) -> None:
+    assert geo.provinces_in(text) == names
