@@ -28,8 +28,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from document_parsing.text_utils import fold, nfc
+
 from .report_forms import (DATA_ERROR, attr, channel_of, citation, current_reporter, describe_target, figure,
-                           fold, nfc, report_values, reporting, safe_target)
+                           report_values, reporting, safe_target)
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from document_parsing.text_utils import fold, nfc
+
 logger = logging.getLogger(__name__)
 
 MAX_OPTIONS = 5
