@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
+from document_parsing.text_utils import nfc
 from knowledge import search as kb
-from knowledge.gazetteer import provinces_in
+from knowledge.geography import provinces_in
 from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
 
 # Score (knowledge.textsearch.coverage) from which a fact is taken to answer the question.
@@ -65,10 +65,6 @@ class Reply:
     text: str
     buttons: list[dict] = field(default_factory=list)
     state: dict = field(default_factory=dict)
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def button(title: str, payload: str) -> dict:

@@ -28,8 +28,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from document_parsing.text_utils import fold, nfc
+
 from .report_forms import (DATA_ERROR, attr, channel_of, citation, current_reporter, describe_target, figure,
-                           fold, nfc, report_values, reporting, safe_target)
+                           report_values, reporting, safe_target)
 
 logger = logging.getLogger(__name__)
 
@@ -300,8 +302,8 @@ def area_words(text: str) -> Optional[str]:
 
 
 def places(text: str) -> list[str]:
-    """Place names in the question: provinces (gazetteer) and the places the KB has plans for."""
-    from knowledge.gazetteer import provinces_in
+    """Place names in the question: provinces (knowledge.geography) and the places the KB has plans for."""
+    from knowledge.geography import provinces_in
 
     names = list(provinces_in(text))
     try:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Any, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from document_parsing.text_utils import fold, nfc
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +38,6 @@ DATA_ERROR = "Xin lỗi, hiện không truy cập được dữ liệu báo cáo
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def nfc(text: Any) -> str:
-    return unicodedata.normalize("NFC", str(text or "")).strip()
-
-
-def fold(text: str) -> str:
-    from document_parsing.text_utils import fold as _fold
-
-    return _fold(text or "")
 
 
 def reporting():
@@ -302,7 +293,7 @@ def outside_unit(tracker: Tracker, option: Any) -> Optional[str]:
         reporter = current_reporter(tracker)
         if reporter is None:
             return None
-        if module.covers(module.area_key(attr(option, "issuer", default="")), module.area_key(reporter.area)):
+        if module.unit_covered(attr(option, "issuer", default=""), reporter.area):
             return None
     except Exception:  # noqa: BLE001 - save_report decides then
         logger.exception("coverage check failed")
@@ -373,8 +364,8 @@ class ValidateReportForm(FormValidationAction):
             return {"report_target": None}
         options = tracker.get_slot("report_target_options") or []
         picked = chosen(slot_value, tracker, "choose_target", "target_id", options)
-        if picked is None and not options and re.fullmatch(r"\d+", nfc(slot_value)):
-            picked = nfc(slot_value)  # the id kept from before ("Sửa" restarts the form with the target)
+        if picked is None and not options and re.fullmatch(r"\d+", nfc(slot_value).strip()):
+            picked = nfc(slot_value).strip()  # the id kept from before ("Sửa" restarts the form with the target)
         if picked is None:
             # words: search again; one clear match is taken, several are shown by the ask action
             try:

@@ -139,7 +139,7 @@ def cmd_ingest(args, factory) -> int:
         table.add_column(label.capitalize(), justify="right")
     for r in results:
         if r.ok:
-            version = f"{r.version}" + (" (mới)" if r.version and r.version > 1 else "")
+            version = f"{r.version}" + (" (mới)" if r.version and r.version > 1 and not r.unchanged else "")
             table.add_row(r.path.name, escape(r.plan_label + (f" — {r.version_note}" if r.version_note else "")),
                           version, *(str(r.counts.get(k, 0)) for k in FACT_LABELS))
         else:
