@@ -141,12 +141,33 @@ def _iso_date(value: Optional[str]) -> Optional[date]:
 class _AgencyCache:
     """Get-or-create of :class:`models.Agency` rows by canonical name within one session.
 
-    The insert runs in a savepoint so a concurrent ingest that created the same agency first
-    costs a re-select, not the whole document."""
+    :meth:`prepare` reads every agency a document names in one query and inserts the new ones
+    together, in a savepoint: a concurrent ingest that created one of them first costs a re-select
+    of that one, not the whole document."""
 
     def __init__(self, session: Session):
         self.session = session
         self.by_name: dict[str, models.Agency] = {}
+
+    def prepare(self, printed: Iterable[Optional[str]]) -> None:
+        names = {n for n in (canonical_agency(p or "") for p in printed) if n and n not in self.by_name}
+        if not names:
+            return
+        with self.session.no_autoflush:
+            for agency in self.session.execute(select(models.Agency).where(models.Agency.name.in_(names))).scalars():
+                self.by_name[agency.name] = agency
+        new = [models.Agency(name=n, folded=models.search_key(n), kind=agency_kind(n))
+               for n in sorted(names - set(self.by_name))]
+        if not new:
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.add_all(new)
+        except IntegrityError:  # created meanwhile by another ingest: one at a time
+            for agency in new:
+                self.get(agency.name)
+            return
+        self.by_name.update((a.name, a) for a in new)
 
     def get(self, printed: Optional[str]) -> Optional[models.Agency]:
         name = canonical_agency(printed or "")
@@ -264,6 +285,8 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     remember_links(session, document.id, geography.learn_links(info.issuer, plan_texts(doc, info.title)))
 
     agencies = _AgencyCache(session)
+    agencies.prepare([r.agency for r in extraction.responsibilities] + [p.lead for p in extraction.appendix_projects]
+                     + [d.agency for d in extraction.deadlines])
     position = 0
     for top in doc.sections:
         for section in top.walk():
