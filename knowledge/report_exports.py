@@ -51,6 +51,21 @@ def file_name(plan: str, period_label: str, fmt: str) -> str:
     return f"bao-cao-{slug(plan)}-{slug(period_label)}.{fmt}"
 
 
+# A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
+# Google Sheets: "=HYPERLINK(…)" in a reporter's name or comment would run when the file opens
+# (OWASP "CSV injection").  Such text is written with a leading apostrophe, which every
+# spreadsheet shows as plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """``value`` as a spreadsheet may safely hold it: text that could start a formula gets a
+    leading apostrophe; numbers and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _verdict(on_track: Optional[bool]) -> str:
     return "" if on_track is None else ("đạt" if on_track else "chưa đạt")
 
@@ -92,7 +107,8 @@ def _write_csv(path: Path, title: str, period: str, groups: list[_Group]) -> Non
     for group in groups:
         for p in group.items:
             for row in _rows(p):
-                writer.writerow(["" if v is None else (f"{v:g}" if isinstance(v, float) else v) for v in row])
+                writer.writerow(["" if v is None else (f"{v:g}" if isinstance(v, float) else neutralise(v))
+                                 for v in row])
     path.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
 
 
@@ -117,8 +133,8 @@ def _write_xlsx(path: Path, title: str, period: str, groups: list[_Group]) -> No
     widths = [9, 60, 10, 8, 18, 38, 22, 10, 8, 22, 18, 10, 50]
     for group in groups:
         sheet = book.create_sheet(_sheet_title(group, used))
-        sheet.append([f"{title} — {period}"])
-        sheet.append([group.title()])
+        sheet.append([neutralise(f"{title} — {period}")])
+        sheet.append([neutralise(group.title())])
         sheet["A1"].font = Font(bold=True, size=12)
         sheet["A2"].font = Font(italic=True)
         sheet.append(HEADERS)
@@ -127,7 +143,10 @@ def _write_xlsx(path: Path, title: str, period: str, groups: list[_Group]) -> No
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for p in group.items:
             for row in _rows(p):
-                sheet.append(row)
+                sheet.append([neutralise(v) for v in row])
+                for cell in sheet[sheet.max_row]:
+                    if isinstance(cell.value, str):
+                        cell.data_type = "s"  # openpyxl makes any "=…" a formula: text stays text
                 if row[4].startswith("tổng hợp"):
                     for cell in sheet[sheet.max_row]:
                         cell.font = Font(bold=True)
@@ -235,4 +254,4 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
     return path
 
 
-__all__ = ["export_report", "file_name", "slug", "FORMATS", "HEADERS"]
+__all__ = ["export_report", "file_name", "slug", "neutralise", "FORMATS", "HEADERS"]
