@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from bot.train import RASA, ROOT, rasa_env
+from bot.train import ROOT, rasa_env
 
 WEB_ROOT = ROOT / "bot" / "web"
 EXPORTS_DIR = ROOT / "out" / "exports"
@@ -115,7 +115,8 @@ class BotServers:
     def __init__(self, model: Path, rasa_port: Optional[int] = None, action_port: Optional[int] = None,
                  web_port: Optional[int] = None, with_web: bool = False, log_dir: Optional[Path] = None,
                  quiet: bool = True, host: str = "127.0.0.1", env: Optional[dict] = None,
-                 actions_module: Optional[str] = None, rest: bool = True):
+                 actions_module: Optional[str] = None, rest: bool = True,
+                 extra_origins: tuple[str, ...] = ()):
         self.model = Path(model)
         self.host = host
         self.rasa_port = rasa_port or free_port()
@@ -129,8 +130,11 @@ class BotServers:
         self.secrets = run_secrets(self.env, rest)
         self.env.update(self.secrets)
         self.rest = "REST_TOKEN" in self.secrets
-        if self.web_port is not None:
-            self.env.setdefault("WEB_ORIGINS", self.web_origin)
+        # the origins whose pages may open the socket.io channel and call the API from a browser:
+        # the chat page, plus sites embedding a widget (WEB_ORIGINS in the environment adds more)
+        origins = [self.web_origin] if self.web_port is not None else []
+        origins += [*extra_origins, *filter(None, os.environ.get("WEB_ORIGINS", "").split(","))]
+        self.env.setdefault("WEB_ORIGINS", ",".join(dict.fromkeys(o.strip().rstrip("/") for o in origins)))
         # report exports: written by the action server, served by the web page server
         self.exports_dir = Path(self.env.get("EXPORTS_DIR") or EXPORTS_DIR)
         if self.web_port is not None:
@@ -257,29 +261,10 @@ class BotServers:
 
 
 def serve_web(port: int, bind: str = "127.0.0.1", exports: Path = EXPORTS_DIR) -> None:
-    """The chat page (bot/web) and, under ``/exports/``, the report files the bot exported."""
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import unquote, urlsplit
+    """The chat page, sessions, staff sign-in and exports (bot/web_server.py)."""
+    from bot.web_server import serve_web as serve
 
-    exports = Path(exports).resolve()
-    exports.mkdir(parents=True, exist_ok=True)
-
-    class Handler(SimpleHTTPRequestHandler):
-        def translate_path(self, path: str) -> str:
-            route = unquote(urlsplit(path).path)
-            if route.startswith("/exports/"):
-                name = Path(route[len("/exports/"):]).name  # one file name, no folders
-                return str(exports / name) if name else str(exports / ".none")
-            return super().translate_path(path)
-
-        def list_directory(self, path):  # never list the exports folder
-            self.send_error(404)
-            return None
-
-    handler = functools.partial(Handler, directory=str(WEB_ROOT))
-    with ThreadingHTTPServer((bind, port), handler) as httpd:
-        httpd.serve_forever()
+    serve(port, bind, exports)
 
 
 if __name__ == "__main__":

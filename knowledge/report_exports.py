@@ -47,8 +47,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "-", fold(text)).strip("-") or "x"
 
 
-def file_name(plan: str, period_label: str, fmt: str) -> str:
-    return f"bao-cao-{slug(plan)}-{slug(period_label)}.{fmt}"
+def file_name(plan: str, period_label: str, fmt: str, token: Optional[str] = None) -> str:
+    """``bao-cao-<plan>-<period>[-<token>].<fmt>``; the chat adds an unguessable token
+    (``secrets.token_urlsafe``) so a served file cannot be found by guessing its name."""
+    tail = f"-{token}" if token else ""
+    return f"bao-cao-{slug(plan)}-{slug(period_label)}{tail}.{fmt}"
 
 
 # A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
@@ -227,7 +230,7 @@ def _write_docx(path: Path, title: str, period: str, groups: list[_Group], citat
 
 
 def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Path], area: Optional[str] = None,
-                  *, session: Optional[Session] = None) -> Path:
+                  *, session: Optional[Session] = None, token: Optional[str] = None) -> Path:
     """Write the progress of every target of ``plan`` for a period to ``out_dir`` as csv, xlsx
     or docx; returns the file's path.  Raises :class:`ReportingError` for an unknown plan,
     period or format."""
@@ -244,7 +247,9 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
     title = f"Báo cáo kết quả thực hiện {name}"  # "Kế hoạch số 148/KH-UBND của …" / "Kế hoạch của …"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / file_name(doc.plan, period, fmt)
+    if token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,}", token):
+        raise ValueError("export token must be URL-safe and at least 16 characters")
+    path = out / file_name(doc.plan, period, fmt, token)
     if fmt == "csv":
         _write_csv(path, title, period, groups)
     elif fmt == "xlsx":

@@ -18,9 +18,13 @@ MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", "2000"))
 LONG_MESSAGE_CHARS = int(os.environ.get("LONG_MESSAGE_CHARS", "300"))
 
 
-def too_long_reply(length: int) -> str:
-    return (f"Tin nhắn quá dài ({length:,} ký tự; tối đa {MAX_MESSAGE_CHARS:,} ký tự), nên chưa được xử lý. "
-            "Vui lòng gửi câu hỏi ngắn gọn hơn hoặc chia thành nhiều tin.").replace(",", ".")
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # 2.000: the Vietnamese thousands separator
+
+
+def too_long_reply(length: int, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return (f"Tin nhắn quá dài ({_number(length)} ký tự; tối đa {_number(limit)} ký tự), nên chưa được xử lý. "
+            "Vui lòng gửi câu hỏi ngắn gọn hơn hoặc chia thành nhiều tin.")
 
 
 class MessageGuard:
@@ -35,7 +39,7 @@ class MessageGuard:
         async def guarded(message: UserMessage) -> Any:
             text = message.text or ""
             if len(text) > self.max_chars:
-                await message.output_channel.send_text_message(message.recipient_id, too_long_reply(len(text)))
+                await message.output_channel.send_text_message(message.sender_id, too_long_reply(len(text), self.max_chars))
                 return None
             if len(text) <= self.long_chars:
                 return await on_new_message(message)
