@@ -15,7 +15,8 @@
   the socket at once and Sanic writes an HTTP response into the upgraded connection, which the
   browser reports as "Invalid frame header".  :class:`SanicWebSocket` receives through a task.
 * **Origins and size.** Only the web page's origins (``WEB_ORIGINS``, comma-separated) may
-  open a socket; engine.io packets are capped; over-long messages get a Vietnamese refusal
+  open a socket (engine.io refuses others; Rasa's CORS, started with the same list, answers
+  the allowed ones); engine.io packets are capped; over-long messages get a Vietnamese refusal
   before the NLU (bot/channels/guard.py).
 
 Registered in credentials.yml as ``bot.channels.socketio.WebChatInput``.
@@ -86,6 +87,9 @@ class WebChatInput(SocketIOInput):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=origins or None,
                           max_http_buffer_size=MAX_PACKET_BYTES)
         sio.eio._async = {**sio.eio._async, "websocket": SanicWebSocket}
+        # engine.io checks the origin; the CORS headers themselves come from Rasa's sanic-cors
+        # (same origins): both would send Access-Control-Allow-Origin twice, which browsers refuse
+        sio.eio._cors_headers = lambda environ: []
         bp = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
         guarded = self.guard.wrap(on_new_message)
