@@ -126,6 +126,7 @@ class BotServers:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.quiet = quiet
         self.procs: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, tuple[list[str], Optional[dict]]] = {}  # to restart a crashed one
         self.env = dict(env or {})  # e.g. KB_URL for the action server
         self.secrets = run_secrets(self.env, rest)
         self.env.update(self.secrets)
@@ -170,7 +171,8 @@ class BotServers:
         return f"http://{self.host}:{self.web_port}/?server={self.rasa_url}"
 
     def _spawn(self, name: str, cmd: list[str], extra_env: Optional[dict] = None) -> subprocess.Popen:
-        out = open(self.log_dir / f"{name}.log", "wb") if self.quiet else None
+        self.commands[name] = (cmd, extra_env)
+        out = open(self.log_dir / f"{name}.log", "ab") if self.quiet else None
         proc = subprocess.Popen(cmd, cwd=ROOT, env={**rasa_env(), **self.env, **(extra_env or {})}, stdout=out,
                                 stderr=subprocess.STDOUT if self.quiet else None,
                                 start_new_session=True)
@@ -227,6 +229,16 @@ class BotServers:
             self.stop()
             raise
         return self
+
+    def restart(self, name: str, timeout: float = 240) -> None:
+        """Start a crashed server again with the same command, ports and secrets; the others
+        keep serving meanwhile."""
+        cmd, extra_env = self.commands[name]
+        self._spawn(name, cmd, extra_env)
+        health = {"actions": f"{self.action_url}/health",
+                  "rasa": f"{self.rasa_url}/status?token={self.rasa_token}",
+                  "web": f"http://{self.host}:{self.web_port}/"}[name]
+        self._wait(name, health, timeout)
 
     def warm_up(self) -> None:
         """One parse through the token-protected API (works with REST off too)."""
