@@ -418,3 +418,32 @@ def test_a_sqlite_lock_held_by_another_process_stalls_only_the_writer(bot, repor
     text = " ".join(r.get("text", "") for r in ask(bot.rasa_url, "/confirm", sender))
     assert "đã được lưu trước đó" in text or "Đã lưu" in text, text
     assert revisions(kb) == before + 1  # exactly once
+
+
+def test_a_reporter_registered_on_the_web_chat_can_report_after_reconnecting(bot, reported):
+    """Finding: a reporter registered on the web chat could never report (the identity was the
+    socket id, new on every reconnect).  A reporter is (channel, the channel's own user id)."""
+    import os
+
+    from bot import sessions
+    from knowledge import reporting
+    from knowledge.db import open_session
+
+    os.environ.setdefault("WEB_SESSION_SECRET", bot.secrets["WEB_SESSION_SECRET"])
+    browser = Browser(bot.web_origin)
+    chat = WebChat(bot.rasa_url, bot.web_origin, token=browser.session()["token"])
+    replies = chat.say("đăng ký báo cáo", "Võ Thị Web", "Trường Tiểu học Trần Quốc Toản", "0987654321")
+    assert "chờ" in replies[-1] and "duyệt" in replies[-1], replies
+    sender = sessions.verify(chat.confirmed).sender_id
+    with open_session(reported) as s:
+        info = reporting.get_reporter("socketio", sender, session=s)
+        assert info is not None and info.name == "Võ Thị Web" and not info.approved
+        reporting.approve_reporter(info.id, session=s)
+    again = WebChat(bot.rasa_url, bot.web_origin, token=browser.session()["token"])  # reload / reconnect
+    (reply,) = again.say("báo cáo kết quả chỉ tiêu họp trực tuyến")
+    assert "chưa đăng ký" not in reply and "chờ" not in reply, reply
+    assert any(b.get("title") for r in again.log[-1] for b in r.get("quick_replies") or []), again.log[-1]
+    # another browser is another person, even on the same machine
+    stranger = WebChat(bot.rasa_url, bot.web_origin, token=Browser(bot.web_origin).session()["token"])
+    (reply,) = stranger.say("báo cáo kết quả chỉ tiêu họp trực tuyến")
+    assert "chưa đăng ký" in reply, reply
