@@ -70,17 +70,17 @@ def channel_of(tracker: Tracker) -> str:
 def current_staff(tracker: Tracker):
     """The signed-in Sở/Phòng staff member behind this chat, or None.
 
-    Only the web chat can say so: its channel (bot/channels/socketio.py) puts the web server's
-    signed session token in the message metadata.  The token is verified again here (signature,
+    Only the web chat can say so: its channel (bot/channels/socketio.py) puts a short-lived
+    claim, signed from the web server's verified session, in the message metadata.  The token is verified again here (signature,
     age, freshness of the sign-in) and the account is looked up in the database, so neither a
     client's metadata nor an old sign-in is believed."""
     if channel_of(tracker) != "socketio":
         return None
-    token = (tracker.latest_message.get("metadata") or {}).get("web_session")
+    token = (tracker.latest_message.get("metadata") or {}).get("web_claim")
     from bot import sessions
 
     try:
-        session = sessions.verify(token)
+        session = sessions.verify_claim(token)
     except sessions.SessionSecretMissing:
         logger.error("WEB_SESSION_SECRET is not set on the action server: nobody is staff")
         return None

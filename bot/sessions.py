@@ -25,6 +25,8 @@ COOKIE = "kh_session"
 SESSION_DAYS = 30  # one browser keeps one conversation this long
 STAFF_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "8"))  # a staff sign-in lasts a working day
 _SALT = "kehoach-web-session"
+_CLAIM_SALT = "kehoach-action-claim"
+CLAIM_MINUTES = 10  # a message's claim is checked by the actions right after it arrives
 
 
 class SessionSecretMissing(RuntimeError):
@@ -80,12 +82,29 @@ def issue(session: WebSession) -> str:
     return _serializer().dumps(data)
 
 
+def issue_claim(session: WebSession) -> str:
+    """What the channel attaches to one message for the actions: signed with another salt and
+    short-lived, so the copy kept in the tracker store is no key to the browser's session."""
+    data = {"u": session.user}
+    if session.staff:
+        data.update(s=session.staff, t=session.staff_since)
+    return URLSafeTimedSerializer(secret(), salt=_CLAIM_SALT).dumps(data)
+
+
+def verify_claim(token: object) -> Optional[WebSession]:
+    return _load(token, URLSafeTimedSerializer(secret(), salt=_CLAIM_SALT), CLAIM_MINUTES * 60)
+
+
 def verify(token: object, max_age_days: int = SESSION_DAYS) -> Optional[WebSession]:
     """The session a token carries if this server signed it and it is not too old, else None."""
+    return _load(token, _serializer(), max_age_days * 86400)
+
+
+def _load(token: object, serializer: URLSafeTimedSerializer, max_age: int) -> Optional[WebSession]:
     if not isinstance(token, str) or not token or len(token) > 1000:
         return None
     try:
-        data = _serializer().loads(token, max_age=max_age_days * 86400)
+        data = serializer.loads(token, max_age=max_age)
     except BadSignature:  # also SignatureExpired
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), str):
@@ -95,5 +114,5 @@ def verify(token: object, max_age_days: int = SESSION_DAYS) -> Optional[WebSessi
     return WebSession(data["u"], staff, since)
 
 
-__all__ = ["WebSession", "new_session", "issue", "verify", "secret", "SECRET_ENV", "COOKIE",
+__all__ = ["WebSession", "new_session", "issue", "verify", "issue_claim", "verify_claim", "secret", "SECRET_ENV", "COOKIE",
            "SessionSecretMissing"]

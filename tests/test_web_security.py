@@ -164,11 +164,11 @@ def test_rest_cannot_claim_another_channel(bot):
     """Finding: a REST client claimed the web chat's channel with ``input_channel``."""
     sender = f"r-{uuid.uuid4().hex[:8]}"
     status, _ = rest(bot, {"sender": sender, "message": "xin chào", "input_channel": "socketio",
-                           "metadata": {"web_session": "forged"}}, bot.rest_token)
+                           "metadata": {"web_claim": "forged"}}, bot.rest_token)
     assert status == 200
     users = [e for e in tracker(bot, sender)["events"] if e["event"] == "user"]
     assert users and all(e["input_channel"] == "rest" for e in users), users
-    assert all(not (e.get("metadata") or {}).get("web_session") for e in users), users
+    assert all(not (e.get("metadata") or {}).get("web_claim") for e in users), users
 
 
 # ---------------------------------------------------------------------------- bounded input
@@ -220,6 +220,12 @@ def test_web_chat_identity_comes_from_the_signed_session(bot):
     sender = sessions.verify(token).sender_id
     assert sessions.verify(web.confirmed).sender_id == sessions.verify(again.confirmed).sender_id == sender
     assert user_texts(bot, sender) == ["xin chào", "hồ sơ chuyển trường cần giấy tờ gì"]
+    # what the tracker store keeps is a short-lived claim for the actions, not a session key
+    claims = [(e.get("metadata") or {}).get("web_claim") for e in tracker(bot, sender)["events"] if e["event"] == "user"]
+    assert all(claims) and all(sessions.verify(c) is None for c in claims)
+    thief = WebChat(bot.rasa_url, bot.web_origin, token=claims[0])
+    thief.say("xin chào")
+    assert sessions.verify(thief.confirmed).sender_id != sender
 
 
 def test_a_forged_or_foreign_session_id_is_not_accepted(bot):

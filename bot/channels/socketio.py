@@ -5,8 +5,9 @@
   (``web-<id>``) across reloads and reconnects; without one (or with a forged one) a fresh
   anonymous session is issued and confirmed, so the standard rasa-webchat widget, which stores
   whatever ``session_confirm`` returns, keeps its conversation too.  The id a client puts in
-  ``user_uttered`` is ignored; so is client metadata: the only metadata is the verified token,
-  which the actions check again before treating the user as staff.
+  ``user_uttered`` is ignored; so is client metadata: the only metadata is a short-lived claim signed
+  from the verified session, which the actions check again before treating the user as staff
+  (the tracker store keeps that claim, never the session token itself).
 * **Session persistence.** Rasa 3.6 calls ``sio.enter_room`` without awaiting it (a coroutine
   in python-socketio 5), so replies to a persistent session reached nobody; here it is awaited
   and every socket of one session joins the session's room.
@@ -130,7 +131,7 @@ class WebChatInput(SocketIOInput):
             session: sessions.WebSession = state["session"]
             output = SocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output, session.sender_id, input_channel=self.name(),
-                                  metadata={"web_session": state["token"]})
+                                  metadata={"web_claim": sessions.issue_claim(session)})
             await guarded(message)
 
         return bp
