@@ -35,7 +35,7 @@ EXPORT_NAME = re.compile(r"^bao-cao-[a-z0-9-]+-[A-Za-z0-9_-]{20,}\.(?:csv|xlsx|d
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" would make the browser send "Origin: null" on our own forms
 }
 
 

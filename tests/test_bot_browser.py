@@ -103,3 +103,43 @@ def test_a_reload_keeps_the_conversation(page):
     said = [e["text"] for e in events if e["event"] == "user"]
     assert said[-2:] == ["hồ sơ chuyển trường cần giấy tờ gì", "xin chào"], said
     assert all(e["input_channel"] == "socketio" for e in events if e["event"] == "user")
+
+
+def test_staff_sign_in_through_the_login_form(page):
+    """A Sở's staff member signs in on /login (argon2 account made with the CLI) and the chat
+    then knows it: per-unit questions are answered for them."""
+    import subprocess
+    import sys
+    import uuid
+
+    from bot.train import ROOT, rasa_env
+
+    servers = page.servers
+    kb = servers.env["KB_URL"]
+    username = f"cb.{uuid.uuid4().hex[:6]}"
+    for cmd, stdin in ((["units", "import", str(ROOT / "samples" / "units.csv")], ""),
+                       (["staff", "add", username, "--name", "Đỗ Thị Cán Bộ", "--unit", "Sở GD&ĐT Cần Thơ"],
+                        "mat-khau-trinh-duyet-1\n")):
+        done = subprocess.run([sys.executable, "-m", "knowledge", "--kb", kb, *cmd], input=stdin, text=True,
+                              capture_output=True, cwd=ROOT, env=rasa_env(), timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+    staff_page = page.context.browser.new_page()
+    try:
+        staff_page.goto(f"http://127.0.0.1:{servers.web_port}/login")
+        staff_page.fill("#username", username)
+        staff_page.fill("#password", "sai-mat-khau-nhe")
+        staff_page.click("#login-submit")
+        assert "Sai tên đăng nhập hoặc mật khẩu" in staff_page.content()
+        staff_page.goto(f"http://127.0.0.1:{servers.web_port}/login")
+        staff_page.fill("#username", username)
+        staff_page.fill("#password", "mat-khau-trinh-duyet-1")
+        staff_page.click("#login-submit")
+        staff_page.wait_for_url(f"http://127.0.0.1:{servers.web_port}/", timeout=30_000)
+        staff_page.goto(servers.web_url)
+        staff_page.wait_for_selector("body[data-session=ready]", timeout=30_000)
+        assert "Đỗ Thị Cán Bộ" in staff_page.inner_text("#chat-who")
+        _ask(staff_page, "trường nào ở Cần Thơ chưa báo cáo năm 2019?")
+        answer = staff_page.locator(".msg.bot").last.inner_text()
+        assert "chỉ dành cho" not in answer and "chưa báo cáo" in answer, answer
+    finally:
+        staff_page.close()
