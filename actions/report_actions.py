@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_SLOTS = ("report_target", "report_period", "report_value", "report_comment", "report_target_options")
 REGISTRATION_SLOTS = ("reporter_name", "reporter_unit", "reporter_phone", "reporter_unit_options")
-STAFF_KINDS = {"so", "phong"}
 
 STAFF_ONLY = ("Số liệu từng đơn vị, tên người báo cáo, danh sách đơn vị chưa báo cáo và tệp tổng hợp chỉ dành cho "
               "cán bộ Sở/Phòng GD&ĐT phụ trách, đã đăng nhập trên trang web (nút \"Đăng nhập cán bộ\").")
@@ -70,20 +69,6 @@ def exports_dir() -> Path:
 
 def exports_url() -> str:
     return (os.environ.get("EXPORTS_URL") or "http://127.0.0.1:8080/exports").rstrip("/")
-
-
-def unit_kind(reporter: Any) -> str:
-    """"so" / "phong" / "truong" (folded) of the reporter's unit: from the units table, else
-    from the unit's name."""
-    try:
-        for unit in reporting().list_units():
-            if unit.id == reporter.unit_id:
-                return fold(unit.kind).lower()
-    except Exception:  # noqa: BLE001
-        logger.exception("list_units failed")
-    name = fold(nfc(attr(reporter, "unit", default=""))).lower()
-    first = name.split()[0] if name.split() else ""
-    return first if first in STAFF_KINDS else "truong"
 
 
 # ---------------------------------------------------------------------------- registration
