@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ def qa(model: Path, work: Path) -> int:
         print(f"Máy chủ: Rasa {servers.rasa_url}, hành động {servers.action_url}", flush=True)
         cmd = [sys.executable, str(ROOT / "tests" / "data" / "score.py"), "qa", *map(str, QUESTIONS),
                "--url", servers.rasa_url, "-v"]
-        return subprocess.run(cmd, cwd=ROOT).returncode
+        return subprocess.run(cmd, cwd=ROOT, env={**os.environ, "REST_TOKEN": servers.rest_token or ""}).returncode
 
 
 def cross_validation(work: Path, folds: int = 3) -> float:

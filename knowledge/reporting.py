@@ -192,7 +192,7 @@ class MissingReport:
 
 
 @contextmanager
-def _writing(session: Optional[Session]) -> Iterator[Session]:
+def write_transaction(session: Optional[Session]) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back on any exception."""
     from .db import WRITE_OPTION, open_session
 
@@ -206,6 +206,9 @@ def _writing(session: Optional[Session]) -> Iterator[Session]:
     with session.begin():
         session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+_writing = write_transaction  # the name used inside this module
 
 
 # ---------------------------------------------------------------------------- areas
