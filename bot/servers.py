@@ -87,6 +87,12 @@ RASA_MAX_BODY = int(os.environ.get("RASA_MAX_BODY", 64 * 1024))
 ACTION_MAX_BODY = int(os.environ.get("ACTION_MAX_BODY", 16 * 1024 * 1024))
 
 _rest_tokens: dict[str, str] = {}  # Rasa base URL -> REST token, for ask()
+_api_tokens: dict[str, str] = {}  # Rasa base URL -> HTTP API token, for api_token()
+
+
+def api_token(rasa_url: str) -> str:
+    """The HTTP API token of the servers this process started at ``rasa_url`` (tests read trackers)."""
+    return _api_tokens.get(rasa_url.rstrip("/")) or os.environ.get("RASA_AUTH_TOKEN", "")
 
 
 def run_secrets(env: dict, rest: bool) -> dict[str, str]:
@@ -204,6 +210,7 @@ class BotServers:
         endpoints = self.log_dir / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "{self.action_url}/webhook"\n'
                              '  headers:\n    X-Action-Token: ${ACTION_SERVER_TOKEN}\n', encoding="utf-8")
+        _api_tokens[self.rasa_url] = self.rasa_token
         if self.rest:
             _rest_tokens[self.rasa_url] = self.secrets["REST_TOKEN"]
         try:
