@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
+from document_parsing.text_utils import nfc
 from knowledge import search as kb
+from knowledge.geography import provinces_in
+from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
 
 from .answerability import ALL_LEVELS_PAIRS, LEVELS, Asked, agency_name, has_money, level_name, level_phrases
-from knowledge.gazetteer import provinces_in
-from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
 
 # Score (knowledge.textsearch.coverage) from which a fact is taken to answer the question.
 GOOD = 0.5
@@ -68,10 +68,6 @@ class Reply:
     buttons: list[dict] = field(default_factory=list)
     state: dict = field(default_factory=dict)
     found: bool = True  # False: the reply says the knowledge base has nothing for the question
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def button(title: str, payload: str) -> dict:

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import uuid
 from pathlib import Path
 from typing import Any, Optional
@@ -28,15 +29,20 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from .report_forms import (DATA_ERROR, attr, channel_of, citation, current_reporter, describe_target, figure,
-                           fold, nfc, report_values, reporting, safe_target)
+from document_parsing.text_utils import fold, nfc
+
+from .off_loop import OffLoop
+from .report_forms import (DATA_ERROR, attr, channel_of, citation, current_reporter, current_staff, describe_target,
+                           figure, report_values, reporting, safe_target)
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_SLOTS = ("report_target", "report_period", "report_value", "report_comment", "report_target_options")
 REGISTRATION_SLOTS = ("reporter_name", "reporter_unit", "reporter_phone", "reporter_unit_options")
-STAFF_KINDS = {"so", "phong"}
+
+STAFF_ONLY = ("Số liệu từng đơn vị, tên người báo cáo, danh sách đơn vị chưa báo cáo và tệp tổng hợp chỉ dành cho "
+              "cán bộ Sở/Phòng GD&ĐT phụ trách, đã đăng nhập trên trang web (nút \"Đăng nhập cán bộ\").")
 
 HOW_TO_REGISTER = ("Để báo cáo, thầy/cô cần đăng ký người báo cáo: gõ \"đăng ký báo cáo\", nhập họ tên, "
                    "đơn vị và số điện thoại; sau khi Sở/Phòng GD&ĐT duyệt là báo cáo được.")
@@ -66,28 +72,14 @@ def exports_url() -> str:
     return (os.environ.get("EXPORTS_URL") or "http://127.0.0.1:8080/exports").rstrip("/")
 
 
-def unit_kind(reporter: Any) -> str:
-    """"so" / "phong" / "truong" (folded) of the reporter's unit: from the units table, else
-    from the unit's name."""
-    try:
-        for unit in reporting().list_units():
-            if unit.id == reporter.unit_id:
-                return fold(unit.kind).lower()
-    except Exception:  # noqa: BLE001
-        logger.exception("list_units failed")
-    name = fold(nfc(attr(reporter, "unit", default=""))).lower()
-    first = name.split()[0] if name.split() else ""
-    return first if first in STAFF_KINDS else "truong"
-
-
 # ---------------------------------------------------------------------------- registration
 
 
-class ActionRegisterReporter(Action):
+class ActionRegisterReporter(OffLoop, Action):
     def name(self) -> str:
         return "action_register_reporter"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         name, unit, phone = (tracker.get_slot(s) for s in ("reporter_name", "reporter_unit", "reporter_phone"))
         try:
             info = reporting().register_reporter(channel=channel_of(tracker), channel_user=tracker.sender_id,
@@ -114,7 +106,7 @@ class ActionRegisterReporter(Action):
 # ---------------------------------------------------------------------------- the report
 
 
-class ActionStartReport(Action):
+class ActionStartReport(OffLoop, Action):
     """Refuses (with how to register) unless the user is an approved reporter; otherwise a new
     form session starts with empty report slots."""
 
@@ -140,7 +132,7 @@ class ActionStartReport(Action):
             return [SlotSet("report_allowed", False)]
         return None
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         refused = self.refusal(dispatcher, tracker)
         if refused is not None:
             return refused + clear(REPORT_SLOTS)
@@ -154,7 +146,7 @@ class ActionEditReport(ActionStartReport):
     def name(self) -> str:
         return "action_edit_report"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not tracker.get_slot("report_target"):
             dispatcher.utter_message(text="Không có báo cáo nào đang chờ xác nhận để sửa. "
                                           "Gõ \"báo cáo tiến độ\" để bắt đầu báo cáo mới.")
@@ -183,11 +175,11 @@ def summary_text(tracker: Tracker) -> Optional[str]:
             "Bấm \"Xác nhận\" để lưu, \"Sửa\" để nhập lại, \"Hủy\" để bỏ.")
 
 
-class ActionReportSummary(Action):
+class ActionReportSummary(OffLoop, Action):
     def name(self) -> str:
         return "action_report_summary"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = summary_text(tracker)
         if text is None:
             dispatcher.utter_message(text="Báo cáo chưa đủ thông tin. Gõ \"báo cáo tiến độ\" để bắt đầu lại.")
@@ -198,11 +190,11 @@ class ActionReportSummary(Action):
         return []
 
 
-class ActionSubmitReport(Action):
+class ActionSubmitReport(OffLoop, Action):
     def name(self) -> str:
         return "action_submit_report"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         session_id = tracker.get_slot("report_session")
         target, period = tracker.get_slot("report_target"), tracker.get_slot("report_period")
         value = tracker.get_slot("report_value")
@@ -240,13 +232,13 @@ class ActionSubmitReport(Action):
         return []
 
 
-class ActionCancelReport(Action):
+class ActionCancelReport(OffLoop, Action):
     """"Hủy"/"thôi": stops whichever form is active, clears its slots, saves nothing."""
 
     def name(self) -> str:
         return "action_cancel_report"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         loop = (tracker.active_loop or {}).get("name")
         # always: the rules expect the loop closed after this action, form or not
         events: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -300,8 +292,8 @@ def area_words(text: str) -> Optional[str]:
 
 
 def places(text: str) -> list[str]:
-    """Place names in the question: provinces (gazetteer) and the places the KB has plans for."""
-    from knowledge.gazetteer import provinces_in
+    """Place names in the question: provinces (knowledge.geography) and the places the KB has plans for."""
+    from knowledge.geography import provinces_in
 
     names = list(provinces_in(text))
     try:
@@ -329,30 +321,50 @@ def current_period_label() -> str:
     return f"năm {date.today().year}"
 
 
-class ActionAnswerProgress(Action):
-    """"tiến độ chỉ tiêu họp trực tuyến của Cần Thơ năm 2024?" → figures per unit, the
-    aggregate, on track or behind, and the target's citation."""
+class ActionAnswerProgress(OffLoop, Action):
+    """"tiến độ chỉ tiêu họp trực tuyến của Cần Thơ năm 2024?" → for signed-in staff of the
+    plan's Sở/Phòng: figures per unit (within their area), the aggregate, on track or behind,
+    and the citation; for anyone else the plan-level figure only."""
 
     def name(self) -> str:
         return "action_answer_progress"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         period, rest = find_period(text)
         period = period or current_period_label()
         area = area_words(rest)
         words = subject_words(rest, area)
         try:
+            staff = current_staff(tracker)
             progress = reporting().progress_by_words(words, period, area)
+            plan_area = reporting().area_key(progress.target.issuer)
+            if staff is not None and staff.sees_area(plan_area):
+                scope = staff.scope(plan_area)
+                if scope and reporting().area_key(area or "") != staff.area_key():
+                    progress = reporting().progress_by_words(words, period, scope)  # only their own area
+                dispatcher.utter_message(text=describe_progress(progress, period))
+            else:
+                dispatcher.utter_message(text=plan_level(progress) + "\n" + STAFF_ONLY)
         except reporting_error() as exc:
             dispatcher.utter_message(text=str(exc))
-            return []
         except Exception:  # noqa: BLE001
             logger.exception("progress_by_words failed")
             dispatcher.utter_message(text=DATA_ERROR)
-            return []
-        dispatcher.utter_message(text=describe_progress(progress, period))
         return []
+
+
+def plan_level(progress: Any) -> str:
+    """The aggregate figure and verdict with the citation: no unit, no name, no missing list."""
+    target = progress.target
+    where = f" tại {progress.area}" if progress.area else ""
+    head = f"Chỉ tiêu “{target.subject or target.text}” ({target.figure()}){where}, {progress.period}: "
+    if progress.aggregate is None:
+        body = "chưa có số liệu báo cáo."
+    else:
+        verdict = "đạt" if progress.on_track else "chưa đạt"
+        body = f"{progress.method} {figure(round(progress.aggregate, 1), target.unit)} — {verdict}."
+    return f"{head}{body} {progress.citation}"
 
 
 def describe_progress(progress: Any, period: str) -> str:
@@ -371,18 +383,25 @@ def describe_progress(progress: Any, period: str) -> str:
     return "\n".join(lines)
 
 
-class ActionAnswerMissingReports(Action):
+class ActionAnswerMissingReports(OffLoop, Action):
+    """Signed-in staff only, and only the units of their own area."""
+
     def name(self) -> str:
         return "action_answer_missing_reports"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         period, rest = find_period(text)
         period = period or current_period_label()
         area = area_words(rest)
         plan = plan_words(rest)
         try:
-            missing = list(reporting().missing_reports(area, period, plan=plan))
+            staff = current_staff(tracker)
+            if staff is None:
+                dispatcher.utter_message(text=STAFF_ONLY)
+                return []
+            missing = [row for row in reporting().missing_reports(area or staff.area, period, plan=plan)
+                       if staff.sees_area(reporting().area_key(row.area))]
         except reporting_error() as exc:
             dispatcher.utter_message(text=str(exc))
             return []
@@ -423,34 +442,40 @@ def export_format(text: str) -> str:
     return "xlsx"
 
 
-class ActionExportReport(Action):
-    """Staff only (an approved reporter of a Sở or Phòng): the file is written under
-    ``$EXPORTS_DIR`` (out/exports) and linked on the local web server (``$EXPORTS_URL``)."""
+class ActionExportReport(OffLoop, Action):
+    """Signed-in staff of the plan's Sở/Phòng only: the file is written under ``$EXPORTS_DIR``
+    (out/exports) with an unguessable name and linked on the web server (``$EXPORTS_URL``),
+    which serves it only to a signed-in staff session and only for ``EXPORT_TTL`` seconds."""
 
     def name(self) -> str:
         return "action_export_report"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            reporter = current_reporter(tracker)
-        except Exception:  # noqa: BLE001
-            logger.exception("get_reporter failed")
-            dispatcher.utter_message(text=DATA_ERROR)
-            return []
-        if reporter is None or not attr(reporter, "approved") or unit_kind(reporter) not in STAFF_KINDS:
-            dispatcher.utter_message(text="Chỉ cán bộ Sở hoặc Phòng GD&ĐT đã được duyệt mới xuất được báo cáo tổng hợp. "
-                                          "Nếu thầy/cô là cán bộ Sở/Phòng, hãy gõ \"đăng ký báo cáo\" và chờ duyệt.")
-            return []
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         period, rest = find_period(text)
         period = period or current_period_label()
         plan = plan_words(rest)
         fmt = export_format(text)
-        try:
-            from knowledge import report_exports
+        from knowledge import queries, report_exports
 
-            path = Path(report_exports.export_report(plan, period, fmt, exports_dir()))
-        except reporting_error() as exc:
+        try:
+            staff = current_staff(tracker)
+            if staff is None:
+                dispatcher.utter_message(text=STAFF_ONLY)
+                return []
+            if not plan:
+                dispatcher.utter_message(text="Thầy/cô muốn xuất báo cáo của kế hoạch nào? Ví dụ: "
+                                              "\"xuất báo cáo kế hoạch 148 năm 2024\".")
+                return []
+
+            plan_area = reporting().area_key(queries.document_info(plan).issuer)
+            if not staff.sees_area(plan_area):
+                dispatcher.utter_message(text=f"Kế hoạch này không thuộc phạm vi của {staff.unit}, "
+                                              "nên không xuất được báo cáo các đơn vị.")
+                return []
+            path = Path(report_exports.export_report(plan, period, fmt, exports_dir(), area=staff.scope(plan_area),
+                                                     token=secrets.token_urlsafe(18)))
+        except (reporting_error(), queries.PlanNotFound, queries.AmbiguousPlan) as exc:
             dispatcher.utter_message(text=f"Chưa xuất được: {exc}")
             return []
         except Exception:  # noqa: BLE001
@@ -459,10 +484,10 @@ class ActionExportReport(Action):
             return []
         link = f"{exports_url()}/{path.name}"
         dispatcher.utter_message(text=f"Đã xuất báo cáo {('kế hoạch ' + plan + ' ') if plan else ''}{period} "
-                                      f"({fmt.upper()}): {link}")
+                                      f"({fmt.upper()}): {link} (tải được khi đã đăng nhập, trong 1 giờ)")
         return []
 
 
 __all__ = ["ActionRegisterReporter", "ActionStartReport", "ActionEditReport", "ActionReportSummary",
            "ActionSubmitReport", "ActionCancelReport", "ActionAnswerProgress", "ActionAnswerMissingReports",
-           "ActionExportReport", "idempotency_key"]
+           "ActionExportReport", "idempotency_key", "plan_level"]

@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Any, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+
+from document_parsing.text_utils import fold, nfc
+from .off_loop import OffLoop
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +41,6 @@ DATA_ERROR = "Xin lỗi, hiện không truy cập được dữ liệu báo cáo
 # ---------------------------------------------------------------------------- helpers
 
 
-def nfc(text: Any) -> str:
-    return unicodedata.normalize("NFC", str(text or "")).strip()
-
-
-def fold(text: str) -> str:
-    from document_parsing.text_utils import fold as _fold
-
-    return _fold(text or "")
-
-
 def reporting():
     from knowledge import reporting as module
 
@@ -63,6 +55,31 @@ def report_values():
 
 def channel_of(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "rest"
+
+
+def current_staff(tracker: Tracker):
+    """The signed-in Sở/Phòng staff member behind this chat, or None.
+
+    Only the web chat can say so: its channel (bot/channels/socketio.py) puts a short-lived
+    claim, signed from the web server's verified session, in the message metadata.  The token is verified again here (signature,
+    age, freshness of the sign-in) and the account is looked up in the database, so neither a
+    client's metadata nor an old sign-in is believed."""
+    if channel_of(tracker) != "socketio":
+        return None
+    token = (tracker.latest_message.get("metadata") or {}).get("web_claim")
+    from bot import sessions
+
+    try:
+        session = sessions.verify_claim(token)
+    except sessions.SessionSecretMissing:
+        logger.error("WEB_SESSION_SECRET is not set on the action server: nobody is staff")
+        return None
+    username = session.staff_now() if session else None
+    if not username:
+        return None
+    from knowledge.staff import get_staff
+
+    return get_staff(username)
 
 
 def current_reporter(tracker: Tracker):
@@ -198,7 +215,7 @@ def unit_value(unit: Any) -> str:
     return " ".join(p for p in (nfc(attr(unit, "name", default=str(unit))), nfc(attr(unit, "area", default=""))) if p)
 
 
-class ValidateRegistrationForm(FormValidationAction):
+class ValidateRegistrationForm(OffLoop, FormValidationAction):
     """Name (two words or more), unit (one of the known units; buttons when several fit),
     phone (a Vietnamese mobile or landline number)."""
 
@@ -268,11 +285,11 @@ class ValidateRegistrationForm(FormValidationAction):
             return {"reporter_phone": None}
 
 
-class AskReporterUnit(Action):
+class AskReporterUnit(OffLoop, Action):
     def name(self) -> str:
         return "action_ask_reporter_unit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not tracker.get_slot("reporter_unit_options"):  # the buttons were just shown otherwise
             dispatcher.utter_message(text="Thầy/cô báo cáo cho đơn vị nào? Nhập tên trường, phòng hoặc sở "
                                           "(ví dụ: Phòng GD&ĐT Ninh Kiều, Trường THCS Lê Lợi).")
@@ -302,7 +319,7 @@ def outside_unit(tracker: Tracker, option: Any) -> Optional[str]:
         reporter = current_reporter(tracker)
         if reporter is None:
             return None
-        if module.covers(module.area_key(attr(option, "issuer", default="")), module.area_key(reporter.area)):
+        if module.unit_covered(attr(option, "issuer", default=""), reporter.area):
             return None
     except Exception:  # noqa: BLE001 - save_report decides then
         logger.exception("coverage check failed")
@@ -311,14 +328,14 @@ def outside_unit(tracker: Tracker, option: Any) -> Optional[str]:
             f"{citation(option).split(', mục')[0].strip('()')}. Hãy chọn chỉ tiêu trong danh sách.")
 
 
-class AskReportTarget(Action):
+class AskReportTarget(OffLoop, Action):
     """The targets that best fit the user's words (their first message, or what they typed
     since) as buttons; "2" or a button picks one."""
 
     def name(self) -> str:
         return "action_ask_report_target"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         try:
             options = target_options(tracker, text)
@@ -338,13 +355,13 @@ class AskReportTarget(Action):
         return [SlotSet("report_target_options", [str(attr(o, "target_id")) for o in options])]
 
 
-class AskReportValue(Action):
+class AskReportValue(OffLoop, Action):
     """"Kết quả đạt được (tỷ lệ %, từ 0 đến 100)?" with the chosen target's unit."""
 
     def name(self) -> str:
         return "action_ask_report_value"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         option = safe_target(tracker.get_slot("report_target"))
         unit = attr(option, "unit") if option is not None else None
         if unit == "%":
@@ -360,7 +377,7 @@ class AskReportValue(Action):
         return []
 
 
-class ValidateReportForm(FormValidationAction):
+class ValidateReportForm(OffLoop, FormValidationAction):
     """Target (a button, a number or words to search again), period (parse_period), value
     (parse_value with the target's unit), comment (optional: "không" skips)."""
 
@@ -373,8 +390,8 @@ class ValidateReportForm(FormValidationAction):
             return {"report_target": None}
         options = tracker.get_slot("report_target_options") or []
         picked = chosen(slot_value, tracker, "choose_target", "target_id", options)
-        if picked is None and not options and re.fullmatch(r"\d+", nfc(slot_value)):
-            picked = nfc(slot_value)  # the id kept from before ("Sửa" restarts the form with the target)
+        if picked is None and not options and re.fullmatch(r"\d+", nfc(slot_value).strip()):
+            picked = nfc(slot_value).strip()  # the id kept from before ("Sửa" restarts the form with the target)
         if picked is None:
             # words: search again; one clear match is taken, several are shown by the ask action
             try:

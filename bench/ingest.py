@@ -31,7 +31,7 @@ from knowledge import queries  # noqa: E402
 from knowledge.db import make_session_factory  # noqa: E402
 from knowledge.ingest import ingest_file  # noqa: E402
 
-PLANS = sorted((ROOT / "samples" / "plans").glob("*.*"))
+PLANS = sorted((ROOT / "tests" / "data" / "plans").glob("*.*"))
 
 
 def best_of(fn, repeat: int = 3) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -33,12 +34,13 @@ PARAPHRASES = DATA / "nlu-paraphrases.yml"
 SCORE_LINE = re.compile(r"^SCORE (.*)$", re.M)
 
 
-def qa_file(rasa_url: str, questions: Path, verbose: bool = True) -> dict[str, float]:
+def qa_file(rasa_url: str, questions: Path, verbose: bool = True, rest_token: str = "") -> dict[str, float]:
     """Scores of one question file (the scorer's own ``SCORE`` line, parsed)."""
     cmd = [sys.executable, str(DATA / "score.py"), "qa", str(questions), "--url", rasa_url]
     if verbose:
         cmd.append("-v")
-    out = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True)
+    out = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True,
+                         env={**os.environ, "REST_TOKEN": rest_token})
     print(out.stdout, end="", flush=True)
     match = SCORE_LINE.search(out.stdout)
     if out.returncode != 0 or not match:
@@ -46,14 +48,15 @@ def qa_file(rasa_url: str, questions: Path, verbose: bool = True) -> dict[str, f
     return {k: float(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
 
 
-def parse_intent(rasa_url: str, text: str) -> str:
+def parse_intent(rasa_url: str, text: str, token: str = "") -> str:
     body = json.dumps({"text": text}).encode()
-    req = urllib.request.Request(rasa_url.rstrip("/") + "/model/parse", body, {"Content-Type": "application/json"})
+    req = urllib.request.Request(f"{rasa_url.rstrip('/')}/model/parse?token={token}", body,
+                                 {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=60) as resp:
         return (json.loads(resp.read().decode()).get("intent") or {}).get("name") or "nlu_fallback"
 
 
-def paraphrase_f1(rasa_url: str, path: Path = PARAPHRASES, verbose: bool = True) -> float:
+def paraphrase_f1(rasa_url: str, path: Path = PARAPHRASES, verbose: bool = True, token: str = "") -> float:
     """Weighted intent F1 of the served model on the held-out paraphrases."""
     from sklearn.metrics import f1_score
 
@@ -61,7 +64,7 @@ def paraphrase_f1(rasa_url: str, path: Path = PARAPHRASES, verbose: bool = True)
     gold, predicted = [], []
     for item in items:
         gold.append(item["intent"])
-        predicted.append(parse_intent(rasa_url, item["text"]))
+        predicted.append(parse_intent(rasa_url, item["text"], token))
         if verbose and predicted[-1] != gold[-1]:
             print(f"  NLU {item['text']!r}: {predicted[-1]} (expected {gold[-1]})")
     return float(f1_score(gold, predicted, average="weighted", zero_division=0))
@@ -87,8 +90,8 @@ def evaluate(model: Path, work: Path, files: list[Path] = QUESTIONS,
         scores = {}
         for path in files:
             print(f"== {path.name}", flush=True)
-            scores[path.name] = qa_file(servers.rasa_url, path, verbose)
-        f1 = paraphrase_f1(servers.rasa_url, verbose=verbose)
+            scores[path.name] = qa_file(servers.rasa_url, path, verbose, servers.rest_token or "")
+        f1 = paraphrase_f1(servers.rasa_url, verbose=verbose, token=servers.rasa_token)
     return scores, f1
 
 

@@ -1,7 +1,13 @@
-"""`make run`: train if needed, start the action server, Rasa (REST + socket.io) and the web chat.
+"""`make run`: train if needed, start the action server, Rasa (socket.io; REST only with a
+token) and the web chat.
 
-Ports: RASA_PORT (5005), ACTION_PORT (5055), WEB_PORT (8080); everything on 127.0.0.1.
-Ctrl-C stops all three. Server logs go to out/logs/.
+Ports: RASA_PORT (5005), ACTION_PORT (5055), WEB_PORT (8080); everything on 127.0.0.1 (publish the web
+page and Rasa's /socket.io through a TLS reverse proxy; keep the action server and the Rasa API
+private).  Secrets from the environment:
+RASA_AUTH_TOKEN, ACTION_SERVER_TOKEN, WEB_SESSION_SECRET (each generated for this run when
+unset: sessions and sign-ins then end when the servers stop); REST_TOKEN switches the REST
+channel on (off otherwise).  A server that crashes is restarted (at most MAX_RESTARTS times in
+a row within a minute); the other two keep serving.  Ctrl-C stops all three.  Logs: out/logs/.
 """
 from __future__ import annotations
 
@@ -9,9 +15,12 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from bot.servers import BotServers
 from bot.train import ROOT, ensure_model
+
+MAX_RESTARTS = int(os.environ.get("MAX_RESTARTS", "3"))
 
 
 def main() -> int:
@@ -23,7 +32,8 @@ def main() -> int:
         action_port=int(os.environ.get("ACTION_PORT", 5055)),
         web_port=int(os.environ.get("WEB_PORT", 8080)),
         with_web=True,
-        log_dir=ROOT / "out" / "logs",
+        log_dir=Path(os.environ.get("LOG_DIR") or ROOT / "out" / "logs"),
+        rest=False,  # on only when REST_TOKEN is set in the environment
     )
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -31,13 +41,30 @@ def main() -> int:
     try:
         servers.start()
         print(f"\nTrò chuyện tại: {servers.web_url}")
-        print(f"API Rasa (REST): {servers.rasa_url}/webhooks/rest/webhook · nhật ký: {servers.log_dir.relative_to(ROOT)}/")
+        print(f"Cán bộ đăng nhập: http://{servers.host}:{servers.web_port}/login "
+              "(tài khoản: python -m knowledge staff add …)")
+        rest = (f"{servers.rasa_url}/webhooks/rest/webhook (cần Authorization: Bearer $REST_TOKEN)"
+                if servers.rest else "tắt (đặt REST_TOKEN để bật)")
+        print(f"Kênh REST: {rest} · nhật ký: {servers.log_dir}/")
+        generated = [n for n in ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "WEB_SESSION_SECRET") if not os.environ.get(n)]
+        if generated:
+            print(f"Đã tạo ngẫu nhiên cho lần chạy này: {', '.join(generated)} (đặt trong môi trường để giữ cố định).")
         print("Nhấn Ctrl-C để dừng.", flush=True)
-        while all(p.poll() is None for p in servers.procs.values()):
+        crashes: dict[str, list[float]] = {}
+        while True:
             time.sleep(1)
-        dead = [n for n, p in servers.procs.items() if p.poll() is not None]
-        print(f"Tiến trình đã dừng: {', '.join(dead)}\n{servers.log_tail(dead[0])}", file=sys.stderr)
-        return 1
+            for name, proc in list(servers.procs.items()):
+                if proc.poll() is None:
+                    continue
+                now = time.monotonic()
+                recent = [t for t in crashes.get(name, []) if now - t < 60] + [now]
+                crashes[name] = recent
+                print(f"Tiến trình {name} đã dừng (mã {proc.returncode}):\n{servers.log_tail(name)}", file=sys.stderr)
+                if len(recent) > MAX_RESTARTS:
+                    print(f"{name} dừng {len(recent)} lần trong một phút: dừng tất cả.", file=sys.stderr)
+                    return 1
+                print(f"Khởi động lại {name}…", file=sys.stderr, flush=True)
+                servers.restart(name)
     except KeyboardInterrupt:
         print("\nĐang dừng…")
         return 0

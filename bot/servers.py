@@ -3,17 +3,28 @@
 Used by ``make run`` (bot/serve.py), ``make eval``, tests/test_bot_*.py and bench/chat.py, so
 all of them run the same commands:
 
-* ``rasa run actions --actions actions`` (health: ``GET /health``),
-* ``rasa run --enable-api --cors "*"`` with credentials.yml (REST + socket.io; ``GET /status``),
-* ``python -m bot.servers web`` over bot/web (the chat page and its vendored socket.io client),
-  also serving the action server's report exports (``out/exports/``) at ``/exports/<file>``.
+* ``python -m bot.action_server --actions actions`` (health: ``GET /health``; every other call
+  needs the ``X-Action-Token`` header, which Rasa sends from endpoints.yml),
+* ``python -m bot.rasa_server`` (``rasa run --enable-api`` with the API token from
+  ``RASA_AUTH_TOKEN`` and CORS limited to the web page's origin; channels from credentials.yml),
+* ``python -m bot.servers web`` over bot/web (the chat page and its vendored socket.io client,
+  the signed session cookie, staff sign-in), also serving report exports (``out/exports/``) at
+  ``/exports/<file>`` to signed-in staff only.
 
-Everything listens on loopback only.
+Secrets come from the environment: ``RASA_AUTH_TOKEN``, ``ACTION_SERVER_TOKEN``,
+``WEB_SESSION_SECRET`` and (REST channel, off when unset) ``REST_TOKEN``.  Whatever is unset is
+generated for this run (:func:`run_secrets`); ``rest=True`` (tests, ``make eval``, benches)
+also generates a REST token.
+
+Everything listens on loopback (``host``, default 127.0.0.1).  Only the web page server and
+Rasa's socket.io endpoint face users' browsers: to publish them, put a TLS reverse proxy
+(nginx) in front and keep the action server and the Rasa API private.
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,7 +36,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from bot.train import RASA, ROOT, rasa_env
+from bot.train import ROOT, rasa_env
 
 WEB_ROOT = ROOT / "bot" / "web"
 EXPORTS_DIR = ROOT / "out" / "exports"
@@ -69,11 +80,37 @@ def _get(url: str, timeout: float = 2.0) -> Optional[bytes]:
         return None
 
 
-def ask(base_url: str, text: str, sender: str, timeout: float = 60) -> list[dict]:
-    """One message over the REST channel; the bot's replies."""
+SECRET_VARS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "WEB_SESSION_SECRET")
+# Request body limits (bytes): Sanic reads SANIC_REQUEST_MAX_SIZE from the environment. The action
+# server receives whole trackers, so it gets more room; only Rasa can reach it anyway.
+RASA_MAX_BODY = int(os.environ.get("RASA_MAX_BODY", 64 * 1024))
+ACTION_MAX_BODY = int(os.environ.get("ACTION_MAX_BODY", 16 * 1024 * 1024))
+
+_rest_tokens: dict[str, str] = {}  # Rasa base URL -> REST token, for ask()
+_api_tokens: dict[str, str] = {}  # Rasa base URL -> HTTP API token, for api_token()
+
+
+def api_token(rasa_url: str) -> str:
+    """The HTTP API token of the servers this process started at ``rasa_url`` (tests read trackers)."""
+    return _api_tokens.get(rasa_url.rstrip("/")) or os.environ.get("RASA_AUTH_TOKEN", "")
+
+
+def run_secrets(env: dict, rest: bool) -> dict[str, str]:
+    """The secrets of one run: taken from ``env`` / the environment, else generated."""
+    out = {}
+    for name in SECRET_VARS + (("REST_TOKEN",) if rest else ()):
+        out[name] = env.get(name) or os.environ.get(name) or secrets.token_urlsafe(32)
+    if not rest and (env.get("REST_TOKEN") or os.environ.get("REST_TOKEN")):
+        out["REST_TOKEN"] = env.get("REST_TOKEN") or os.environ["REST_TOKEN"]
+    return out
+
+
+def ask(base_url: str, text: str, sender: str, timeout: float = 60, token: Optional[str] = None) -> list[dict]:
+    """One message over the REST channel (with the run's REST token); the bot's replies."""
     body = json.dumps({"sender": sender, "message": text}).encode()
+    token = token or _rest_tokens.get(base_url.rstrip("/")) or os.environ.get("REST_TOKEN", "")
     req = urllib.request.Request(base_url.rstrip("/") + "/webhooks/rest/webhook", body,
-                                 {"Content-Type": "application/json"})
+                                 {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read().decode())
 
@@ -84,7 +121,8 @@ class BotServers:
     def __init__(self, model: Path, rasa_port: Optional[int] = None, action_port: Optional[int] = None,
                  web_port: Optional[int] = None, with_web: bool = False, log_dir: Optional[Path] = None,
                  quiet: bool = True, host: str = "127.0.0.1", env: Optional[dict] = None,
-                 actions_module: Optional[str] = None):
+                 actions_module: Optional[str] = None, rest: bool = True,
+                 extra_origins: tuple[str, ...] = ()):
         self.model = Path(model)
         self.host = host
         self.rasa_port = rasa_port or free_port()
@@ -94,7 +132,16 @@ class BotServers:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.quiet = quiet
         self.procs: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, tuple[list[str], Optional[dict]]] = {}  # to restart a crashed one
         self.env = dict(env or {})  # e.g. KB_URL for the action server
+        self.secrets = run_secrets(self.env, rest)
+        self.env.update(self.secrets)
+        self.rest = "REST_TOKEN" in self.secrets
+        # the origins whose pages may open the socket.io channel and call the API from a browser:
+        # the chat page, plus sites embedding a widget (WEB_ORIGINS in the environment adds more)
+        origins = [self.web_origin] if self.web_port is not None else []
+        origins += [*extra_origins, *filter(None, os.environ.get("WEB_ORIGINS", "").split(","))]
+        self.env.setdefault("WEB_ORIGINS", ",".join(dict.fromkeys(o.strip().rstrip("/") for o in origins)))
         # report exports: written by the action server, served by the web page server
         self.exports_dir = Path(self.env.get("EXPORTS_DIR") or EXPORTS_DIR)
         if self.web_port is not None:
@@ -112,14 +159,27 @@ class BotServers:
         return f"http://{self.host}:{self.action_port}"
 
     @property
+    def web_origin(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def rasa_token(self) -> str:
+        return self.secrets["RASA_AUTH_TOKEN"]
+
+    @property
+    def rest_token(self) -> Optional[str]:
+        return self.secrets.get("REST_TOKEN")
+
+    @property
     def web_url(self) -> Optional[str]:
         if self.web_port is None:
             return None
         return f"http://{self.host}:{self.web_port}/?server={self.rasa_url}"
 
-    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
-        out = open(self.log_dir / f"{name}.log", "wb") if self.quiet else None
-        proc = subprocess.Popen(cmd, cwd=ROOT, env={**rasa_env(), **self.env}, stdout=out,
+    def _spawn(self, name: str, cmd: list[str], extra_env: Optional[dict] = None) -> subprocess.Popen:
+        self.commands[name] = (cmd, extra_env)
+        out = open(self.log_dir / f"{name}.log", "ab") if self.quiet else None
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**rasa_env(), **self.env, **(extra_env or {})}, stdout=out,
                                 stderr=subprocess.STDOUT if self.quiet else None,
                                 start_new_session=True)
         self.procs[name] = proc
@@ -148,27 +208,52 @@ class BotServers:
             if port_in_use(port):
                 raise RuntimeError(f"Cổng {port} đang bận (đặt RASA_PORT / ACTION_PORT / WEB_PORT khác).")
         endpoints = self.log_dir / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "{self.action_url}/webhook"\n', encoding="utf-8")
+        endpoints.write_text(f'action_endpoint:\n  url: "{self.action_url}/webhook"\n'
+                             '  headers:\n    X-Action-Token: ${ACTION_SERVER_TOKEN}\n', encoding="utf-8")
+        _api_tokens[self.rasa_url] = self.rasa_token
+        if self.rest:
+            _rest_tokens[self.rasa_url] = self.secrets["REST_TOKEN"]
         try:
-            self._spawn("actions", [RASA, "run", "actions", "--actions", self.actions_module,
-                                    "--port", str(self.action_port)])
-            self._spawn("rasa", [RASA, "run", "--enable-api", "--cors", "*", "-i", self.host,
+            self._spawn("actions", [sys.executable, "-m", "bot.action_server", "--actions", self.actions_module,
+                                    "--host", self.host, "--port", str(self.action_port)],
+                        {"SANIC_REQUEST_MAX_SIZE": str(ACTION_MAX_BODY)})
+            self._spawn("rasa", [sys.executable, "-m", "bot.rasa_server", "--host", self.host,
                                  "--port", str(self.rasa_port), "--model", str(self.model),
                                  "--credentials", str(ROOT / "credentials.yml"),
-                                 "--endpoints", str(endpoints)])
+                                 "--endpoints", str(endpoints)],
+                        {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY),
+                         "SANIC_WEBSOCKET_MAX_SIZE": str(RASA_MAX_BODY)})
             if self.web_port is not None:
                 self._spawn("web", [sys.executable, "-m", "bot.servers", "web", str(self.web_port),
                                     "--bind", self.host, "--exports", str(self.exports_dir)])
             self._wait("actions", f"{self.action_url}/health", timeout)
-            self._wait("rasa", f"{self.rasa_url}/status", timeout)
+            self._wait("rasa", f"{self.rasa_url}/status?token={self.rasa_token}", timeout)
             if self.web_port is not None:
                 self._wait("web", f"http://{self.host}:{self.web_port}/", 30)
             # the first parse builds TensorFlow's graph: do it before anyone measures anything
-            ask(self.rasa_url, "xin chào", "warm-up")
+            self.warm_up()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def restart(self, name: str, timeout: float = 240) -> None:
+        """Start a crashed server again with the same command, ports and secrets; the others
+        keep serving meanwhile."""
+        cmd, extra_env = self.commands[name]
+        self._spawn(name, cmd, extra_env)
+        health = {"actions": f"{self.action_url}/health",
+                  "rasa": f"{self.rasa_url}/status?token={self.rasa_token}",
+                  "web": f"http://{self.host}:{self.web_port}/"}[name]
+        self._wait(name, health, timeout)
+
+    def warm_up(self) -> None:
+        """One parse through the token-protected API (works with REST off too)."""
+        body = json.dumps({"text": "xin chào"}).encode()
+        req = urllib.request.Request(f"{self.rasa_url}/model/parse?token={self.rasa_token}", body,
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            resp.read()
 
     def stop(self) -> None:
         for proc in self.procs.values():
@@ -195,29 +280,10 @@ class BotServers:
 
 
 def serve_web(port: int, bind: str = "127.0.0.1", exports: Path = EXPORTS_DIR) -> None:
-    """The chat page (bot/web) and, under ``/exports/``, the report files the bot exported."""
-    import functools
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import unquote, urlsplit
+    """The chat page, sessions, staff sign-in and exports (bot/web_server.py)."""
+    from bot.web_server import serve_web as serve
 
-    exports = Path(exports).resolve()
-    exports.mkdir(parents=True, exist_ok=True)
-
-    class Handler(SimpleHTTPRequestHandler):
-        def translate_path(self, path: str) -> str:
-            route = unquote(urlsplit(path).path)
-            if route.startswith("/exports/"):
-                name = Path(route[len("/exports/"):]).name  # one file name, no folders
-                return str(exports / name) if name else str(exports / ".none")
-            return super().translate_path(path)
-
-        def list_directory(self, path):  # never list the exports folder
-            self.send_error(404)
-            return None
-
-    handler = functools.partial(Handler, directory=str(WEB_ROOT))
-    with ThreadingHTTPServer((bind, port), handler) as httpd:
-        httpd.serve_forever()
+    serve(port, bind, exports)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from bot.servers import BotServers
+from bot.servers import BotServers, free_port
 from bot.train import ROOT, ensure_model, rasa_env
 
 PLANS = sorted((ROOT / "tests" / "data" / "plans").glob("*.txt"))
@@ -33,6 +33,12 @@ def add_server_env(env: dict[str, str]) -> None:
         raise RuntimeError("The shared bot servers already run without this environment: "
                            f"{', '.join(sorted(env))}")
     _extra_env.update(env)
+
+
+# A second loopback "site" that embeds the standard rasa-webchat widget (tests/test_webchat_widget.py):
+# its origin is allowed to open the socket.io channel, like a real embedding site listed in WEB_ORIGINS.
+EMBED_PORT = free_port()
+EMBED_ORIGIN = f"http://127.0.0.1:{EMBED_PORT}"
 
 
 def build_kb(folder: Path) -> str:
@@ -60,7 +66,8 @@ def shared_servers() -> BotServers:
         model, _ = ensure_model(quiet=True)
         work = Path(tempfile.mkdtemp(prefix="bot-test-"))
         kb_url = build_kb(work)
-        servers = BotServers(model, with_web=True, log_dir=work / "logs", env={**_extra_env, "KB_URL": kb_url})
+        servers = BotServers(model, with_web=True, log_dir=work / "logs", env={**_extra_env, "KB_URL": kb_url},
+                             extra_origins=(EMBED_ORIGIN,))
         servers.start()
         atexit.register(servers.stop)
         _servers = servers

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-import unicodedata
 
-from document_parsing.text_utils import clean_space, fold
+from document_parsing.text_utils import clean_space, fold, fold_aligned
 from document_parsing.vocab import load_vocabulary
 
 # Phrase rules, matched on the accent-folded lowercase text (same length as the original, see
-# ``_fold_aligned``) so that accented, unaccented and mixed spellings are all recognised.
+# ``text_utils.fold_aligned``) so that accented, unaccented and mixed spellings are all recognised.
 # A named group ``x`` limits the replacement to that part of the match.
 _B = r"(?<![a-z0-9])"  # word start
 _E = r"(?![a-z0-9])"  # word end
@@ -36,21 +35,8 @@ _KNOWN_BY_FOLD = {fold(name): name for name in KNOWN_AGENCIES}
 _SPELLING: dict[str, str] = _VOCABULARY["spelling"]
 
 
-def _fold_char(char: str) -> str:
-    if char in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", char)[0].lower()
-    return base[0] if base else char
-
-
-def _fold_aligned(text: str) -> str:
-    """Like :func:`fold` but one output character per input character (no space collapsing),
-    so match positions in the folded text are positions in the original."""
-    return "".join(_fold_char(c) for c in text)
-
-
 def _apply(text: str, pattern: re.Pattern[str], replacement: str) -> str:
-    matches = list(pattern.finditer(_fold_aligned(text)))
+    matches = list(pattern.finditer(fold_aligned(text)))
     for match in reversed(matches):
         start, end = match.span("x") if "x" in pattern.groupindex else match.span()
         text = text[:start] + replacement + text[end:]

@@ -6,8 +6,14 @@ import unicodedata
 from functools import lru_cache
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+# Spellings that Unicode NFC keeps apart but Vietnamese readers treat as one letter.
+_LOOKALIKES = str.maketrans({"ð": "đ", "Ð": "Đ"})
+
+
+def nfc(text: object) -> str:
+    """NFC form ("" for None), the Icelandic eth sometimes typed for đ mapped to đ: one
+    character per NFC character, so offsets into the result are offsets into NFC text."""
+    return unicodedata.normalize("NFC", "" if text is None else str(text)).translate(_LOOKALIKES)
 
 
 def clean_space(text: str) -> str:
@@ -27,7 +33,7 @@ class _FoldTable(dict):
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        value = "d" if char in "đĐ" else _fold_char(char)
+        value = "d" if char in "đĐðÐ" else _fold_char(char)
         self[code] = value
         return value
 
@@ -38,3 +44,9 @@ _FOLD = _FoldTable()
 def fold(text: str) -> str:
     """Lowercase without diacritics (đ → d): how users type and how we compare."""
     return " ".join(text.lower().translate(_FOLD).split())
+
+
+def fold_aligned(text: str) -> str:
+    """Like :func:`fold` but one output character per input character (no space collapsing),
+    so match positions in the folded text are positions in the original."""
+    return "".join(_FOLD[ord(c.lower()[0])][:1] or c for c in text)

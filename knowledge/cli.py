@@ -93,6 +93,17 @@ def _add_reporting_commands(sub) -> None:
     q = reporters.add_parser("approve", help="duyệt người báo cáo theo mã số hoặc số điện thoại")
     q.add_argument("who", metavar="MÃ_HOẶC_SĐT")
 
+    p = sub.add_parser("staff", help="cán bộ Sở/Phòng đăng nhập trên web: thêm, đổi mật khẩu, liệt kê")
+    staff = p.add_subparsers(dest="staff_command", required=True, metavar="LỆNH",
+                             parser_class=VietnameseArgumentParser)
+    q = staff.add_parser("add", help="thêm cán bộ (mật khẩu hỏi khi chạy, hoặc một dòng từ stdin)")
+    q.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
+    q.add_argument("--name", required=True, metavar="HỌ_TÊN")
+    q.add_argument("--unit", required=True, metavar="SỞ_HOẶC_PHÒNG")
+    q = staff.add_parser("passwd", help="đặt lại mật khẩu (hỏi khi chạy, hoặc một dòng từ stdin)")
+    q.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP")
+    staff.add_parser("list", help="liệt kê cán bộ")
+
     p = sub.add_parser("progress", help="tiến độ thực hiện các chỉ tiêu của một kế hoạch")
     p.add_argument("plan", metavar="KẾ_HOẠCH")
     p.add_argument("--period", required=True, metavar="KỲ", help="“năm 2024”, “quý 2/2024”, “năm học 2024-2025”")
@@ -139,7 +150,7 @@ def cmd_ingest(args, factory) -> int:
         table.add_column(label.capitalize(), justify="right")
     for r in results:
         if r.ok:
-            version = f"{r.version}" + (" (mới)" if r.version and r.version > 1 else "")
+            version = f"{r.version}" + (" (mới)" if r.version and r.version > 1 and not r.unchanged else "")
             table.add_row(r.path.name, escape(r.plan_label + (f" — {r.version_note}" if r.version_note else "")),
                           version, *(str(r.counts.get(k, 0)) for k in FACT_LABELS))
         else:
@@ -346,10 +357,47 @@ def cmd_export_report(args, factory) -> int:
     return 0
 
 
+def _read_password() -> str:
+    """Never from the command line (``ps`` shows it): asked twice on a terminal, else one line
+    of standard input (scripts: ``printf '%s\\n' "$PASS" | python -m knowledge staff add …``)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Mật khẩu: ")
+    if getpass.getpass("Nhập lại mật khẩu: ") != first:
+        raise ReportingError("Hai lần nhập mật khẩu không khớp.")
+    return first
+
+
+def cmd_staff(args, factory) -> int:
+    from . import staff
+
+    with factory() as session:
+        if args.staff_command == "add":
+            info = staff.add_staff(args.username, args.name, args.unit, _read_password(), session=session)
+            out.print(f"Đã thêm cán bộ {escape(info.name)} ({info.username}, {escape(info.unit)}).")
+            return 0
+        if args.staff_command == "passwd":
+            info = staff.set_password(args.username, _read_password(), session=session)
+            out.print(f"Đã đổi mật khẩu của {info.username}.")
+            return 0
+        found = staff.list_staff(session=session)
+    if not found:
+        out.print("Chưa có cán bộ nào. Dùng `python -m knowledge staff add TÊN --name … --unit …`.")
+        return 0
+    table = _table("Mã", "Tên đăng nhập", "Họ tên", "Đơn vị", "Địa bàn", "Hoạt động")
+    for x in found:
+        table.add_row(str(x.id), x.username, escape(x.name), escape(x.unit), escape(x.area), "có" if x.active else "không")
+    out.print(table)
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest, "export-json": cmd_export, "list": cmd_list, "show": cmd_show, "targets": cmd_targets,
     "who": cmd_who, "deadlines": cmd_deadlines, "projects": cmd_projects,
     "units": cmd_units, "reporters": cmd_reporters, "progress": cmd_progress, "export-report": cmd_export_report,
+    "staff": cmd_staff,
 }
 
 

@@ -2,8 +2,10 @@
 
 A file either lands completely (document row, sections and every fact) or not at all: the
 only commit is the last statement of :func:`ingest_file`, so an exception, a kill or a power
-cut mid-document leaves the KB as it was.  Re-ingesting a plan adds a *version*: the new rows
-become current and the previous version stays, marked not current, for reproducible answers.
+cut mid-document leaves the KB as it was.  Re-ingesting a plan whose content changed adds a
+*version*: the new rows become current and the previous version stays, marked not current, for
+reproducible answers.  The same content again (the same file, or another rendering of it: txt,
+docx, pdf) writes nothing and keeps the current version.
 
 Every per-file problem becomes one Vietnamese sentence in :attr:`IngestResult.error`; nothing
 here raises for a bad file, so :func:`ingest_paths` can go on with the next one.
@@ -11,9 +13,6 @@ here raises for a bad file, so :func:`ingest_paths` can go on with the next one.
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,17 +25,15 @@ from sqlalchemy.orm import Session, sessionmaker
 import document_parsing
 from document_parsing.text_utils import clean_space
 
-from . import fulltext, models, search
+from . import fulltext, geography, models, search
+from .area_models import remember_links
 from document_parsing.agency_names import agency_kind, canonical_agency
 from .db import WRITE_OPTION
 
 SUPPORTED_SUFFIXES = tuple(document_parsing.SUPPORTED)  # .docx, .doc, .odt, .pdf, .txt, .md
 # Suffixes that name a *rendering* of a plan, not a different plan: "x.autonum.docx" is plan "x".
-RENDERING_SUFFIXES = (".autonum",)
-# Test hook (see tests/test_ingest_atomic.py): after this many fact rows are flushed inside the
-# transaction, announce it on stderr and sleep, so a test can kill the process mid-document.
-PAUSE_ENV = "KB_TEST_PAUSE_AFTER_ROWS"
-PAUSE_MARKER = "KB_TEST_PAUSED"
+# How a file name marks another rendering of the same plan ("x.autonum.docx", "x.tcvn3.txt", "x.scan.pdf").
+RENDERING_SUFFIXES = (".autonum", ".tcvn3", ".vni", ".utf16", ".scan")
 
 FACT_LABELS = {  # counts shown to users, in this order
     "targets": "chỉ tiêu",
@@ -58,7 +55,7 @@ class IngestResult:
     issuer: Optional[str] = None
     version: Optional[int] = None
     previous_version: Optional[int] = None
-    unchanged: bool = False  # same text as the version it replaced
+    unchanged: bool = False  # same text as the current version, which was kept: nothing written
     counts: dict[str, int] = field(default_factory=dict)
     error: Optional[str] = None
 
@@ -73,16 +70,19 @@ class IngestResult:
 
     @property
     def version_note(self) -> str:
+        if self.unchanged:
+            return f"nội dung không đổi, giữ phiên bản {self.version}"
         if not self.version or self.version == 1:
             return ""
-        note = f"phiên bản mới, thay phiên bản {self.previous_version}" if self.previous_version else "phiên bản mới"
-        return note + ("; nội dung không đổi" if self.unchanged else "")
+        return f"phiên bản mới, thay phiên bản {self.previous_version}" if self.previous_version else "phiên bản mới"
 
     def summary(self) -> str:
         """One Vietnamese line for the terminal or a log."""
         if self.error:
             return f"Lỗi: {self.path}: {self.error}"
         counts = ", ".join(f"{self.counts.get(key, 0)} {label}" for key, label in FACT_LABELS.items())
+        if self.unchanged:
+            return f"Không đổi {self.path.name}: {self.plan_label} ({self.version_note}): {counts}"
         note = f" ({self.version_note})" if self.version_note else ""
         return f"Đã nhập {self.path.name}: {self.plan_label}, phiên bản {self.version}{note}: {counts}"
 
@@ -100,16 +100,19 @@ def _one_line(text: str) -> str:
     return clean_space(str(text)) or "(không rõ lý do)"
 
 
-def _content_hash(doc: document_parsing.Document) -> str:
-    """sha256 of the parsed text, so the txt, docx and pdf renderings of a plan hash alike
-    whenever their readers agree (file bytes never do)."""
-    parts = [item.text for item in doc.preamble]
+def _content_hash(doc: document_parsing.Document, info) -> str:
+    """sha256 of what the plan says: its number and date, then the words of its sections in
+    order (headings and items, table rows included), folded.  The txt, docx and pdf renderings
+    of a plan hash alike whatever their line breaks, header layout, list labels or a web page's
+    metadata lines around it; any changed word or figure, or a changed order, is new content."""
+    parts = [info.number or "", info.date or ""]
     for top in doc.sections:
         for section in top.walk():
-            parts.append(f"{section.path} {section.heading}")
-            parts.extend(item.text for item in section.items)
-    parts.extend(" | ".join(row) for table in doc.tables for row in table.rows)
-    normalised = "\n".join(clean_space(p) for p in parts if p)
+            parts.append(models.search_key(section.heading))
+            parts.extend(models.search_key(item.text) for item in section.items)
+    if not doc.sections:  # nothing but a preamble: its words are the content
+        parts.extend(models.search_key(item.text) for item in doc.preamble)
+    normalised = " ".join(" ".join(parts).split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
@@ -138,12 +141,33 @@ def _iso_date(value: Optional[str]) -> Optional[date]:
 class _AgencyCache:
     """Get-or-create of :class:`models.Agency` rows by canonical name within one session.
 
-    The insert runs in a savepoint so a concurrent ingest that created the same agency first
-    costs a re-select, not the whole document."""
+    :meth:`prepare` reads every agency a document names in one query and inserts the new ones
+    together, in a savepoint: a concurrent ingest that created one of them first costs a re-select
+    of that one, not the whole document."""
 
     def __init__(self, session: Session):
         self.session = session
         self.by_name: dict[str, models.Agency] = {}
+
+    def prepare(self, printed: Iterable[Optional[str]]) -> None:
+        names = {n for n in (canonical_agency(p or "") for p in printed) if n and n not in self.by_name}
+        if not names:
+            return
+        with self.session.no_autoflush:
+            for agency in self.session.execute(select(models.Agency).where(models.Agency.name.in_(names))).scalars():
+                self.by_name[agency.name] = agency
+        new = [models.Agency(name=n, folded=models.search_key(n), kind=agency_kind(n))
+               for n in sorted(names - set(self.by_name))]
+        if not new:
+            return
+        try:
+            with self.session.begin_nested():
+                self.session.add_all(new)
+        except IntegrityError:  # created meanwhile by another ingest: one at a time
+            for agency in new:
+                self.get(agency.name)
+            return
+        self.by_name.update((a.name, a) for a in new)
 
     def get(self, printed: Optional[str]) -> Optional[models.Agency]:
         name = canonical_agency(printed or "")
@@ -162,24 +186,6 @@ class _AgencyCache:
                 agency = self.session.execute(query).scalar_one()
         self.by_name[name] = agency
         return agency
-
-
-class _RowCounter:
-    """Counts fact rows added in the transaction; pauses there when the test hook asks."""
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.rows = 0
-        raw = os.environ.get(PAUSE_ENV)
-        self.pause_after = int(raw) if raw else None
-
-    def add(self, row) -> None:
-        self.session.add(row)
-        self.rows += 1
-        if self.pause_after is not None and self.rows == self.pause_after:
-            self.session.flush()  # the rows are really in the database's open transaction
-            print(f"{PAUSE_MARKER} {self.rows}", file=sys.stderr, flush=True)
-            time.sleep(float(os.environ.get("KB_TEST_PAUSE_SECONDS", "600")))
 
 
 def _stored_words(document: models.Document) -> Iterable[tuple[str, int, str]]:
@@ -220,10 +226,21 @@ def index_document_words(session: Session, document_id: int) -> None:
     _index_words(session, document_id, rows)
 
 
+def plan_texts(doc: document_parsing.Document, title: Optional[str]) -> Iterable[str]:
+    """Header, title and body text, where a plan says where its places lie."""
+    yield from (item.text for item in doc.preamble)
+    yield title or ""
+    for top in doc.sections:
+        for section in top.walk():
+            yield section.heading or ""
+            yield from (item.text for item in section.items)
+
+
 def _write(session: Session, path: Path, doc: document_parsing.Document, extraction) -> IngestResult:
-    """Insert one new current version of the plan; the caller owns the transaction."""
+    """Insert one new current version of the plan, or keep the current one when its content is
+    the same; the caller owns the transaction."""
     info = extraction.document
-    content_hash = _content_hash(doc)
+    content_hash = _content_hash(doc, info)
     identity = _identity(info, content_hash)
     same_plan = models.Document.identity == identity
     if not info.number:  # the brief's rule: a numberless plan with the same text is the same plan
@@ -232,6 +249,11 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         select(models.Document).where(models.Document.is_current.is_(True), same_plan)
         .order_by(models.Document.version.desc()).with_for_update()
     ).scalars().first()
+    counts = {key: len(getattr(extraction, key)) for key in FACT_LABELS}
+    if previous is not None and previous.content_hash == content_hash:
+        return IngestResult(path=path, plan=previous.plan, document_id=previous.id, number=previous.number,
+                            issuer=previous.issuer, version=previous.version, unchanged=True,
+                            counts=counts | {"sections": sum(1 for top in doc.sections for _ in top.walk())})
     if previous is not None:
         identity = previous.identity
         previous.is_current = False
@@ -266,38 +288,40 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     )
     session.add(document)
     session.flush()
+    remember_links(session, document.id, geography.learn_links(info.issuer, plan_texts(doc, info.title)))
 
-    rows = _RowCounter(session)
     agencies = _AgencyCache(session)
+    agencies.prepare([r.agency for r in extraction.responsibilities] + [p.lead for p in extraction.appendix_projects]
+                     + [d.agency for d in extraction.deadlines])
     position = 0
     for top in doc.sections:
         for section in top.walk():
             body = " ".join(i.text for i in section.items if i.kind != "table_row")
-            rows.add(models.Section(document=document, position=position, path=section.path,
-                                    heading=section.heading or "", body=body,
-                                    folded=models.search_key(section.heading, body)))
+            session.add(models.Section(document=document, position=position, path=section.path,
+                                       heading=section.heading or "", body=body,
+                                       folded=models.search_key(section.heading, body)))
             position += 1
     for i, t in enumerate(extraction.targets):
-        rows.add(models.Target(document=document, position=i, section_path=t.section, text=t.text,
-                               value=float(t.value), unit=t.unit, comparator=t.comparator or "=", year=t.year,
-                               subject=t.subject or "", folded=models.search_key(t.subject, t.text)))
+        session.add(models.Target(document=document, position=i, section_path=t.section, text=t.text,
+                                  value=float(t.value), unit=t.unit, comparator=t.comparator or "=", year=t.year,
+                                  subject=t.subject or "", folded=models.search_key(t.subject, t.text)))
     for i, t in enumerate(extraction.tasks):
-        rows.add(models.Task(document=document, position=i, section_path=t.section, text=t.text,
-                             folded=models.search_key(t.text)))
+        session.add(models.Task(document=document, position=i, section_path=t.section, text=t.text,
+                                folded=models.search_key(t.text)))
     for i, r in enumerate(extraction.responsibilities):
         agency = agencies.get(r.agency)
         if agency is None:
             continue  # no agency named: nothing to answer "who" with
-        rows.add(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
-                                       role=r.role, task=r.task or "", folded=models.search_key(r.task)))
+        session.add(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
+                                          role=r.role, task=r.task or "", folded=models.search_key(r.task)))
     for i, p in enumerate(extraction.appendix_projects):
-        rows.add(models.AppendixProject(
+        session.add(models.AppendixProject(
             document=document, position=i, no=int(p.no), name=p.name, lead=p.lead, lead_agency=agencies.get(p.lead),
             partners=list(p.partners or []), years=[int(y) for y in p.years or []],
             folded=models.search_key(p.name, canonical_agency(p.lead or ""),
                                      *(canonical_agency(x) for x in p.partners or []))))
     for i, d in enumerate(extraction.deadlines):
-        rows.add(models.Deadline(
+        session.add(models.Deadline(
             document=document, position=i, section_path=d.section, agency=d.agency, agency_ref=agencies.get(d.agency),
             what=d.what or "", to=d.to, when=d.when, recurrence=d.recurrence, month=d.month, day=d.day,
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
@@ -309,8 +333,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     return IngestResult(
         path=path, plan=document.plan, document_id=document.id, number=document.number, issuer=document.issuer,
         version=document.version, previous_version=previous.version if previous is not None else None,
-        unchanged=previous is not None and previous.content_hash == content_hash,
-        counts={key: len(getattr(extraction, key)) for key in FACT_LABELS} | {"sections": position},
+        counts=counts | {"sections": position},
     )
 
 
@@ -404,4 +427,4 @@ def ingest_paths(paths: Iterable[str | Path], session_factory: Optional[sessionm
     return results
 
 
-__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem", "index_document_words"]
+__all__ = ["IngestResult", "ingest_file", "ingest_paths", "expand_paths", "plan_stem", "plan_texts", "index_document_words"]

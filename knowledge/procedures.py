@@ -15,7 +15,6 @@ import json
 import re
 import sys
 import threading
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from document_parsing.text_utils import nfc
+
 from .db import session_scope
 from . import models
-from .gazetteer import provinces_in
+from .geography import provinces_in
 from .procedure_models import Procedure
 from .textsearch import Doc, Vocabulary, coverage, folded_words, make_query, matched_share
 
@@ -81,7 +82,7 @@ def read_entries(path: Path) -> list[dict]:
 
 def _nfc(value):
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return nfc(value)
     if isinstance(value, list):
         return [_nfc(v) for v in value]
     if isinstance(value, dict):

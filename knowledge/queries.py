@@ -14,7 +14,6 @@ Each function takes an optional ``session``; without one it opens (and closes) a
 from __future__ import annotations
 
 import re
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from .db import session_scope
 from . import fulltext, models
 from document_parsing.agency_names import canonical_agency
+from document_parsing.text_utils import nfc
 
 Words = Union[str, Sequence[str], None]
 
@@ -197,7 +197,7 @@ _TONE_PLACEMENT = {old: new for old, new in (
 
 def _accented_words(text: str) -> list[str]:
     """Lowercase NFC words of ``text`` with one tone placement."""
-    low = unicodedata.normalize("NFC", text).lower()
+    low = nfc(text).lower()
     for old, new in _TONE_PLACEMENT.items():
         low = low.replace(old, new)
     return re.findall(r"[^\W_]+", low)

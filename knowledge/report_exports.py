@@ -47,8 +47,26 @@ def slug(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "-", fold(text)).strip("-") or "x"
 
 
-def file_name(plan: str, period_label: str, fmt: str) -> str:
-    return f"bao-cao-{slug(plan)}-{slug(period_label)}.{fmt}"
+def file_name(plan: str, period_label: str, fmt: str, token: Optional[str] = None) -> str:
+    """``bao-cao-<plan>-<period>[-<token>].<fmt>``; the chat adds an unguessable token
+    (``secrets.token_urlsafe``) so a served file cannot be found by guessing its name."""
+    tail = f"-{token}" if token else ""
+    return f"bao-cao-{slug(plan)}-{slug(period_label)}{tail}.{fmt}"
+
+
+# A cell starting with one of these is a formula (or starts one) in Excel, LibreOffice and
+# Google Sheets: "=HYPERLINK(…)" in a reporter's name or comment would run when the file opens
+# (OWASP "CSV injection").  Such text is written with a leading apostrophe, which every
+# spreadsheet shows as plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """``value`` as a spreadsheet may safely hold it: text that could start a formula gets a
+    leading apostrophe; numbers and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _verdict(on_track: Optional[bool]) -> str:
@@ -92,7 +110,8 @@ def _write_csv(path: Path, title: str, period: str, groups: list[_Group]) -> Non
     for group in groups:
         for p in group.items:
             for row in _rows(p):
-                writer.writerow(["" if v is None else (f"{v:g}" if isinstance(v, float) else v) for v in row])
+                writer.writerow(["" if v is None else (f"{v:g}" if isinstance(v, float) else neutralise(v))
+                                 for v in row])
     path.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
 
 
@@ -117,8 +136,8 @@ def _write_xlsx(path: Path, title: str, period: str, groups: list[_Group]) -> No
     widths = [9, 60, 10, 8, 18, 38, 22, 10, 8, 22, 18, 10, 50]
     for group in groups:
         sheet = book.create_sheet(_sheet_title(group, used))
-        sheet.append([f"{title} — {period}"])
-        sheet.append([group.title()])
+        sheet.append([neutralise(f"{title} — {period}")])
+        sheet.append([neutralise(group.title())])
         sheet["A1"].font = Font(bold=True, size=12)
         sheet["A2"].font = Font(italic=True)
         sheet.append(HEADERS)
@@ -127,7 +146,10 @@ def _write_xlsx(path: Path, title: str, period: str, groups: list[_Group]) -> No
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for p in group.items:
             for row in _rows(p):
-                sheet.append(row)
+                sheet.append([neutralise(v) for v in row])
+                for cell in sheet[sheet.max_row]:
+                    if isinstance(cell.value, str):
+                        cell.data_type = "s"  # openpyxl makes any "=…" a formula: text stays text
                 if row[4].startswith("tổng hợp"):
                     for cell in sheet[sheet.max_row]:
                         cell.font = Font(bold=True)
@@ -208,7 +230,7 @@ def _write_docx(path: Path, title: str, period: str, groups: list[_Group], citat
 
 
 def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Path], area: Optional[str] = None,
-                  *, session: Optional[Session] = None) -> Path:
+                  *, session: Optional[Session] = None, token: Optional[str] = None) -> Path:
     """Write the progress of every target of ``plan`` for a period to ``out_dir`` as csv, xlsx
     or docx; returns the file's path.  Raises :class:`ReportingError` for an unknown plan,
     period or format."""
@@ -225,7 +247,9 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
     title = f"Báo cáo kết quả thực hiện {name}"  # "Kế hoạch số 148/KH-UBND của …" / "Kế hoạch của …"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / file_name(doc.plan, period, fmt)
+    if token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,}", token):
+        raise ValueError("export token must be URL-safe and at least 16 characters")
+    path = out / file_name(doc.plan, period, fmt, token)
     if fmt == "csv":
         _write_csv(path, title, period, groups)
     elif fmt == "xlsx":
@@ -235,4 +259,4 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
     return path
 
 
-__all__ = ["export_report", "file_name", "slug", "FORMATS", "HEADERS"]
+__all__ = ["export_report", "file_name", "slug", "neutralise", "FORMATS", "HEADERS"]

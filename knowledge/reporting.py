@@ -39,7 +39,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from document_parsing.text_utils import clean_space, fold
+from .area_models import learnt_links
 from .db import session_scope
+from .geography import area_key, covers
 from . import models
 from .queries import AmbiguousPlan, Cited, PlanNotFound, _accented_words, _resolve_plan, format_value
 from .report_values import Period, check_value, parse_period, parse_value
@@ -190,7 +192,7 @@ class MissingReport:
 
 
 @contextmanager
-def _writing(session: Optional[Session]) -> Iterator[Session]:
+def write_transaction(session: Optional[Session]) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back on any exception."""
     from .db import WRITE_OPTION, open_session
 
@@ -206,41 +208,13 @@ def _writing(session: Optional[Session]) -> Iterator[Session]:
         yield session
 
 
+_writing = write_transaction  # the name used inside this module
+
+
 # ---------------------------------------------------------------------------- areas
 
-_ADMIN = r"(?:tinh|thanh pho|tp|huyen|quan|thi xa|tx)"
-
-PARENT_AREA = {
-    "muong te": "lai chau", "nam nhun": "lai chau", "sin ho": "lai chau", "phong tho": "lai chau",
-    "ninh kieu": "can tho", "cai rang": "can tho", "binh thuy": "can tho", "o mon": "can tho",
-    "thot not": "can tho", "phong dien": "can tho", "co do": "can tho", "vinh thanh": "can tho",
-    "thoi lai": "can tho",
-    "da lat": "lam dong", "bao loc": "lam dong", "duc trong": "lam dong", "di linh": "lam dong",
-    "buon ma thuot": "dak lak", "buon ho": "dak lak", "krong pac": "dak lak", "ea kar": "dak lak",
-}
-"""District (folded, no "huyện") → its province: which province plans also cover a district's
-units.  General geography for the sample areas, not plan data; extend as areas are added."""
-
-
-def area_key(area: Optional[str]) -> str:
-    """The place name of an area or an issuer, folded, without the administrative word:
-    "Ủy ban nhân dân thành phố Cần Thơ" → "can tho", "huyện Mường Tè" → "muong te",
-    "Cần Thơ" → "can tho"."""
-    words = " ".join(re.findall(r"[0-9a-z]+", fold(area or "")))
-    match = re.search(rf"(?:^| ){_ADMIN} (.+)$", words)
-    return match.group(1) if match else words
-
-
-def covers(plan_area: str, unit_area: str) -> bool:
-    """Does a plan issued for ``plan_area`` cover a unit of ``unit_area`` (both :func:`area_key`)?"""
-    return bool(plan_area) and (plan_area == unit_area or PARENT_AREA.get(unit_area) == plan_area)
-
-
-def _area_matches(words: str, unit_area: str) -> bool:
-    """An area filter typed by a user ("Cần Thơ", "huyện Mường Tè") against a unit's area key:
-    the area itself or the province it belongs to."""
-    key = area_key(words)
-    return bool(key) and (key == unit_area or PARENT_AREA.get(unit_area) == key)
+# Which plans cover which units: knowledge.geography (area_key, covers) on the divisions dataset
+# and the links learnt from ingested plans (knowledge.area_models), loaded once per call.
 
 
 # ---------------------------------------------------------------------------- units
@@ -384,7 +358,8 @@ def list_units(area: Optional[str] = None, *, session: Optional[Session] = None)
     """All units (of an area and its districts when given), by area then name."""
     with session_scope(session) as s:
         units = s.execute(select(Unit).order_by(Unit.area, Unit.kind, Unit.name)).scalars().all()
-        return [_unit_info(u) for u in units if area is None or _area_matches(area, u.area_key)]
+        links = learnt_links(s) if area else None
+        return [_unit_info(u) for u in units if area is None or covers(area, u.area, links)]
 
 
 def find_units(words: str, area: Optional[str] = None, *, session: Optional[Session] = None) -> list[UnitInfo]:
@@ -393,7 +368,8 @@ def find_units(words: str, area: Optional[str] = None, *, session: Optional[Sess
     with session_scope(session) as s:
         units = s.execute(select(Unit)).scalars().all()
         if area:
-            units = [u for u in units if _area_matches(area, u.area_key)]
+            links = learnt_links(s)
+            units = [u for u in units if covers(area, u.area, links)]
         ranked = _rank_units(units, words)
         if not ranked:
             return []
@@ -615,7 +591,16 @@ def _ranked_targets(s: Session, docs: list[models.Document], words: str,
 
 
 def _covering_docs(s: Session, unit_area: str) -> list[models.Document]:
-    return [d for d in _current_docs(s) if covers(area_key(d.issuer), unit_area)]
+    links = learnt_links(s)
+    return [d for d in _current_docs(s) if covers(d.issuer, unit_area, links)]
+
+
+def unit_covered(issuer: Optional[str], unit_area: str, *, session: Optional[Session] = None) -> bool:
+    """Does a plan of ``issuer`` cover a unit of ``unit_area`` (as written: "huyện X, tỉnh Y"),
+    with the areas learnt from the KB's plans?  The check :func:`save_report` makes, for the
+    chat to ask before a report is typed."""
+    with session_scope(session) as s:
+        return covers(issuer, unit_area, learnt_links(s))
 
 
 def candidate_targets(reporter: ReporterInfo, words: str, limit: int = 5, *,
@@ -627,7 +612,7 @@ def candidate_targets(reporter: ReporterInfo, words: str, limit: int = 5, *,
         unit = s.get(Unit, reporter.unit_id)
         if unit is None:
             raise ReportingError(f"Đơn vị “{reporter.unit}” không còn trong danh sách; hãy đăng ký lại.")
-        ranked = _ranked_targets(s, _covering_docs(s, unit.area_key), words)
+        ranked = _ranked_targets(s, _covering_docs(s, unit.area), words)
         return [_option(t, d) for t, d in ranked[:limit]]
 
 
@@ -704,7 +689,7 @@ def save_report(reporter_id: int, target_id: int, period_label: str, value: Unio
                                          "hãy chọn lại chỉ tiêu.")
                 target, doc, target_key = _current_target(s, target)
                 unit = reporter.unit
-                if not covers(area_key(doc.issuer), unit.area_key):
+                if not covers(doc.issuer, unit.area, learnt_links(s)):
                     raise ReportingError(f"Bạn chỉ được báo cáo cho đơn vị của mình: {unit.name} ({unit.area}) "
                                          f"không thuộc phạm vi {_plan_name(doc)}.")
                 try:
@@ -790,16 +775,14 @@ class _Scope:
 
     @classmethod
     def load(cls, s: Session, doc: models.Document, area: Optional[str]) -> "_Scope":
-        plan_area = area_key(doc.issuer)
-        filter_key = area_key(area) if area else None
-        if filter_key == plan_area:
-            filter_key = None  # the plan's own area: every covered unit
+        if area and area_key(area) == area_key(doc.issuer):
+            area = None  # the plan's own area: every covered unit
+        links = learnt_links(s)
         units = {}
-        for unit_id, name, kind, unit_area, key in s.execute(
-                select(Unit.id, Unit.name, Unit.kind, Unit.area, Unit.area_key)).all():
-            if not covers(plan_area, key):
+        for unit_id, name, kind, unit_area in s.execute(select(Unit.id, Unit.name, Unit.kind, Unit.area)).all():
+            if not covers(doc.issuer, unit_area, links):
                 continue
-            if filter_key and not (key == filter_key or PARENT_AREA.get(key) == filter_key):
+            if area and not covers(area, unit_area, links):
                 continue
             units[unit_id] = _Member(unit_id, name, kind, unit_area)
         return cls(units)
@@ -902,8 +885,8 @@ def _docs_for_area(s: Session, area_words: Optional[str]) -> list[models.Documen
     docs = _current_docs(s)
     if not clean_space(area_words or ""):
         return docs
-    key = area_key(area_words)
-    found = [d for d in docs if area_key(d.issuer) in (key, PARENT_AREA.get(key))]
+    links = learnt_links(s)
+    found = [d for d in docs if covers(d.issuer, area_words, links)]
     if not found:
         raise ReportingError(f"Chưa có kế hoạch nào của “{area_words}” trong cơ sở tri thức.")
     return found
@@ -967,5 +950,5 @@ __all__ = [
     "Progress", "MissingReport", "add_unit", "import_units", "list_units", "find_units", "register_reporter",
     "get_reporter", "approve_reporter", "list_reporters", "candidate_targets", "target_option", "save_report",
     "report_history", "progress", "plan_progress", "progress_by_words", "missing_reports", "normalise_phone",
-    "area_key", "covers", "local_time",
+    "area_key", "covers", "unit_covered", "local_time",
 ]

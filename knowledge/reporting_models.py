@@ -122,4 +122,25 @@ class ReportRevision(Base):
     __table_args__ = (UniqueConstraint("report_id", "revision"),)
 
 
-REPORTING_TABLES = (Unit, Reporter, Report, ReportRevision)
+
+
+class Staff(Base):
+    """A staff member of a Sở or Phòng GD&ĐT who signs in on the web (migration 0007): sees
+    per-unit progress, reporters' names, missing units and exports of the plans of their area.
+    The password is stored only as an argon2 hash (:mod:`knowledge.staff`)."""
+
+    __tablename__ = "staff"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(100), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    unit_id = Column(Integer, ForeignKey("units.id"), nullable=False)
+    password_hash = Column(String(300), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    updated_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+    unit = relationship("Unit")
+
+
+REPORTING_TABLES = (Unit, Reporter, Report, ReportRevision, Staff)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +19,7 @@ from typing import Iterable, Optional
 
 from rapidfuzz import fuzz, process
 
-from document_parsing.text_utils import fold
+from document_parsing.text_utils import fold, nfc
 
 # Abbreviations users (and plans) write, keyed on the folded form; both the question and the
 # indexed text are expanded, so "CNTT" in a plan matches "công nghệ thông tin" typed in full.
@@ -53,10 +52,6 @@ biet cam on giup dum nhieu it bi boi vao gium chua roi xong het luon thoi nua ch
 
 WORD = re.compile(r"[0-9a-z&]+(?:[-&][0-9a-z]+)*")
 YEAR = re.compile(r"^(19|20)\d\d$")
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text or "")
 
 
 def folded_words(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import unicodedata
 import pytest
 
 from bot.components.diacritic_folding import DiacriticFolder
-from bot.components.text import fold
+from document_parsing.text_utils import fold
 from bot.components.vietnamese_tokenizer import VietnameseTokenizer
 from bot.train import DATA, DOMAIN, RASA, ROOT, ensure_model, rasa_env
 from rasa.nlu.constants import TOKENS_NAMES

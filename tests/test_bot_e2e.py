@@ -30,7 +30,7 @@ def test_servers_are_healthy(bot):
 
     with urllib.request.urlopen(bot.action_url + "/health", timeout=5) as resp:
         assert resp.status == 200
-    with urllib.request.urlopen(bot.rasa_url + "/status", timeout=5) as resp:
+    with urllib.request.urlopen(f"{bot.rasa_url}/status?token={bot.rasa_token}", timeout=5) as resp:
         assert b"model_file" in resp.read()
 
 

@@ -1,10 +1,12 @@
 """An ingest killed mid-document (SIGKILL, no cleanup code runs) leaves the KB exactly as it
 was, on SQLite and PostgreSQL.
 
-Deterministic: ``KB_TEST_PAUSE_AFTER_ROWS`` makes :mod:`knowledge.ingest` flush that many
-fact rows inside its transaction, print ``KB_TEST_PAUSED`` on stderr and sleep; the test
-kills the process at that moment — after the previous version was marked not current and
-after rows were written, before the commit.
+Deterministic, and nothing in the production code knows about it: the test runs the real
+``python -m knowledge ingest`` in a child process whose only addition is an SQLAlchemy
+``after_flush`` listener (:data:`PAUSING_INGEST`); when the ingest flushes the plan's targets
+inside its transaction, the listener prints a marker on stderr and sleeps, and the test kills
+the process at that moment — after the previous version was marked not current and after rows
+were written, before the commit.
 """
 from __future__ import annotations
 
@@ -18,7 +20,24 @@ import threading
 from sqlalchemy import create_engine, inspect, text
 
 from conftest import PLANS, PROJECT_ROOT, run_cli
-from knowledge.ingest import PAUSE_ENV, PAUSE_MARKER
+
+PAUSE_MARKER = "INGEST_PAUSED_IN_TRANSACTION"
+PAUSING_INGEST = f"""
+import sys, time
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+from knowledge import models
+from knowledge.cli import main
+
+@event.listens_for(Session, "after_flush")
+def pause_once_targets_are_written(session, _context):
+    if any(isinstance(row, models.Target) for row in session.new):
+        rows = session.connection().execute(select(func.count()).select_from(models.Target)).scalar_one()
+        print("{PAUSE_MARKER}", rows, file=sys.stderr, flush=True)
+        time.sleep(120)
+
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def dump(url: str) -> dict[str, list[tuple]]:
@@ -56,7 +75,7 @@ def _wait_for_marker(proc: subprocess.Popen, timeout: float) -> str:
             return line
 
 
-def test_killed_ingest_leaves_kb_unchanged(kb_url: str) -> None:
+def test_killed_ingest_leaves_kb_unchanged(kb_url: str, tmp_path) -> None:
     # a KB with content, including version 1 of the plan about to be re-ingested
     for name in ("daklak-4575-2018.txt", "lamdong-3381-2017.txt"):
         done = run_cli("ingest", "--no-progress", str(PLANS / name), kb=kb_url)
@@ -64,14 +83,20 @@ def test_killed_ingest_leaves_kb_unchanged(kb_url: str) -> None:
     before = dump(kb_url)
     assert before["documents"] and before["targets"]
 
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), PAUSE_ENV: "25", "KB_TEST_PAUSE_SECONDS": "120"}
+    # the same plan with changed content, so the ingest writes a new version
+    changed = tmp_path / "lamdong-3381-2017.txt"
+    original = (PLANS / "lamdong-3381-2017.txt").read_text(encoding="utf-8")
+    first_item = next(line for line in original.splitlines() if line.startswith("- "))
+    changed.write_text(original.replace(first_item, first_item + " (sửa đổi)", 1), encoding="utf-8")
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("KB_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "knowledge", "--kb", kb_url, "ingest", "--no-progress",
-         str(PLANS / "lamdong-3381-2017.docx")],
+        [sys.executable, "-c", PAUSING_INGEST, "--kb", kb_url, "ingest", "--no-progress", str(changed)],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        assert _wait_for_marker(proc, timeout=120).split() == [PAUSE_MARKER, "25"]
+        marker, rows = _wait_for_marker(proc, timeout=120).split()
+        assert marker == PAUSE_MARKER and int(rows) > len(before["targets"])  # written, not committed
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
     finally:
@@ -82,8 +107,8 @@ def test_killed_ingest_leaves_kb_unchanged(kb_url: str) -> None:
     assert dump(kb_url) == before
 
     # and the KB is healthy: the same ingest now goes through as version 2
-    done = run_cli("ingest", "--no-progress", str(PLANS / "lamdong-3381-2017.docx"), kb=kb_url)
-    assert done.returncode == 0, done.stderr
+    done = run_cli("ingest", "--no-progress", str(changed), kb=kb_url)
+    assert done.returncode == 0 and "thay phiên bản 1" in done.stdout, done.stdout + done.stderr
     after = dump(kb_url)
     assert len(after["documents"]) == len(before["documents"]) + 1
     assert len(after["targets"]) > len(before["targets"])

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from conftest import PLAN_NAMES, PLANS, create_pg_database, drop_pg_database
+from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database
 from knowledge import models, queries
 from document_parsing.agency_names import agency_kind, canonical_agency
 from knowledge.db import make_session_factory
@@ -176,13 +176,43 @@ def _current_count(factory, plan: str) -> tuple[int, int]:
     return total, current
 
 
-def test_reingest_makes_new_version_without_duplicates(kb_url: str) -> None:
+def _changed_copy(tmp_path: Path, name: str = "lamdong-3381-2017.txt") -> Path:
+    """The plan with one sentence of its body reworded: the same plan, new content."""
+    original = (PLANS / name).read_text(encoding="utf-8")
+    first_item = next(line for line in original.splitlines() if line.startswith("- "))
+    changed = tmp_path / name
+    changed.write_text(original.replace(first_item, first_item + " (sửa đổi)", 1), encoding="utf-8")
+    return changed
+
+
+def test_same_content_keeps_the_current_version(kb_url: str, tmp_path: Path) -> None:
+    """The same file again, or another rendering of the same content, writes nothing: the
+    current version stays, and the user is told so."""
     factory = make_session_factory(kb_url)
-    path = PLANS / "lamdong-3381-2017.txt"
-    first, second = ingest_file(factory, path), ingest_file(factory, path)
+    first = ingest_file(factory, PLANS / "lamdong-3381-2017.txt")
+    assert first.error is None and first.version == 1 and not first.unchanged
+    with factory() as s:
+        ingested_at = s.get(models.Document, first.document_id).ingested_at
+    for rendering in ("txt", "docx", "autonum.docx", "pdf"):
+        again = ingest_file(factory, PLANS / f"lamdong-3381-2017.{rendering}")
+        assert again.error is None and again.unchanged, (rendering, again.summary())
+        assert (again.version, again.document_id) == (1, first.document_id)
+        assert again.summary().startswith(f"Không đổi lamdong-3381-2017.{rendering}: Kế hoạch số 3381/KH-UBND")
+        assert "nội dung không đổi, giữ phiên bản 1" in again.summary()
+        assert again.counts == first.counts
+    assert _current_count(factory, "lamdong-3381-2017") == (1, 1)
+    with factory() as s:
+        assert s.get(models.Document, first.document_id).ingested_at == ingested_at
+    factory.kw["bind"].dispose()
+
+
+def test_reingest_makes_new_version_without_duplicates(kb_url: str, tmp_path: Path) -> None:
+    factory = make_session_factory(kb_url)
+    first = ingest_file(factory, PLANS / "lamdong-3381-2017.txt")
+    second = ingest_file(factory, _changed_copy(tmp_path))
     assert (first.error, second.error) == (None, None)
-    assert (first.version, second.version) == (1, 2)
-    assert "phiên bản mới" in second.summary() and "nội dung không đổi" in second.summary()
+    assert (first.version, second.version) == (1, 2) and not second.unchanged
+    assert "phiên bản mới, thay phiên bản 1" in second.summary() and "không đổi" not in second.summary()
     assert _current_count(factory, "lamdong-3381-2017") == (2, 1)
     with factory() as s:
         found = queries.targets(plan="lamdong", year=2020, subject_words="hop truc tuyen", session=s)
@@ -190,34 +220,45 @@ def test_reingest_makes_new_version_without_duplicates(kb_url: str) -> None:
         assert len(queries.find_plans("lam dong", session=s)) == 1
         one = queries.responsibilities(agency="Sở Tài chính", plan="lamdong", session=s)
         assert len(one) == len({(r.section, r.role, r.task) for r in one})
-    third = ingest_file(factory, PLANS / "lamdong-3381-2017.docx")  # another rendering, same plan
-    assert third.error is None and third.version == 3 and third.previous_version == 2
+    third = ingest_file(factory, PLANS / "lamdong-3381-2017.docx")  # the original again: differs from version 2
+    assert third.error is None and third.version == 3 and third.previous_version == 2 and not third.unchanged
     assert _current_count(factory, "lamdong-3381-2017") == (3, 1)
     factory.kw["bind"].dispose()
 
 
-def test_database_refuses_two_current_versions(kb_url: str) -> None:
+def test_database_refuses_two_current_versions(kb_url: str, tmp_path: Path) -> None:
     factory = make_session_factory(kb_url)
-    path = PLANS / "daklak-4575-2018.txt"
-    assert ingest_file(factory, path).error is None
-    assert ingest_file(factory, path).error is None
+    assert ingest_file(factory, PLANS / "daklak-4575-2018.txt").error is None
+    assert ingest_file(factory, _changed_copy(tmp_path, "daklak-4575-2018.txt")).version == 2
     with pytest.raises(IntegrityError):
         with factory() as s, s.begin():
             s.execute(update(models.Document).values(is_current=True))
     factory.kw["bind"].dispose()
 
 
-def test_all_renderings_of_a_plan_are_one_current_plan(tmp_path: Path) -> None:
-    """``make run`` ingests every rendering of every sample: each plan must end up current once."""
+def test_all_renderings_of_a_plan_are_one_version(tmp_path: Path) -> None:
+    """Every rendering of every plan in tests/data/plans: one version per plan, the other
+    renderings reported unchanged."""
     factory = make_session_factory(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
-    # The four scored plans' renderings; legacy/ and scanned/ hold other material.
-    files = sorted(p for p in PLANS.iterdir() if p.is_file() and p.name.split(".")[0] in PLAN_NAMES)
-    results = ingest_paths(files, factory, show_progress=False)
-    assert len(results) == 16 and all(r.ok for r in results), [r.summary() for r in results if not r.ok]
+    # every top-level rendering; legacy/ and scanned/ hold other material (tested on their own)
+    results = ingest_paths(sorted(p for p in PLANS.iterdir() if p.is_file()), factory, show_progress=False)
+    assert results and all(r.ok for r in results), [r.summary() for r in results if not r.ok]
+    plans = sorted({r.plan for r in results})
+    assert set(PLAN_NAMES) <= set(plans)
     with factory() as s:
-        assert [p.plan for p in queries.find_plans(None, session=s)] == PLAN_NAMES
-    for name in PLAN_NAMES:
-        assert _current_count(factory, name) == (4, 1), name
+        assert [p.plan for p in queries.find_plans(None, session=s)] == plans
+    for name in plans:
+        assert _current_count(factory, name) == (1, 1), (name, [r.summary() for r in results if r.plan == name])
+    assert sum(not r.unchanged for r in results) == len(plans)
+
+
+def test_samples_hold_one_rendering_per_plan() -> None:
+    """`make run` ingests samples/plans: one file per plan, so one version each and no
+    "nội dung không đổi" lines."""
+    files = sorted((PROJECT_ROOT / "samples" / "plans").iterdir())
+    stems = [plan_stem(f) for f in files]
+    assert files and len(stems) == len(set(stems)), stems
+    assert set(PLAN_NAMES) <= set(stems) and all(f.suffix == ".docx" for f in files)
 
 
 def test_not_a_plan_is_refused(tmp_path: Path, sqlite_kb_url: str) -> None:

@@ -106,7 +106,7 @@ def loaded(request, tmp_path_factory):
     results = ingest_paths([PLANS / f"{n}.txt" for n in PLAN_NAMES], factory, show_progress=False)
     assert [r.error for r in results] == [None] * 4
     with factory() as s:
-        assert rp.import_units(UNITS_CSV, session=s).added == 24
+        assert rp.import_units(UNITS_CSV, session=s).added == 29
     factory.url = url
     yield factory
     factory.kw["bind"].dispose()
@@ -299,8 +299,9 @@ def test_reports_survive_reingest(loaded, session, tmp_path: Path) -> None:
     reporter = _approved(session, "r1", "Châu Văn Liêm")
     rp.save_report(reporter.id, meetings, "năm 2024", 75, None, "r-1", session=session)
     changed = tmp_path / "cantho-148-2017.txt"
-    changed.write_text((PLANS / "cantho-148-2017.txt").read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    text = changed.read_text(encoding="utf-8").replace("CĂN CỨ LẬP KẾ HOẠCH", "CĂN CỨ LẬP KẾ HOẠCH (bản sửa)")
+    original = (PLANS / "cantho-148-2017.txt").read_text(encoding="utf-8")
+    text = original.replace("I. CĂN CỨ LẬP\nKẾ HOẠCH", "I. CĂN CỨ LẬP\nKẾ HOẠCH (bản sửa)")
+    assert text != original  # a changed plan: the same content would keep version 1
     changed.write_text(text, encoding="utf-8")
     result = ingest_file(loaded, changed)
     assert result.ok and result.version == 2, result

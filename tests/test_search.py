@@ -120,7 +120,11 @@ def test_index_follows_a_new_version(tmp_path) -> None:
     factory = build_kb(tmp_path)
     with factory() as s:
         before = search._snapshot(s)
-    ingest_paths([PLAN_FILES[0].with_suffix(".txt")], factory, show_progress=False)
+    original = PLAN_FILES[0].with_suffix(".txt").read_text(encoding="utf-8")
+    changed = tmp_path / PLAN_FILES[0].with_suffix(".txt").name  # new content: the same text would keep the version
+    changed.write_text(original.replace("- 70% phụ huynh học sinh", "- 70% phụ huynh học sinh (sửa đổi)", 1),
+                       encoding="utf-8")
+    assert [r.version for r in ingest_paths([changed], factory, show_progress=False)] == [2]
     with factory() as s:
         after = search._snapshot(s)
         assert after is not before and after.key != before.key

@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import ACTION_TEXT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.text import fold
+from document_parsing.text_utils import fold
 
 
 @DefaultV1Recipe.register(

@@ -20,7 +20,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.text import nfc
+from document_parsing.text_utils import nfc
 
 _FALLBACK = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 

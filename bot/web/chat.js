@@ -1,6 +1,9 @@
 /* Minimal web chat over Rasa's socket.io channel (credentials.yml: user_uttered / bot_uttered).
  * No external asset: socket.io client is vendored in vendor/socket.io-client/.
- * Rasa server: ?server=http://host:port, else the page's host on port 5005. */
+ * Rasa server: ?server=http://host:port, else the page's host on port 5005.
+ * Identity: the page asks its own server for the browser's signed session (GET /session, from
+ * an HttpOnly cookie) and hands that token to the channel in session_request; the channel
+ * derives the conversation from it, so one browser keeps one conversation across reloads. */
 (function () {
   "use strict";
   var params = new URLSearchParams(window.location.search);
@@ -10,10 +13,12 @@
   var input = document.getElementById("chat-input");
   var statusEl = document.getElementById("chat-status");
 
-  var sessionKey = "kehoach-gd-session";
+  var MAX_CHARS = 2000;  // the channel refuses longer messages (bot/channels/guard.py)
   var pending = [];  // typed before the server confirmed the session
-  var sessionId = null;
-  try { sessionId = window.sessionStorage.getItem(sessionKey); } catch (e) { /* storage disabled */ }
+  var sessionId = null;  // the signed token from GET /session, then from session_confirm
+  var confirmed = false;
+  var whoEl = document.getElementById("chat-who");
+  input.setAttribute("maxlength", String(MAX_CHARS));
 
   function nfc(text) { return text && text.normalize ? text.normalize("NFC") : text; }
 
@@ -33,20 +38,25 @@
 
   function setStatus(text) { statusEl.textContent = text; }
 
-  // HTTP long-polling only: with python-engineio 4.15 under Sanic 21.12 (Rasa 3.6) the websocket
-  // upgrade fails in Chromium ("Invalid frame header"). Polling needs sticky sessions behind
-  // several Rasa replicas (socket.io docs, "using multiple nodes").
-  var socket = io(server, { path: "/socket.io", transports: ["polling"], upgrade: false, reconnection: true });
+  // Websocket only: no long-polling fallback, so several Rasa replicas need no sticky sessions
+  // (the project's channel fixes the websocket receive of Sanic 21.12 on Python 3.11).
+  var socket = io(server, { path: "/socket.io", transports: ["websocket"], reconnection: true, autoConnect: false });
+
+  function startSession() {
+    if (!socket.connected) { return; }
+    confirmed = false;
+    socket.emit("session_request", { session_id: sessionId });
+  }
 
   socket.on("connect", function () {
     setStatus("Đã kết nối");
-    socket.emit("session_request", { session_id: sessionId });
+    startSession();
   });
   socket.on("session_confirm", function (data) {
-    sessionId = (data && data.session_id) || data || socket.id;
-    try { window.sessionStorage.setItem(sessionKey, sessionId); } catch (e) { /* ignore */ }
+    sessionId = (data && data.session_id) || data;
+    confirmed = true;
     document.body.setAttribute("data-session", "ready");
-    while (pending.length) { socket.emit("user_uttered", { message: pending.shift(), session_id: sessionId }); }
+    while (pending.length) { socket.emit("user_uttered", { message: pending.shift() }); }
   });
   socket.on("connect_error", function () { setStatus("Không kết nối được máy chủ trò chuyện, đang thử lại…"); });
   socket.on("disconnect", function () { setStatus("Mất kết nối, đang thử lại…"); });
@@ -82,9 +92,25 @@
     payload = nfc(payload);
     if (!payload || !payload.trim()) { return; }
     add("user", nfc(shown || payload));
-    if (!sessionId || !socket.connected) { pending.push(payload); return; }
-    socket.emit("user_uttered", { message: payload, session_id: sessionId });
+    if (payload.length > MAX_CHARS) {
+      add("bot", "Tin nhắn quá dài (tối đa " + MAX_CHARS + " ký tự). Vui lòng gửi câu hỏi ngắn gọn hơn.");
+      return;
+    }
+    if (!confirmed || !socket.connected) { pending.push(payload); return; }
+    socket.emit("user_uttered", { message: payload });
   }
+
+  fetch("/session", { credentials: "same-origin", cache: "no-store" })
+    .then(function (r) { return r.ok ? r.json() : {}; })
+    .catch(function () { return {}; })
+    .then(function (data) {
+      sessionId = (data && data.token) || null;
+      if (whoEl) {
+        whoEl.textContent = data && data.staff ? ("Cán bộ: " + data.staff.name + " — " + data.staff.unit) : "";
+        document.body.setAttribute("data-staff", data && data.staff ? "yes" : "no");
+      }
+      socket.connect();
+    });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from ..errors import ParseError
 from ..labels import split_label
 from ..model import Block, Location
+from ..text_utils import fold, nfc
 from .text import TERMINAL
 
 ENCRYPTED = "tệp PDF được mã hóa (có mật khẩu)"
@@ -173,7 +173,7 @@ def _inside(word: dict, bbox: tuple[float, float, float, float]) -> bool:
 
 
 def _vowel_groups(text: str) -> int:
-    base = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+    base = fold(text)
     return len(re.findall(r"[aeiouy]+", base))
 
 
@@ -291,7 +291,7 @@ def chars_to_words(chars: list[dict], x_tolerance: float = 3.0, y_tolerance: flo
 
 def _close_word(chars: list[dict], words: list[dict]) -> None:
     if chars:
-        words.append({"text": unicodedata.normalize("NFC", "".join(c["text"] for c in chars)),
+        words.append({"text": nfc("".join(c["text"] for c in chars)),
                       "x0": chars[0]["x0"], "x1": max(c["x1"] for c in chars),
                       "top": min(c["top"] for c in chars), "bottom": max(c["bottom"] for c in chars),
                       "fontname": chars[0]["fontname"]})

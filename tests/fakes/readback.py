@@ -54,7 +54,10 @@ def stored(kb: str, channel: str, user: str) -> list[tuple[int, float, str]]:
 
 def events(rasa_url: str, sender: str) -> list[dict]:
     """The events of ``sender``'s conversation (Rasa HTTP API, GET …/tracker)."""
-    url = f"{rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
+    from bot.servers import api_token
+
+    url = (f"{rasa_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
+           f"?token={urllib.parse.quote(api_token(rasa_url), safe='')}")
     with urllib.request.urlopen(url, timeout=30) as resp:
         tracker = json.loads(resp.read().decode())
     return tracker.get("events") or []

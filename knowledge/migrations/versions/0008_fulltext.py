@@ -7,7 +7,7 @@ This revision creates the index and fills it for the current versions already st
 existing knowledge base is searchable at once.
 
 Revision ID: 0008_fulltext
-Revises: 0005
+Revises: 0007_identity_staff
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 revision: str = "0008_fulltext"
-down_revision: Union[str, Sequence[str], None] = "0005"
+down_revision: Union[str, Sequence[str], None] = "0007_identity_staff"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

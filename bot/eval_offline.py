@@ -2,7 +2,7 @@
 :func:`actions.answering.answer` against a knowledge base, judged by the scorer's own check
 (``tests/data/score.py``: ``canon``, ``NO_INFO``), without a Rasa server.
 
-  python -m actions.eval_offline --kb sqlite:////tmp/x.db QUESTIONS.yml... [-v]
+  python -m bot.eval_offline --kb sqlite:////tmp/x.db QUESTIONS.yml... [-v]
 
 The intent of each item is mapped to the answer kind as the NLU would; a wrong NLU guess is
 covered by the answer's own fallback across kinds.

@@ -1,0 +1,58 @@
+"""The action server as the project runs it: ``python -m bot.action_server --actions actions``.
+
+rasa_sdk 3.6 has no credential of its own and binds 0.0.0.0 by default: anyone who reached
+port 5055 could run ``action_submit_report`` with a forged tracker.  Here every request except
+``GET /health`` must carry ``X-Action-Token: $ACTION_SERVER_TOKEN`` (Rasa sends it: endpoints.yml
+``action_endpoint.headers``), compared in constant time; the server binds 127.0.0.1 unless
+``--host`` says otherwise, and refuses to start without a token.
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+import sys
+
+TOKEN_ENV = "ACTION_SERVER_TOKEN"
+HEADER = "X-Action-Token"
+
+
+def create_app(actions: str, token: str):
+    from rasa_sdk.endpoint import create_app as sdk_app
+    from sanic import response
+
+    app = sdk_app(actions, cors_origins=None)
+    expected = token.encode()
+
+    @app.middleware("request")
+    async def require_token(request):
+        if request.path == "/health":
+            return None
+        if not hmac.compare_digest(request.headers.get(HEADER, "").encode(), expected):
+            return response.json({"error": "Thiếu hoặc sai mã truy cập máy chủ hành động."}, status=403)
+        return None
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="action server with a shared-secret header")
+    parser.add_argument("--actions", default="actions")
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    token = os.environ.get(TOKEN_ENV, "")
+    if len(token) < 16:
+        print(f"{TOKEN_ENV} chưa được đặt (ít nhất 16 ký tự): máy chủ hành động không chạy khi không có mã truy cập.",
+              file=sys.stderr)
+        return 2
+    from rasa_sdk import utils
+
+    utils.configure_colored_logging("INFO")
+    app = create_app(args.actions, token)
+    app.run(args.host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

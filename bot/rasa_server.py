@@ -1,0 +1,64 @@
+"""The Rasa server as the project runs it: ``python -m bot.rasa_server --model M …``.
+
+Like ``rasa run --enable-api``, with what the command line cannot say safely:
+
+* the HTTP API's token comes from ``RASA_AUTH_TOKEN`` (never on the command line, where ``ps``
+  shows it); the server refuses to start without one, so ``PUT /model``, event injection and
+  tracker reads always need ``?token=…``;
+* CORS allows only the web page's origins (``WEB_ORIGINS``), never ``*``;
+* a request body over ``SANIC_REQUEST_MAX_SIZE`` (set by bot/servers.py; Sanic reads it from
+  the environment) is answered 413 with a Vietnamese message before it is read;
+* it binds 127.0.0.1 unless ``--host`` says otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+TOKEN_ENV = "RASA_AUTH_TOKEN"
+
+
+async def _vietnamese_errors(app, _loop) -> None:
+    """413 and 400 in Vietnamese (Sanic's default texts are English)."""
+    from sanic import response
+    from sanic.exceptions import PayloadTooLarge
+
+    async def too_large(request, exception):
+        return response.json({"error": "Yêu cầu quá lớn: tin nhắn hoặc dữ liệu gửi lên vượt giới hạn cho phép."},
+                             status=413)
+
+    app.error_handler.add(PayloadTooLarge, too_large)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Rasa server (API with a token, CORS limited)")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--port", type=int, default=5005)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--credentials", required=True)
+    parser.add_argument("--endpoints", required=True)
+    args = parser.parse_args(argv)
+    token = os.environ.get(TOKEN_ENV, "")
+    if len(token) < 16:
+        print(f"{TOKEN_ENV} chưa được đặt (ít nhất 16 ký tự): API của Rasa không được mở khi không có mã truy cập.",
+              file=sys.stderr)
+        return 2
+    origins = [o.strip().rstrip("/") for o in os.environ.get("WEB_ORIGINS", "").split(",") if o.strip()]
+
+    import rasa.core.run
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.common import configure_logging_and_warnings
+
+    configure_logging_and_warnings(logging.INFO)
+    rasa.core.run.serve_application(
+        model_path=args.model, interface=args.host, port=args.port, credentials=args.credentials,
+        cors=origins or None, auth_token=token, enable_api=True,
+        endpoints=AvailableEndpoints.read_endpoints(args.endpoints),
+        server_listeners=[(_vietnamese_errors, "before_server_start")])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
