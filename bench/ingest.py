@@ -130,6 +130,11 @@ def scale_run(scale: int, url: str, tmp: Path, ingest: bool = True) -> int:
         "targets(plan, year, words)": lambda: queries.targets(a, 2020, "hop truc tuyen", session=session),
         "targets(words) all plans": lambda: queries.targets(subject_words="hop truc tuyen", session=session),
         "plans_with_target(words, 70)": lambda: queries.plans_with_target("hop truc tuyen", 70, session=session),
+        # a chat answer or a page of results needs the first rows, not every plan's
+        "targets(words) all plans, first 50": lambda: queries.targets(subject_words="hop truc tuyen", session=session,
+                                                                       limit=50),
+        "plans_with_target(words, 70), 50": lambda: queries.plans_with_target("hop truc tuyen", 70, session=session,
+                                                                              limit=50),
         "responsibilities(agency)": lambda: queries.responsibilities("Sở Tài chính", plan=b, session=session),
         "responsibilities(task words)": lambda: queries.responsibilities(task_words="kinh phi", plan=c, session=session),
         "deadlines(plan)": lambda: queries.deadlines(d, session=session),

@@ -400,21 +400,21 @@ def _target_facts(rows) -> list[TargetFact]:
 
 
 def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_words: Words = None, *,
-            session: Optional[Session] = None) -> list[TargetFact]:
+            session: Optional[Session] = None, limit: Optional[int] = None) -> list[TargetFact]:
     """Targets of current plans, optionally of one plan, for one year, about some words
-    (searched in subject and text)."""
+    (searched in subject and text); at most ``limit`` rows (in plan order) when given."""
     with session_scope(session) as s:
         ids = _resolve_plan(s, plan)
         base, extra = _with_words("target", query_words(subject_words), ids, dialect=_dialect(s))
         query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(ids), extra)
         if year is not None:
             query = query.where(models.Target.year == int(year))
-        rows = _rows(s, query.order_by(models.Document.plan, models.Target.position))
+        rows = _rows(s, query.order_by(models.Document.plan, models.Target.position).limit(limit))
         return _target_facts(_accent_filter(rows, subject_words, lambda r: r.subject, lambda r: r.text))
 
 
 def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *, unit: Optional[str] = None,
-                      session: Optional[Session] = None) -> list[TargetFact]:
+                      session: Optional[Session] = None, limit: Optional[int] = None) -> list[TargetFact]:
     """Across all current plans: targets about ``subject_words`` whose figure is at least
     ``min_value`` (and in ``unit`` when given), ordered by plan then year — "which plans aim
     for at least 70% online meetings, and by when"."""
@@ -425,7 +425,7 @@ def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *
             query = query.where(models.Target.value >= float(min_value))
         if unit is not None:
             query = query.where(models.Target.unit == unit)
-        rows = _rows(s, query.order_by(models.Document.plan, models.Target.year, models.Target.position))
+        rows = _rows(s, query.order_by(models.Document.plan, models.Target.year, models.Target.position).limit(limit))
         return _target_facts(_accent_filter(rows, subject_words, lambda r: r.subject, lambda r: r.text))
 
 
