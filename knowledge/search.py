@@ -556,7 +556,7 @@ def search_document(text: str, plans: Optional[Sequence[str]] = None, year: Opti
 
 # Rows the full-text index returns per question: every fact worth re-scoring is among them (a
 # plan has a few hundred rows; at a thousand plans the engine's BM25 order keeps the best).
-CANDIDATES = 600
+CANDIDATES = 300
 # Questions usually name a handful of content words; the rarest ones (by document frequency)
 # select the candidates, so that "năm", "trường" do not pull in every row of every plan.
 CANDIDATE_WORDS = 8
