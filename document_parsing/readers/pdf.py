@@ -330,14 +330,15 @@ def page_content(pdf_page, words: list[dict], number: int, ruled: bool, rules: O
 def read_pages(pdf, path: Union[str, Path, None] = None,
                progress: Optional[Callable[[int, int], None]] = None) -> tuple[list[PageContent], list[float]]:
     """Each page's text lines (outside tables) and tables, plus page heights.  Pages without a
-    text layer are OCR'd afterwards, all together (in parallel), when ``path`` is given."""
+    text layer that show an image (scans) are OCR'd afterwards, all together (in parallel),
+    when ``path`` is given; a blank page needs no OCR, so a text PDF never needs Tesseract."""
     contents: list[Optional[PageContent]] = []
     heights = []
     scanned = []
     for number, pdf_page in enumerate(pdf.pages, start=1):
         chars, ruled = page_chars(pdf_page)
         words = chars_to_words(chars)
-        if words or path is None:
+        if words or path is None or not pdf_page.images:  # a blank or drawn page is not a scan
             contents.append(page_content(pdf_page, words, number, ruled))
         else:
             contents.append(None)
