@@ -215,6 +215,33 @@ def tesseract_words(image_path: str, dpi: int, scale: float) -> list[dict]:
     return words
 
 
+def restore_comparison_bars(words: list[dict], gray: np.ndarray, scale: float) -> None:
+    """Turn ">"/"<" back into "≥"/"≤" where the image shows the bar under the sign.
+
+    Tesseract's Vietnamese model has no "≥" or "≤" (they are not in its character set), so it
+    prints ">" for the sign plans write before a target ("≥ 95%"), which changes the target's
+    comparator.  The sign is the first glyph of its word box (up to the first blank column);
+    "≥" has a horizontal stroke across the bottom quarter of the box, ">" at most the tip of
+    its lower arm there."""
+    mask = ink(gray)
+    for word in words:
+        if word["text"][:1] not in "<>":
+            continue
+        x0, top, x1, bottom = (int(round(word[k] / scale)) for k in ("x0", "top", "x1", "bottom"))
+        height = bottom - top
+        if height < 6:
+            continue
+        box = mask[top:bottom + 1, x0:x1 + 1]
+        columns = np.flatnonzero(box.any(axis=0))
+        if not len(columns):
+            continue
+        gaps = np.flatnonzero(np.diff(columns) > 1)  # the sign ends at the first blank column
+        sign = box[:, columns[0]:(columns[gaps[0]] if len(gaps) else columns[-1]) + 1]
+        bottom_rows = sign[height * 3 // 4:]
+        if sign.shape[1] >= 3 and bottom_rows.size and bottom_rows.sum(axis=1).max() >= 0.7 * sign.shape[1]:
+            word["text"] = {"<": "≤", ">": "≥"}[word["text"][0]] + word["text"][1:]
+
+
 # --------------------------------------------------------------------------- pages
 
 @dataclass
@@ -246,6 +273,7 @@ def ocr_image(gray: np.ndarray, number: int, dpi: int, width: float, height: flo
         image_path = os.path.join(tmp, f"page-{number}.pgm")  # uncompressed: no time spent on zlib
         Image.fromarray(page.gray).save(image_path)
         words = tesseract_words(image_path, dpi, scale)
+    restore_comparison_bars(words, page.gray, scale)
     return OcrPage(number, width, height, words, rule_objects(page.rules, scale), page.skew)
 
 
@@ -327,8 +355,8 @@ def ocr_pages(path: Union[str, Path], numbers: Sequence[int], progress: Optional
 # --------------------------------------------------------------------------- numbering labels
 
 ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
-CONFUSED_ROMAN = str.maketrans({"1": "I", "l": "I", "|": "I", "!": "I"})
-LABEL_TOKEN = re.compile(r"^(?P<number>\d{1,2}|[IVXHl1|!]{1,5})(?P<mark>[.)])(?P<rest>.*)$")
+CONFUSED_ROMAN = str.maketrans({"1": "I", "l": "I", "|": "I", "!": "I", "L": "I"})
+LABEL_TOKEN = re.compile(r"^(?P<number>\d{1,2}|[IVXHLl1|!]{1,5})(?P<mark>[.)])(?P<rest>.*)$")
 UPPER_LETTER = re.compile(r"^[A-HJ-UWYZĐ][.)]$")  # I, V, X are Roman numerals
 PART_WORDS = {"phần", "chương"}
 # what Tesseract prints for a bullet dash or the letter of a label at the start of a line
@@ -403,8 +431,8 @@ def repair_line_labels(lines: Sequence[list[dict]]) -> None:
     """Correct what Tesseract misreads in the numbering labels that open lines, in place.
 
     Bold heading numerals are where it errs: "I." read "1." or "l.", "II." read "1." or
-    "11.", "III." read "II." or "1H.", "IV." read "1V.", a dash bullet read "~", "c)" read
-    "€)".  The text says which reading is right: numbering goes up by one, an Arabic "1."
+    "11.", "III." read "II." or "1H.", "IV." read "1V.", "I." read "L.", a dash bullet read
+    "~", "c)" read "€)", "d)" and "đ)" swapped.  The text says which reading is right: numbering goes up by one, an Arabic "1."
     restarts only under a new Roman part, and a Roman sequence restarts under a new lettered
     part ("A.", "B.") or "Phần"/"Chương".  So a "1." that is followed by another "1." (the
     part's first point), or that would restart Arabic numbering without a part above it, is
@@ -413,19 +441,30 @@ def repair_line_labels(lines: Sequence[list[dict]]) -> None:
     cantho-148-2017 does with two "III.", and we keep what is printed).
     """
     firsts = [line[0] for line in lines if line]
+    previous_letter = ""
     for word in firsts:
         text = word["text"]
         if text in LEADING_MARKS:
             word["text"] = LEADING_MARKS[text]
         elif len(text) == 2 and text[1] == ")":
-            word["text"] = text.translate(LETTER_LOOKALIKES)
+            word["text"] = text = text.translate(LETTER_LOOKALIKES)
+            # "d)" and "đ)" follow each other in the Vietnamese alphabet and are read one for the other
+            if text[0] == "đ" and previous_letter == "c" or text[0] == "d" and previous_letter == "d":
+                word["text"] = text = {"đ": "d", "d": "đ"}[text[0]] + ")"
+            previous_letter = text[0]
+        elif _label(word) is not None:
+            previous_letter = ""
     labels: list[Optional[_Label]] = [_label(w) for w in firsts]
     last_roman = 0
     last_arabic: Optional[int] = None
+    last_part = "@"  # the letter before "A"
     romans_seen = any(l is not None and l.roman is not None and l.arabic is None for l in labels)
     for i, (word, label) in enumerate(zip(firsts, labels)):
-        if UPPER_LETTER.match(word["text"]) or word["text"].lower() in PART_WORDS:
-            last_roman, last_arabic = 0, None
+        letter = word["text"][0]
+        # "L." is a lettered part only where "L" is due; elsewhere it is a bold "I." misread
+        if UPPER_LETTER.match(word["text"]) and (letter != "L" or last_part == "K") \
+                or word["text"].lower() in PART_WORDS:
+            last_roman, last_arabic, last_part = 0, None, letter
             continue
         if label is None:
             continue
