@@ -18,8 +18,8 @@ MAX_BYTES = 50 * 1024 * 1024
 def parse(path: str | Path, progress: Optional[Callable[[int, int], None]] = None) -> Document:
     """Read one plan file into a :class:`Document`; raise :class:`ParseError` with the reason.
 
-    ``progress(done, total)`` is called after each page read by OCR (scanned PDF pages, which
-    take seconds each); files with a text layer never call it."""
+    ``progress(done, total)`` is called with 0 before and then after each page read by OCR
+    (scanned PDF pages, which take seconds each); files with a text layer never call it."""
     path = Path(path)
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:

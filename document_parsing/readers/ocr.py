@@ -317,7 +317,8 @@ class PageRenderer:
 
 def ocr_pages(path: Union[str, Path], numbers: Sequence[int], progress: Optional[Progress] = None,
               dpi: Optional[int] = None, workers: Optional[int] = None) -> dict[int, OcrPage]:
-    """OCR the given 1-based pages of a PDF, in parallel; ``progress(done, total)`` after each.
+    """OCR the given 1-based pages of a PDF, in parallel; ``progress(0, total)`` first, then
+    ``progress(done, total)`` after each page.
     ``dpi`` forces a rendering resolution (default: each page's own, see render_resolution)."""
     if not numbers:
         return {}
@@ -334,6 +335,8 @@ def ocr_pages(path: Union[str, Path], numbers: Sequence[int], progress: Optional
         return ocr_image(gray, number, resolution, width, height)
 
     done: dict[int, OcrPage] = {}
+    if progress is not None:
+        progress(0, len(numbers))  # a bar can show the pages to come before the first one is read
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
             futures = {pool.submit(one, n): n for n in numbers}

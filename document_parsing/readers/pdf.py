@@ -407,8 +407,9 @@ def _add_table(rows: list[list[str]], page: int, blocks: list[Block], first_on_p
 
 
 def read_pdf(path: Union[str, Path], progress: Optional[Callable[[int, int], None]] = None) -> tuple[list[Block], int]:
-    """Paragraph and table blocks in reading order, and the page count.  ``progress(done,
-    total)`` is called after each OCR'd page (never for a PDF whose pages all have text)."""
+    """Paragraph and table blocks in reading order, and the page count.  ``progress(0, total)``
+    is called before OCR starts and ``progress(done, total)`` after each OCR'd page (never for
+    a PDF whose pages all have text)."""
     with _open(path) as pdf:
         pages, heights = read_pages(pdf, path, progress)
         count = len(pdf.pages)
