@@ -147,32 +147,38 @@ def long_runs(mask: np.ndarray, length: int) -> np.ndarray:
     padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
     padded[:, 1:-1] = thick
     steps = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(steps == 1)
-    _, ends = np.nonzero(steps == -1)  # row-major order: the n-th end closes the n-th start
+    where = np.flatnonzero(steps)  # row-major: each run's start is followed by its end
+    starts, ends = where[0::2], where[1::2]
     keep = ends - starts >= length
     runs = np.zeros_like(mask)
-    for row, start, end in zip(rows[keep], starts[keep], ends[keep]):
-        runs[row, start:end] = True
+    width = steps.shape[1]
+    for start, end in zip(starts[keep], ends[keep]):
+        runs[start // width, start % width:end % width] = True
     return runs
 
 
-def find_rules(gray: np.ndarray, dpi: int) -> tuple[list[tuple[int, int, int, int]], np.ndarray]:
-    """Ruling lines of drawn tables as pixel boxes (x0, top, x1, bottom), and their ink mask.
+def find_rules(gray: np.ndarray, dpi: int) -> list[tuple[int, int, int, int]]:
+    """Ruling lines (of drawn tables, underlines) as pixel boxes (x0, top, x1, bottom).
 
     A rule is a straight run of ink longer than any letter stroke: a quarter inch vertically
     (two text lines' height of a 13 pt font is more, one letter's stem is less) and an inch
     horizontally (longer than any word)."""
     mask = gray < FAINT  # a one-pixel rule comes out of the scanner grey, lighter than text
-    horizontal = long_runs(mask, dpi)
-    vertical = long_runs(mask.T, dpi // 4).T
-    boxes: list[tuple[int, int, int, int]] = []
-    for runs, across in ((horizontal, 0), (vertical, 1)):
-        labels, _ = ndimage.label(runs)
-        for box in ndimage.find_objects(labels):
-            if box is None or box[across].stop - box[across].start > dpi // 20:
-                continue  # a filled area (a photo, a stamp), not a rule
-            boxes.append((box[1].start, box[0].start, box[1].stop, box[0].stop))
-    return boxes, horizontal | vertical
+    boxes = _segments(long_runs(mask, dpi), 0, dpi)
+    if len(boxes) >= 2:  # a table has at least two horizontal rules; else no need to look for columns
+        boxes += _segments(long_runs(mask.T, dpi // 4).T, 1, dpi)
+    return boxes
+
+
+def _segments(runs: np.ndarray, across: int, dpi: int) -> list[tuple[int, int, int, int]]:
+    """Connected runs as boxes, leaving out anything thicker than a rule."""
+    labels, _ = ndimage.label(runs)
+    boxes = []
+    for box in ndimage.find_objects(labels):
+        if box is None or box[across].stop - box[across].start > dpi // 20:
+            continue  # a filled area (a photo, a stamp), not a rule
+        boxes.append((box[1].start, box[0].start, box[1].stop, box[0].stop))
+    return boxes
 
 
 def rule_objects(boxes: Sequence[tuple[int, int, int, int]], scale: float) -> list[dict]:
@@ -258,10 +264,11 @@ def clean_page(gray: np.ndarray, dpi: int) -> CleanPage:
     gray = remove_speckle(gray, dpi)
     angle = estimate_skew(gray)
     gray = deskew(gray, angle)
-    boxes, lines = find_rules(gray, dpi)
+    boxes = find_rules(gray, dpi)
     if boxes:
         gray = gray.copy()
-        gray[ndimage.binary_dilation(lines, iterations=2)] = 255  # rules read as "|" and "_" otherwise
+        for x0, top, x1, bottom in boxes:  # rules read as "|" and "_" otherwise; 2 px for their blur
+            gray[max(top - 2, 0):bottom + 2, max(x0 - 2, 0):x1 + 2] = 255
     return CleanPage(gray, dpi, angle, boxes)
 
 
