@@ -46,6 +46,7 @@ MISSING_TESSERACT = ("tệp PDF là bản quét (không có lớp văn bản) nh
 MISSING_VIETNAMESE = ("tệp PDF là bản quét (không có lớp văn bản) nhưng Tesseract chưa có dữ liệu tiếng Việt (vie): "
                       "cài gói Debian tesseract-ocr-vie (apt-get install tesseract-ocr-vie)")
 OCR_FAILED = "không nhận dạng được ký tự trang {page} của bản quét ({reason})"
+PAGE_TIMEOUT = 600  # seconds: a page takes 2-4 s on a free core; a page that takes this long is not text
 
 DARK = 128  # grey level under which a pixel is ink (the scans are black text on white paper)
 FAINT = 192  # … and under which a speck still shows: dust is whitened to its faint edge
@@ -205,7 +206,7 @@ STRAY = re.compile(r"^[^\w\-+–—•*%()\[\]\"“”]+$")
 def tesseract_words(image_path: str, dpi: int, scale: float) -> list[dict]:
     """Tesseract's word boxes (TSV level 5) as pdfplumber-like word dicts in points."""
     data = pytesseract.image_to_data(image_path, lang=LANGUAGE, config=f"--oem 1 --psm 3 --dpi {dpi}",
-                                     output_type=pytesseract.Output.DICT)
+                                     output_type=pytesseract.Output.DICT, timeout=PAGE_TIMEOUT)
     words = []
     for i, text in enumerate(data["text"]):
         text = nfc((text or "").strip())
@@ -350,10 +351,11 @@ def ocr_pages(path: Union[str, Path], numbers: Sequence[int], progress: Optional
             for future in as_completed(futures):
                 try:
                     page = future.result()
-                except pytesseract.TesseractError as exc:
+                except (pytesseract.TesseractError, RuntimeError) as exc:  # RuntimeError: pytesseract's timeout
                     for other in futures:
                         other.cancel()
-                    raise ParseError(OCR_FAILED.format(page=futures[future], reason=exc.message.strip() or exc.status)) from exc
+                    reason = getattr(exc, "message", "") or str(exc)
+                    raise ParseError(OCR_FAILED.format(page=futures[future], reason=reason.strip())) from exc
                 done[page.number] = page
                 if progress is not None:
                     progress(len(done), len(numbers))
