@@ -219,7 +219,37 @@ def tesseract_words(image_path: str, dpi: int, scale: float) -> list[dict]:
         words.append({"text": text, "x0": left * scale, "x1": (left + width) * scale,
                       "top": top * scale, "bottom": (top + height) * scale, "conf": conf,
                       "line": (data["block_num"][i], data["par_num"][i], data["line_num"][i])})
-    return words
+    return drop_misreadings(words)
+
+
+UNSURE = 50  # Tesseract's confidence (0-100) under which a tiny word is taken for a mark
+
+
+def drop_misreadings(words: list[dict]) -> list[dict]:
+    """Leave out the words Tesseract invents where a page's layout confuses it.
+
+    Two-column letterheads (issuer left, motto right, on staggered baselines) make it read the
+    same ink twice, once on a wrong line at lower confidence ("Độc lập" then "$c lập-"); real
+    words never share half of their ink, so of two boxes overlapping by half of the smaller one
+    the less confident goes.  The leftover of a speck or rule comes out as a tiny unsure "R" or
+    "_": an unsure word less than half as tall as the page's words goes too (a dash is small,
+    but read with confidence)."""
+    if not words:
+        return words
+    box = np.array([[w["x0"], w["top"], w["x1"], w["bottom"]] for w in words])
+    conf = np.array([w["conf"] for w in words])
+    width = np.clip(np.minimum.outer(box[:, 2], box[:, 2]) - np.maximum.outer(box[:, 0], box[:, 0]), 0, None)
+    height = np.clip(np.minimum.outer(box[:, 3], box[:, 3]) - np.maximum.outer(box[:, 1], box[:, 1]), 0, None)
+    area = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+    shared = width * height > 0.5 * np.maximum(np.minimum.outer(area, area), 1e-6)
+    np.fill_diagonal(shared, False)
+    surer = conf[None, :] > conf[:, None]  # a tie keeps both
+    doubled = (shared & surer).any(axis=1)
+    heights = box[:, 3] - box[:, 1]
+    wordy = np.array([sum(c.isalnum() for c in w["text"]) >= 2 for w in words])
+    typical = float(np.median(heights[wordy])) if wordy.any() else 0.0
+    tiny = (conf < UNSURE) & (heights < typical / 2)
+    return [w for w, drop in zip(words, doubled | tiny) if not drop]
 
 
 def restore_comparison_bars(words: list[dict], gray: np.ndarray, scale: float) -> None:
