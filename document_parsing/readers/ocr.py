@@ -200,7 +200,7 @@ def rule_objects(boxes: Sequence[tuple[int, int, int, int]], scale: float) -> li
 
 # --------------------------------------------------------------------------- words
 
-STRAY = re.compile(r"^[^\w\-+–—•*%()\[\]\"“”]+$")
+STRAY = re.compile(r"^(?:_|[^\w\-+–—•*%()\[\]\"“”])+$")  # no letter, digit, bullet or bracket
 
 
 def tesseract_words(image_path: str, dpi: int, scale: float) -> list[dict]:
@@ -213,8 +213,8 @@ def tesseract_words(image_path: str, dpi: int, scale: float) -> list[dict]:
         if not text or data["level"][i] != 5:
             continue
         conf = float(data["conf"][i])
-        if STRAY.match(text) and conf < 60:
-            continue  # a low-confidence mark with no letter, digit, bullet or bracket: dust
+        if STRAY.match(text) and (conf < 60 or set(text) == {"_"}):  # plans have no "_": a rule's remains
+            continue  # a low-confidence mark with no letter, digit, bullet or bracket: dust, a rule's end
         left, top, width, height = (data[k][i] for k in ("left", "top", "width", "height"))
         words.append({"text": text, "x0": left * scale, "x1": (left + width) * scale,
                       "top": top * scale, "bottom": (top + height) * scale, "conf": conf,
@@ -248,7 +248,8 @@ def drop_misreadings(words: list[dict]) -> list[dict]:
     heights = box[:, 3] - box[:, 1]
     wordy = np.array([sum(c.isalnum() for c in w["text"]) >= 2 for w in words])
     typical = float(np.median(heights[wordy])) if wordy.any() else 0.0
-    tiny = (conf < UNSURE) & (heights < typical / 2)
+    dash = np.array([w["text"] in ("-", "–", "—") for w in words])  # small by nature ("-" for "none" in a table)
+    tiny = (conf < UNSURE) & (heights < typical / 2) & ~dash
     return [w for w, drop in zip(words, doubled | tiny) if not drop]
 
 
