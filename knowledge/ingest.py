@@ -329,15 +329,17 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     )
 
 
-def ingest_file(session_factory: sessionmaker, path: str | Path) -> IngestResult:
-    """Parse, extract and store one plan file in one transaction; never raises for a bad file."""
+def ingest_file(session_factory: sessionmaker, path: str | Path,
+                progress: Optional[Callable[[int, int], None]] = None) -> IngestResult:
+    """Parse, extract and store one plan file in one transaction; never raises for a bad file.
+    ``progress(done, total)`` follows the pages of a scanned PDF through OCR."""
     path = Path(path)
     if not path.exists():
         return IngestResult(path, error="không tìm thấy tệp")
     if path.is_dir():
         return IngestResult(path, error="là một thư mục, không phải tệp kế hoạch")
     try:
-        doc = document_parsing.parse(path)
+        doc = document_parsing.parse(path, progress)
     except document_parsing.ParseError as exc:
         return IngestResult(path, error=_one_line(exc))
     except Exception as exc:  # noqa: BLE001 - a bad file must not stop a batch
@@ -403,13 +405,22 @@ def ingest_paths(paths: Iterable[str | Path], session_factory: Optional[sessionm
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    columns = (TextColumn("Nhập kế hoạch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    columns = (TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("", total=len(files))
+        task = progress.add_task("", total=len(files), stage="Nhập kế hoạch")
         for path in files:
             progress.update(task, description=path.name)
-            result = ingest_file(session_factory, path)
+            pages: list = []  # a second bar, per page, for a scanned PDF going through OCR
+
+            def on_page(done: int, total: int) -> None:
+                if not pages:
+                    pages.append(progress.add_task("trang", total=total, stage="  Nhận dạng chữ (OCR)"))
+                progress.update(pages[0], completed=done)
+
+            result = ingest_file(session_factory, path, on_page)
+            if pages:
+                progress.remove_task(pages[0])
             if not result.ok:
                 progress.console.print(f"[red]{escape(result.summary())}[/red]")
             results.append(result)
