@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -188,6 +188,31 @@ class _AgencyCache:
         return agency
 
 
+def _add_with_ids(session: Session, rows: list) -> None:
+    """Add a document's fact rows with their primary keys already set, so the ORM writes each
+    table with one executemany instead of one INSERT per row (SQLite cannot return the keys of a
+    multi-row insert).  Safe because the writer owns the keys it takes: on SQLite the transaction
+    holds the write lock from BEGIN IMMEDIATE; on PostgreSQL the keys come from the sequence."""
+    by_model: dict[type, list] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    dialect = session.get_bind().dialect.name
+    for model, objects in by_model.items():
+        table = model.__table__
+        if dialect == "sqlite":
+            start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() + 1
+            ids: Iterable = range(start, start + len(objects))
+        elif dialect == "postgresql":
+            sequence = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
+            ids = session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                  {"s": sequence, "n": len(objects)}).scalars().all()
+        else:
+            continue
+        for row, key in zip(objects, ids):
+            row.id = key
+    session.add_all(rows)
+
+
 def _stored_words(document: models.Document) -> Iterable[tuple[str, int, str]]:
     """(kind, id, folded) of the document and its searchable facts, from the flushed objects."""
     yield "document", document.id, document.folded
@@ -287,38 +312,40 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     agencies = _AgencyCache(session)
     agencies.prepare([r.agency for r in extraction.responsibilities] + [p.lead for p in extraction.appendix_projects]
                      + [d.agency for d in extraction.deadlines])
+    rows: list = []  # every fact row, given its key up front (see _add_with_ids)
     position = 0
     for top in doc.sections:
         for section in top.walk():
             body = " ".join(i.text for i in section.items if i.kind != "table_row")
-            session.add(models.Section(document=document, position=position, path=section.path,
+            rows.append(models.Section(document=document, position=position, path=section.path,
                                        heading=section.heading or "", body=body,
                                        folded=models.search_key(section.heading, body)))
             position += 1
     for i, t in enumerate(extraction.targets):
-        session.add(models.Target(document=document, position=i, section_path=t.section, text=t.text,
+        rows.append(models.Target(document=document, position=i, section_path=t.section, text=t.text,
                                   value=float(t.value), unit=t.unit, comparator=t.comparator or "=", year=t.year,
                                   subject=t.subject or "", folded=models.search_key(t.subject, t.text)))
     for i, t in enumerate(extraction.tasks):
-        session.add(models.Task(document=document, position=i, section_path=t.section, text=t.text,
+        rows.append(models.Task(document=document, position=i, section_path=t.section, text=t.text,
                                 folded=models.search_key(t.text)))
     for i, r in enumerate(extraction.responsibilities):
         agency = agencies.get(r.agency)
         if agency is None:
             continue  # no agency named: nothing to answer "who" with
-        session.add(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
+        rows.append(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
                                           role=r.role, task=r.task or "", folded=models.search_key(r.task)))
     for i, p in enumerate(extraction.appendix_projects):
-        session.add(models.AppendixProject(
+        rows.append(models.AppendixProject(
             document=document, position=i, no=int(p.no), name=p.name, lead=p.lead, lead_agency=agencies.get(p.lead),
             partners=list(p.partners or []), years=[int(y) for y in p.years or []],
             folded=models.search_key(p.name, canonical_agency(p.lead or ""),
                                      *(canonical_agency(x) for x in p.partners or []))))
     for i, d in enumerate(extraction.deadlines):
-        session.add(models.Deadline(
+        rows.append(models.Deadline(
             document=document, position=i, section_path=d.section, agency=d.agency, agency_ref=agencies.get(d.agency),
             what=d.what or "", to=d.to, when=d.when, recurrence=d.recurrence, month=d.month, day=d.day,
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
+    _add_with_ids(session, rows)
     session.flush()
     _index_words(session, document.id, _stored_words(document))
 
