@@ -5,6 +5,7 @@ Knows nothing of Rasa or the database: plain files in, dataclasses out.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Optional
 
 from .errors import ParseError
 from .model import Block, Document, Item, Location, Section, Table
@@ -14,8 +15,11 @@ SUPPORTED = {".txt": "txt", ".md": "txt", ".docx": "docx", ".doc": "doc", ".odt"
 MAX_BYTES = 50 * 1024 * 1024
 
 
-def parse(path: str | Path) -> Document:
-    """Read one plan file into a :class:`Document`; raise :class:`ParseError` with the reason."""
+def parse(path: str | Path, progress: Optional[Callable[[int, int], None]] = None) -> Document:
+    """Read one plan file into a :class:`Document`; raise :class:`ParseError` with the reason.
+
+    ``progress(done, total)`` is called with 0 before and then after each page read by OCR
+    (scanned PDF pages, which take seconds each); files with a text layer never call it."""
     path = Path(path)
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
@@ -37,7 +41,7 @@ def parse(path: str | Path) -> Document:
             from .readers.office import read_office as reader
         else:
             from .readers.pdf import read_pdf as reader
-        blocks, pages = reader(path)
+        blocks, pages = reader(path, progress) if fmt == "pdf" else reader(path)
     except ParseError:
         raise
     except Exception as exc:  # a corrupt file can fail anywhere inside a third-party reader

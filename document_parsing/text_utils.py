@@ -46,7 +46,20 @@ def fold(text: str) -> str:
     return " ".join(text.lower().translate(_FOLD).split())
 
 
+class _AlignedFoldTable(dict):
+    """Like :class:`_FoldTable` but exactly one character out for each character in."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = _FOLD[ord(char.lower()[0])][:1] or char
+        self[code] = value
+        return value
+
+
+_FOLD_ALIGNED = _AlignedFoldTable()
+
+
 def fold_aligned(text: str) -> str:
     """Like :func:`fold` but one output character per input character (no space collapsing),
     so match positions in the folded text are positions in the original."""
-    return "".join(_FOLD[ord(c.lower()[0])][:1] or c for c in text)
+    return text.translate(_FOLD_ALIGNED)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -188,6 +188,31 @@ class _AgencyCache:
         return agency
 
 
+def _add_with_ids(session: Session, rows: list) -> None:
+    """Add a document's fact rows with their primary keys already set, so the ORM writes each
+    table with one executemany instead of one INSERT per row (SQLite cannot return the keys of a
+    multi-row insert).  Safe because the writer owns the keys it takes: on SQLite the transaction
+    holds the write lock from BEGIN IMMEDIATE; on PostgreSQL the keys come from the sequence."""
+    by_model: dict[type, list] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    dialect = session.get_bind().dialect.name
+    for model, objects in by_model.items():
+        table = model.__table__
+        if dialect == "sqlite":
+            start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() + 1
+            ids: Iterable = range(start, start + len(objects))
+        elif dialect == "postgresql":
+            sequence = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
+            ids = session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                  {"s": sequence, "n": len(objects)}).scalars().all()
+        else:
+            continue
+        for row, key in zip(objects, ids):
+            row.id = key
+    session.add_all(rows)
+
+
 def _stored_words(document: models.Document) -> Iterable[tuple[str, int, str]]:
     """(kind, id, folded) of the document and its searchable facts, from the flushed objects."""
     yield "document", document.id, document.folded
@@ -293,38 +318,40 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     agencies = _AgencyCache(session)
     agencies.prepare([r.agency for r in extraction.responsibilities] + [p.lead for p in extraction.appendix_projects]
                      + [d.agency for d in extraction.deadlines])
+    rows: list = []  # every fact row, given its key up front (see _add_with_ids)
     position = 0
     for top in doc.sections:
         for section in top.walk():
             body = " ".join(i.text for i in section.items if i.kind != "table_row")
-            session.add(models.Section(document=document, position=position, path=section.path,
+            rows.append(models.Section(document=document, position=position, path=section.path,
                                        heading=section.heading or "", body=body,
                                        folded=models.search_key(section.heading, body)))
             position += 1
     for i, t in enumerate(extraction.targets):
-        session.add(models.Target(document=document, position=i, section_path=t.section, text=t.text,
+        rows.append(models.Target(document=document, position=i, section_path=t.section, text=t.text,
                                   value=float(t.value), unit=t.unit, comparator=t.comparator or "=", year=t.year,
                                   subject=t.subject or "", folded=models.search_key(t.subject, t.text)))
     for i, t in enumerate(extraction.tasks):
-        session.add(models.Task(document=document, position=i, section_path=t.section, text=t.text,
+        rows.append(models.Task(document=document, position=i, section_path=t.section, text=t.text,
                                 folded=models.search_key(t.text)))
     for i, r in enumerate(extraction.responsibilities):
         agency = agencies.get(r.agency)
         if agency is None:
             continue  # no agency named: nothing to answer "who" with
-        session.add(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
+        rows.append(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
                                           role=r.role, task=r.task or "", folded=models.search_key(r.task)))
     for i, p in enumerate(extraction.appendix_projects):
-        session.add(models.AppendixProject(
+        rows.append(models.AppendixProject(
             document=document, position=i, no=int(p.no), name=p.name, lead=p.lead, lead_agency=agencies.get(p.lead),
             partners=list(p.partners or []), years=[int(y) for y in p.years or []],
             folded=models.search_key(p.name, canonical_agency(p.lead or ""),
                                      *(canonical_agency(x) for x in p.partners or []))))
     for i, d in enumerate(extraction.deadlines):
-        session.add(models.Deadline(
+        rows.append(models.Deadline(
             document=document, position=i, section_path=d.section, agency=d.agency, agency_ref=agencies.get(d.agency),
             what=d.what or "", to=d.to, when=d.when, recurrence=d.recurrence, month=d.month, day=d.day,
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
+    _add_with_ids(session, rows)
     session.flush()
     _index_words(session, document.id, _stored_words(document))
     fulltext.index_rows(session, document.id, fulltext.document_rows(document))
@@ -337,15 +364,17 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     )
 
 
-def ingest_file(session_factory: sessionmaker, path: str | Path) -> IngestResult:
-    """Parse, extract and store one plan file in one transaction; never raises for a bad file."""
+def ingest_file(session_factory: sessionmaker, path: str | Path,
+                progress: Optional[Callable[[int, int], None]] = None) -> IngestResult:
+    """Parse, extract and store one plan file in one transaction; never raises for a bad file.
+    ``progress(done, total)`` follows the pages of a scanned PDF through OCR."""
     path = Path(path)
     if not path.exists():
         return IngestResult(path, error="không tìm thấy tệp")
     if path.is_dir():
         return IngestResult(path, error="là một thư mục, không phải tệp kế hoạch")
     try:
-        doc = document_parsing.parse(path)
+        doc = document_parsing.parse(path, progress)
     except document_parsing.ParseError as exc:
         return IngestResult(path, error=_one_line(exc))
     except Exception as exc:  # noqa: BLE001 - a bad file must not stop a batch
@@ -411,13 +440,22 @@ def ingest_paths(paths: Iterable[str | Path], session_factory: Optional[sessionm
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    columns = (TextColumn("Nhập kế hoạch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    columns = (TextColumn("{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("", total=len(files))
+        task = progress.add_task("", total=len(files), stage="Nhập kế hoạch")
         for path in files:
             progress.update(task, description=path.name)
-            result = ingest_file(session_factory, path)
+            pages: list = []  # a second bar, per page, for a scanned PDF going through OCR
+
+            def on_page(done: int, total: int) -> None:
+                if not pages:
+                    pages.append(progress.add_task("trang", total=total, stage="  Nhận dạng chữ (OCR)"))
+                progress.update(pages[0], completed=done)
+
+            result = ingest_file(session_factory, path, on_page)
+            if pages:
+                progress.remove_task(pages[0])
             if not result.ok:
                 progress.console.print(f"[red]{escape(result.summary())}[/red]")
             results.append(result)

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from document_parsing.text_utils import clean_space, fold
 from .db import session_scope
-from .reporting import PARENT_AREA, ReportingError, area_key, find_units
+from . import geography
+from .reporting import ReportingError, area_key, find_units
 from .reporting import write_transaction as _writing
 from .reporting_models import Staff, Unit
 
@@ -50,14 +51,14 @@ class StaffInfo:
     def sees_area(self, plan_area_key: str) -> bool:
         """May this staff member see per-unit data of a plan issued for ``plan_area_key``?"""
         mine = self.area_key()
-        return bool(mine) and (mine == plan_area_key or PARENT_AREA.get(mine) == plan_area_key
-                               or PARENT_AREA.get(plan_area_key) == mine)
+        return bool(mine) and (mine == plan_area_key or plan_area_key in geography.ancestors(self.area)
+                               or mine in geography.ancestors(plan_area_key))
 
     def scope(self, plan_area_key: str) -> Optional[str]:
         """The area to restrict a plan's per-unit data to: None (the whole plan) when the staff
         member's area is the plan's or contains it, else their own (narrower) area."""
         mine = self.area_key()
-        return None if mine == plan_area_key or PARENT_AREA.get(plan_area_key) == mine else self.area
+        return None if mine == plan_area_key or mine in geography.ancestors(plan_area_key) else self.area
 
 
 def _info(staff: Staff) -> StaffInfo:

@@ -52,6 +52,31 @@ def test_scores_per_plan_and_rendering(plan: str, rendering: str, tmp_path: Path
     assert not low, f"{plan}.{rendering}: below threshold {low}\n{out}"
 
 
+OTHER_INPUTS = sorted(p for folder in ("legacy", "scanned") for p in (DATA / "plans" / folder).iterdir() if p.is_file())
+OTHER_THRESHOLDS = {"targets_f1": 0.85, "responsibilities_f1": 0.85}
+
+
+def test_legacy_and_scanned_material_is_there() -> None:
+    assert {p.parent.name for p in OTHER_INPUTS} == {"legacy", "scanned"}
+    assert len([p for p in OTHER_INPUTS if p.parent.name == "scanned"]) == 2
+
+
+@pytest.mark.parametrize("path", OTHER_INPUTS, ids=[f"{p.parent.name}/{p.name}" for p in OTHER_INPUTS])
+def test_scores_of_scans_and_old_encodings(path: Path, tmp_path: Path) -> None:
+    """Image-only scans (OCR), TCVN3/UTF-16 text, TCVN3 Word, .doc and .odt of plans with gold."""
+    plan = path.name.split(".")[0]
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / f"{plan}.json").write_bytes((DATA / "gold" / f"{plan}.json").read_bytes())
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    (pred / f"{plan}.json").write_text(json.dumps(extract(parse(path), plan).to_schema(), ensure_ascii=False),
+                                       encoding="utf-8")
+    scores, out = score(gold, pred)
+    low = {k: scores[k] for k, v in OTHER_THRESHOLDS.items() if scores[k] < v}
+    assert not low, f"{path.name}: below threshold {low}\n{out}"
+
+
 def test_three_figures_in_one_sentence_give_three_targets() -> None:
     doc = parse(DATA / "plans" / "cantho-148-2017.docx")
     targets = [t for t in extract(doc, "cantho").targets if t.section == "III.2.a" and t.value in (61.0, 44.0, 17.0)]

@@ -10,7 +10,7 @@ import re
 from typing import Optional
 
 from ..agency_names import canonical_agency
-from ..text_utils import clean_space, fold
+from ..text_utils import clean_space, fold, fold_aligned
 from ..vocab import load_vocabulary
 
 VOCABULARY = load_vocabulary("agencies")
@@ -43,8 +43,14 @@ def is_vague(name: str) -> bool:
 HEAD_START = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, set(HEADS)), key=len, reverse=True)) + r")(?:\s|$)")
 
 
+# Heads of two words or more also match without their accents ("Chỉ nhánh" as OCR reads "Chi nhánh"):
+# one-syllable heads do not ("Bộ" must not match "Bổ sung").
+LONG_HEADS = sorted({fold(h) for h in HEADS if " " in h}, key=len, reverse=True)
+LONG_HEAD_START = re.compile(r"^(?:" + "|".join(map(re.escape, LONG_HEADS)) + r")(?:\s|$)")
+
+
 def _starts_with_head(fragment: str) -> bool:
-    return HEAD_START.match(fragment) is not None
+    return HEAD_START.match(fragment) is not None or LONG_HEAD_START.match(fold_aligned(fragment[:40])) is not None
 
 
 def starts_with_head(text: str) -> bool:
@@ -132,6 +138,7 @@ def _proper_name(text: str) -> str:
 
 
 HEAD_AFTER_AND = re.compile(r"\s+và\s+(?=(?:" + "|".join(map(re.escape, HEADS)) + r")\b)")
+LONG_HEAD_AFTER_AND = re.compile(r"\s+va\s+(?=(?:" + "|".join(map(re.escape, LONG_HEADS)) + r")\b)")
 
 
 def _first_segment(text: str) -> str:
@@ -140,6 +147,9 @@ def _first_segment(text: str) -> str:
     "Các trường mầm non, tiểu học")."""
     end = len(text)
     m = HEAD_AFTER_AND.search(text)
+    if m:
+        end = m.start()
+    m = LONG_HEAD_AFTER_AND.search(fold_aligned(text[:end]))
     if m:
         end = m.start()
     for comma in re.finditer(r",\s*", text[:end]):

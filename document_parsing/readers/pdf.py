@@ -1,4 +1,4 @@
-"""Reader for PDF renderings of a plan (text layer only; a scan needs OCR first).
+"""Reader for PDF renderings of a plan; pages without a text layer (scans) go through OCR.
 
 A PDF has no paragraphs, only positioned words.  We rebuild paragraphs from the layout a reader
 sees: a paragraph starts at a first-line indent, after a larger vertical gap, at a numbering
@@ -11,6 +11,9 @@ every object into a dict of all its attributes.  We pay only the first: characte
 once per page from the layout and grouped into words ourselves, and pdfplumber's object model
 is built only on pages with ruling lines, where ``find_tables`` needs it.  A parse takes about
 half the time of ``extract_text`` on the same file.
+
+A page with no text layer is OCR'd (:mod:`.ocr`), which gives the same word boxes and ruling
+lines, so a scanned page goes through the same line, paragraph and table code as a text page.
 """
 from __future__ import annotations
 
@@ -19,9 +22,13 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
+
+import ctypes
 
 import pdfplumber
+import pypdfium2
+import pypdfium2.raw as pdfium_raw
 from pdfminer.layout import LTChar, LTContainer, LTCurve
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
@@ -32,7 +39,7 @@ from ..text_utils import fold, nfc
 from .text import TERMINAL
 
 ENCRYPTED = "tệp PDF được mã hóa (có mật khẩu)"
-NO_TEXT = "tệp PDF không có lớp văn bản (bản quét ảnh) — cần nhận dạng ký tự trước"
+NO_TEXT = "tệp PDF không có chữ, kể cả sau khi nhận dạng ký tự (OCR) các trang quét"
 PAGE_NUMBER = re.compile(r"^(?:[-–—]\s*)?(?:trang\s*)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?$", re.IGNORECASE)
 MARGIN_BAND = 0.1  # page numbers and running headers live in the top/bottom tenth of a page
 
@@ -212,9 +219,20 @@ def table_rows(table, words: list[dict], page: int) -> list[list[str]]:
     return rows
 
 
-def find_tables(pdf_page, words: list[dict], page: int) -> list[tuple[tuple, list[list[str]]]]:
+def find_tables(pdf_page, words: list[dict], page: int, settings: Optional[dict] = None) -> list[tuple[tuple, list[list[str]]]]:
     """Ruled tables on a page (called only for pages that have rules to find)."""
-    return [(t.bbox, table_rows(t, words, page)) for t in pdf_page.find_tables()]
+    return [(t.bbox, table_rows(t, words, page)) for t in pdf_page.find_tables(settings)]
+
+
+def ruling_settings(rules: list[dict]) -> Optional[dict]:
+    """pdfplumber table settings that take a scan's ruling lines (found in its image) as the
+    only edges; None when they cannot make a cell."""
+    vertical = [r for r in rules if r["x0"] == r["x1"]]
+    horizontal = [r for r in rules if r["top"] == r["bottom"]]
+    if len(vertical) < 2 or len(horizontal) < 2:
+        return None
+    return {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
+            "explicit_vertical_lines": vertical, "explicit_horizontal_lines": horizontal}
 
 
 def _merge_continued(previous: list[list[str]], rows: list[list[str]]) -> None:
@@ -264,6 +282,36 @@ def page_chars(pdf_page) -> tuple[list[dict], bool]:
     return chars, ruled
 
 
+def pdfium_chars(page: "pypdfium2.PdfPage") -> tuple[list[dict], bool, bool]:
+    """The characters of a page read by PDFium, and whether it has rules (path objects) and
+    images — in pdfminer's coordinates (``top`` from the top of the page, ``bottom`` on the
+    baseline, a character ``font size`` tall), so the rest of the reader cannot tell them apart.
+
+    PDFium reads a page's text about ten times faster than pdfminer's layout; pdfminer is kept
+    only for the pages whose ruled tables pdfplumber has to find."""
+    height = page.get_height()
+    left, bottom_edge = page.get_mediabox()[:2]
+    text_page = page.get_textpage()
+    count = text_page.count_chars()
+    text = text_page.get_text_range() if count else ""
+    x, y = ctypes.c_double(), ctypes.c_double()
+    chars: list[dict] = []
+    for i in range(min(count, len(text))):
+        char = text[i]
+        if char in "\r\n":
+            continue
+        box_left, _, box_right, _ = text_page.get_charbox(i, loose=True)
+        pdfium_raw.FPDFText_GetCharOrigin(text_page.raw, i, ctypes.byref(x), ctypes.byref(y))
+        size = pdfium_raw.FPDFText_GetFontSize(text_page.raw, i) or 1.0
+        baseline = height - (y.value - bottom_edge)
+        chars.append({"text": char, "x0": box_left - left, "x1": box_right - left, "top": baseline - size,
+                      "bottom": baseline, "fontname": ""})
+    ruled = any(True for _ in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_PATH], max_depth=2))
+    images = any(True for _ in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+    text_page.close()
+    return chars, ruled, images
+
+
 def chars_to_words(chars: list[dict], x_tolerance: float = 3.0, y_tolerance: float = 3.0) -> list[dict]:
     """Words as pdfplumber's ``extract_words`` makes them: characters on one line (tops within
     ``y_tolerance``) split at whitespace and at gaps wider than ``x_tolerance``."""
@@ -297,18 +345,59 @@ def _close_word(chars: list[dict], words: list[dict]) -> None:
                       "fontname": chars[0]["fontname"]})
 
 
-def read_pages(pdf) -> tuple[list[PageContent], list[float]]:
-    """Each page's text lines (outside tables) and tables, plus page heights."""
-    contents, heights = [], []
+def page_content(pdf_page, words: list[dict], number: int, ruled: bool, rules: Optional[list[dict]] = None) -> PageContent:
+    """A page's text lines outside its tables, and its tables (top, rows)."""
+    tables = []
+    if words and rules is not None:
+        settings = ruling_settings(rules)
+        tables = find_tables(pdf_page, words, number, settings) if settings else []
+    elif words and ruled:
+        tables = find_tables(pdf_page, words, number)
+    free = [w for w in words if not any(_inside(w, bbox) for bbox, _ in tables)]
+    return PageContent(group_lines(free, number), [(bbox[1], rows) for bbox, rows in tables])
+
+
+def read_pages(pdf, path: Union[str, Path, None] = None,
+               progress: Optional[Callable[[int, int], None]] = None) -> tuple[list[PageContent], list[float]]:
+    """Each page's text lines (outside tables) and tables, plus page heights.  Pages without a
+    text layer that show an image (scans) are OCR'd afterwards, all together (in parallel),
+    when ``path`` is given; a blank page needs no OCR, so a text PDF never needs Tesseract."""
+    contents: list[Optional[PageContent]] = []
+    heights = []
+    scanned = []
+    fast = pypdfium2.PdfDocument(str(path)) if path is not None else None
     for number, pdf_page in enumerate(pdf.pages, start=1):
-        chars, ruled = page_chars(pdf_page)
+        if fast is not None:
+            page = fast[number - 1]
+            chars, ruled, images = pdfium_chars(page)
+            page.close()
+        else:
+            (chars, ruled), images = page_chars(pdf_page), bool(pdf_page.images)
         words = chars_to_words(chars)
-        tables = find_tables(pdf_page, words, number) if words and ruled else []
-        free = [w for w in words if not any(_inside(w, bbox) for bbox, _ in tables)]
-        contents.append(PageContent(group_lines(free, number), [(bbox[1], rows) for bbox, rows in tables]))
+        if words or path is None or not images:  # a blank or drawn page is not a scan
+            contents.append(page_content(pdf_page, words, number, ruled))
+        else:
+            contents.append(None)
+            scanned.append(number)
         heights.append(float(pdf_page.height))
         pdf_page.close()  # drop the page's cached layout: memory stays flat on long files
+    if scanned:
+        from . import ocr
+
+        for number, page in ocr.ocr_pages(path, scanned, progress).items():
+            pdf_page = pdf.pages[number - 1]
+            left, top = pdf_page.bbox[0], pdf_page.bbox[1]
+            shifted = [_shift(w, left, top) for w in page.words]
+            contents[number - 1] = page_content(pdf_page, shifted, number, False, [_shift(r, left, top) for r in page.rules])
+            pdf_page.close()
+        ocr.repair_line_labels([line.words for number in scanned for line in contents[number - 1].lines])
+    if fast is not None:
+        fast.close()
     return contents, heights
+
+
+def _shift(obj: dict, left: float, top: float) -> dict:
+    return obj | {"x0": obj["x0"] + left, "x1": obj["x1"] + left, "top": obj["top"] + top, "bottom": obj["bottom"] + top}
 
 
 def blocks_from_pages(pages: list[PageContent], heights: list[float]) -> list[Block]:
@@ -354,10 +443,12 @@ def _add_table(rows: list[list[str]], page: int, blocks: list[Block], first_on_p
     blocks.append(Block("", Location(page=page, paragraph=len(blocks)), kind="table", rows=rows))
 
 
-def read_pdf(path: Union[str, Path]) -> tuple[list[Block], int]:
-    """Paragraph and table blocks in reading order, and the page count."""
+def read_pdf(path: Union[str, Path], progress: Optional[Callable[[int, int], None]] = None) -> tuple[list[Block], int]:
+    """Paragraph and table blocks in reading order, and the page count.  ``progress(0, total)``
+    is called before OCR starts and ``progress(done, total)`` after each OCR'd page (never for
+    a PDF whose pages all have text)."""
     with _open(path) as pdf:
-        pages, heights = read_pages(pdf)
+        pages, heights = read_pages(pdf, path, progress)
         count = len(pdf.pages)
     if not any(p.lines or p.tables for p in pages):
         raise ParseError(NO_TEXT)
