@@ -21,8 +21,9 @@ from .text_utils import fold
 ROMAN = re.compile(r"^(?P<label>[IVX]{1,5})\s*(?P<punct>[.)/:-])\s*(?=\S|$)")
 UPPER = re.compile(r"^(?P<label>[A-HJ-UWYZĐ])\s*(?P<punct>[.)/])(?:\s+(?=\S)|\s*$)")
 DOTTED = re.compile(r"^(?P<label>\d{1,2}(?:\.\d{1,2}){1,4})\.?(?P<punct>\))?\s+(?=\S)")
-ARABIC = re.compile(r"^(?P<label>\d{1,2})\s*(?P<punct>[.)/])\s*(?=\D)")
-LETTER = re.compile(r"^(?P<label>[a-zđ])\s*(?P<punct>[).]|/)\s*(?=\S)")
+# "1/" only before a space: "55/KH-UBND" at a line's start is a document number, not item 55
+ARABIC = re.compile(r"^(?P<label>\d{1,2})\s*(?:(?P<punct>[.)])\s*(?=\D)|(?P<slash>/)\s+(?=\D))")
+LETTER = re.compile(r"^(?P<label>[a-zđ])\s*(?:(?P<punct>[).])\s*(?=\S)|(?P<slash>/)\s+(?=\S))")
 BULLET = re.compile(r"^(?P<label>[-+•*–—·▪◦●○■□➢✓>])\s*(?=\S)")
 # "Phần I", "PHẦN THỨ HAI", "Chương 2", "Mục 3.", "Điều 4:" — the word, then the numeral
 WORD_LED = re.compile(r"^(?P<word>Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+"
@@ -93,10 +94,10 @@ def split_label(text: str) -> Optional[Label]:
         return Label("arabic", m["label"], text[m.end():].strip(), "dotted")
     m = ARABIC.match(text)
     if m and int(m["label"]) > 0:
-        return Label("arabic", str(int(m["label"])), text[m.end():].strip(), _punct_style("arabic", m["punct"]))
+        return Label("arabic", str(int(m["label"])), text[m.end():].strip(), _punct_style("arabic", m["punct"] or m["slash"]))
     m = LETTER.match(text)
     if m and not _is_abbreviation(text):
-        return Label("letter", m["label"], text[m.end():].strip(), _punct_style("letter", m["punct"]))
+        return Label("letter", m["label"], text[m.end():].strip(), _punct_style("letter", m["punct"] or m["slash"]))
     m = BULLET.match(text)
     if m:
         return Label("bullet", m["label"], text[m.end():].strip(), "bullet")

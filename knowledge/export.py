@@ -38,7 +38,8 @@ def plan_schema(doc: models.Document) -> dict:
         "responsibilities": [{"section": r.section_path, "agency": r.agency.name, "role": r.role, "task": r.task}
                              for r in doc.responsibilities],
         "appendix_projects": [{"no": p.no, "name": p.name, "lead": p.lead, "partners": list(p.partners or []),
-                               "years": list(p.years or [])} for p in doc.appendix_projects],
+                               "years": list(p.years or []), "section": p.section_path or f"PL.{p.no}"}
+                              for p in doc.appendix_projects],
         "deadlines": [{"section": d.section_path, "agency": d.agency, "what": d.what, "to": d.to, "when": d.when,
                        "recurrence": d.recurrence, "month": d.month, "day": d.day} for d in doc.deadlines],
     }

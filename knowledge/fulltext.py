@@ -10,7 +10,7 @@ and the accented ones at weight B.  The chatbot's search (:mod:`knowledge.search
 best-ranked rows as candidates and re-scores only those, so a question costs the same at four
 plans and at a thousand.
 
-The table is created by migration ``0008_fulltext`` and kept by the ingest in the transaction
+The table is created by migration ``0009_fulltext`` and kept by the ingest in the transaction
 that changes which version is current (:func:`index_document`, :func:`drop_document`).
 """
 from __future__ import annotations

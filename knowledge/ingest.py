@@ -343,7 +343,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     for i, p in enumerate(extraction.appendix_projects):
         rows.append(models.AppendixProject(
             document=document, position=i, no=int(p.no), name=p.name, lead=p.lead, lead_agency=agencies.get(p.lead),
-            partners=list(p.partners or []), years=[int(y) for y in p.years or []],
+            partners=list(p.partners or []), years=[int(y) for y in p.years or []], section_path=p.section,
             folded=models.search_key(p.name, canonical_agency(p.lead or ""),
                                      *(canonical_agency(x) for x in p.partners or []))))
     for i, d in enumerate(extraction.deadlines):

@@ -213,6 +213,7 @@ class AppendixProject(Base):
     partners = Column(JSON, nullable=False, default=list)  # as printed
     years = Column(JSON, nullable=False, default=list)
     folded = Column(Text, nullable=False, default=" ")  # name, lead and partners (canonical)
+    section_path = Column(String(50))  # "PL.3", "PLI.3" (numbered appendices); None in older versions
 
     document = relationship("Document", back_populates="appendix_projects")
     lead_agency = relationship("Agency")

@@ -492,13 +492,14 @@ def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
         base, extra = _with_words("appendix_project", query_words(words), ids, dialect=_dialect(s))
         base = outerjoin(base, models.Agency, p.lead_agency_id == models.Agency.id)
         query = _where(select(p.id, p.no, p.name, p.lead, p.partners, p.years, models.Agency.name.label("lead_name"),
+                              p.section_path,
                               *_DOC_COLUMNS).select_from(base), _current(ids), extra)
         rows = _rows(s, query.order_by(models.Document.plan, p.position))
         rows = _accent_filter(rows, words, lambda r: r.name, lambda r: r.lead,
                               lambda r: " ".join(r.partners or []),
                               lambda r: " ".join(canonical_agency(x) for x in [r.lead or "", *(r.partners or [])]))
-        return _cited(rows, lambda source, fact_id, no, name, lead, partners, years, lead_name: ProjectFact(
-            **source, fact_id=fact_id, section=f"PL.{no}", no=no, name=name, lead=lead_name or lead,
+        return _cited(rows, lambda source, fact_id, no, name, lead, partners, years, lead_name, section: ProjectFact(
+            **source, fact_id=fact_id, section=section or f"PL.{no}", no=no, name=name, lead=lead_name or lead,
             partners=[canonical_agency(x) for x in partners or []], years=list(years or [])))
 
 

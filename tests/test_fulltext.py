@@ -1,4 +1,4 @@
-"""The full-text index (knowledge.fulltext, migration 0008_fulltext) on SQLite FTS5 and on
+"""The full-text index (knowledge.fulltext, migration 0009_fulltext) on SQLite FTS5 and on
 PostgreSQL (tsvector + GIN): filled at ingest for the current version only, accent-folded and
 accented syllables, BM25-style ranking, filters by plan and kind."""
 from __future__ import annotations
@@ -55,7 +55,7 @@ def test_index_ranks_every_kind_and_follows_the_current_version(kb_url: str) -> 
 
 
 def test_migration_fills_the_index_of_an_existing_kb(kb_url: str) -> None:
-    """A KB made before 0008_fulltext (the index dropped by the downgrade) is searchable after
+    """A KB made before 0009_fulltext (the index dropped by the downgrade) is searchable after
     the upgrade: the revision indexes the current versions already stored."""
     from alembic import command
 
@@ -70,7 +70,7 @@ def test_migration_fills_the_index_of_an_existing_kb(kb_url: str) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "-1")  # the revision before 0008_fulltext
+        command.downgrade(config, "-1")  # the revision before 0009_fulltext
     make_session_factory(kb_url)  # upgrades to head again
     with factory() as s:
         after = {(m.kind, m.fact_id) for m in fulltext.search(s, ["hop", "truc", "tuyen"], limit=None)}

@@ -51,3 +51,11 @@ def test_word_led_headings_slash_letters_and_bulleted_agencies(tmp_path: Path) -
     deadlines = {(d.section, d.recurrence, d.month, d.day) for d in facts.deadlines}
     assert ("III.1.b", "yearly", 12, 15) in deadlines
     assert ("III.2", "quarterly", None, None) in deadlines
+
+
+def test_a_number_on_its_own_line_is_not_an_item(tmp_path: Path) -> None:
+    """"55/KH-UBND" under "Số:" (a header table flattened to lines) is the plan's number, not item 55."""
+    path = tmp_path / "so-dong-rieng.txt"
+    path.write_text(PLAN.replace("Số: 45/KH-UBND", "Số:\n\n55/KH-UBND"), encoding="utf-8")
+    facts = extract(parse(path), "x")
+    assert facts.document.number == "55/KH-UBND"

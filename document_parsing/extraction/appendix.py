@@ -72,7 +72,12 @@ def project_rows(table: Table) -> list[AppendixProject]:
 
 
 def extract_projects(doc: Document) -> list[AppendixProject]:
+    from .tables import appendix_label
+
     found: list[AppendixProject] = []
     for table in doc.tables:
-        found.extend(project_rows(table))
+        label = appendix_label(doc, table) or "PL"
+        for project in project_rows(table):
+            project.section = f"{label}.{project.no}"
+            found.append(project)
     return found

@@ -93,7 +93,7 @@ def extract_metadata(doc: Document) -> DocumentInfo:
         if cue is None and implemented is None:
             continue
         # "Căn cứ Kế hoạch số … về việc triển khai Đề án …": a basis that is itself being carried out
-        scope = text[cue.start():] if cue is not None else text[: implemented.start()]
+        scope = text[cue.start():] if cue is not None else text[: implemented.end()]
         for number in re.findall(DOC_NUMBER, scope):
             if number != info.number and number not in parents:
                 parents.append(number)

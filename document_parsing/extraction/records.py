@@ -50,6 +50,7 @@ class AppendixProject:
     lead: Optional[str]
     partners: list[str]
     years: list[int]
+    section: Optional[str] = None  # how the row is cited: "PL.3", or "PLI.3" when appendices are numbered
 
 
 @dataclass

@@ -6,8 +6,8 @@ folded and accented syllables, ranked by ``bm25()`` on SQLite and ``ts_rank_cd``
 This revision creates the index and fills it for the current versions already stored, so an
 existing knowledge base is searchable at once.
 
-Revision ID: 0008_fulltext
-Revises: 0007_identity_staff
+Revision ID: 0009_fulltext
+Revises: 0008_project_section
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -16,8 +16,8 @@ from typing import Sequence, Union
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision: str = "0008_fulltext"
-down_revision: Union[str, Sequence[str], None] = "0007_identity_staff"
+revision: str = "0009_fulltext"
+down_revision: Union[str, Sequence[str], None] = "0008_project_section"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
