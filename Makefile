@@ -35,7 +35,8 @@ train: install
 	$(PY) -m bot.train
 
 # Question answering on tests/data/questions-dev*.yml against the real servers (free loopback
-# ports, stopped afterwards), then NLU intent F1 by 3-fold cross-validation.
+# ports, stopped afterwards), per question file with and without diacritics, then the NLU F1 on the held-out
+# paraphrases (tests/data/nlu-paraphrases.yml); `$(PY) -m bot.evaluate --cv` adds 3-fold cross-validation.
 eval: install
 	$(PY) -m bot.evaluate
 
