@@ -99,7 +99,7 @@ def test_docx(reported, tmp_path: Path) -> None:
     assert len(doc.inline_shapes) == 1  # the bar chart
     assert not list(tmp_path.glob("*.png"))  # the chart file is not left behind
     assert Document(str(numberless)).paragraphs[0].text.startswith(
-        "Báo cáo kết quả thực hiện Kế hoạch của Ủy ban nhân dân huyện Mường Tè")
+        "Báo cáo kết quả thực hiện Kế hoạch (không ghi số) của Ủy ban nhân dân huyện Mường Tè")
 
 
 def test_bad_format_and_plan(reported, tmp_path: Path) -> None:
