@@ -567,12 +567,23 @@ lock_store:
             with urllib.request.urlopen(req, timeout=120) as resp:
                 resp.read()
 
-    def stop(self) -> None:
-        """Everything stops; the data (pgdata, secrets.env) stays."""
+    def stop(self, timeout: float = 15) -> None:
+        """Everything stops (TERM to all, KILL to what is left after ``timeout``); the data
+        (pgdata, secrets.env) stays."""
         if not self.secrets and self.path("secrets.env").exists():
             self.load_secrets()
+        names = [n for n in ("nginx", "dashboard", "web", *REPLICAS, "actions", "redis") if self.running(n)]
+        pids = {n: self.pid(n) for n in names}
+        for name in names:
+            self.kill(name, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
+            time.sleep(0.2)
+        for name, pid in pids.items():
+            if _alive(pid):
+                self.kill(name, signal.SIGKILL)
         for name in ("nginx", "dashboard", "web", *REPLICAS, "actions", "redis"):
-            self.stop_process(name)
+            self.path(f"{name}.pid").unlink(missing_ok=True)
         self.stop_postgres()
 
     def status(self) -> dict[str, Optional[int]]:
