@@ -135,6 +135,35 @@ def require_tools() -> None:
                            + f" (cài: apt-get install -y {' '.join(sorted(set(missing)))}).")
 
 
+def prepare_kb(kb_url: str, plans: tuple[Path, ...], env: dict[str, str], log=None) -> None:
+    """Migrations (Alembic, knowledge/migrations) on every start; into an empty knowledge base the
+    plans, the sample procedures and units, once.  ``python -m bot.prod migrate`` runs it alone
+    (the compose file's and the Helm values' one-shot job)."""
+    from sqlalchemy import create_engine, func, select
+
+    from knowledge import models
+    from knowledge.db import upgrade_schema
+
+    engine = create_engine(kb_url, future=True)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(models.Document)).scalar_one()
+    finally:
+        engine.dispose()
+    if count:
+        return
+    env = {**env, "KB_URL": kb_url}
+    steps = [[sys.executable, "-m", "knowledge", "--kb", kb_url, "ingest", *map(str, plans)],
+             [sys.executable, "-m", "knowledge.procedures", "load", str(ROOT / "samples" / "procedures.yml")],
+             [sys.executable, "-m", "knowledge", "--kb", kb_url, "units", "import", str(ROOT / "samples" / "units.csv")]]
+    for cmd in steps:
+        done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
+                              timeout=1800)
+        if done.returncode != 0 and "ingest" not in cmd:  # a refused plan is reported, not fatal
+            raise RuntimeError(f"{' '.join(cmd[1:5])} thoát mã {done.returncode}")
+
+
 @dataclass
 class ProdStack:
     """One production set-up: ``ProdStack(run_dir, ports).start()`` … ``.stop()``.
@@ -457,31 +486,8 @@ http {{
 
     # ------------------------------------------------------------------ the knowledge base
     def prepare_kb(self) -> None:
-        """Migrations (Alembic, knowledge/migrations) on every start; the plans once, into an empty KB."""
-        from sqlalchemy import create_engine, func, select
-
-        from knowledge import models
-        from knowledge.db import upgrade_schema
-
-        engine = create_engine(self.kb_url, future=True)
-        try:
-            upgrade_schema(engine)
-            with engine.connect() as conn:
-                plans = conn.execute(select(func.count()).select_from(models.Document)).scalar_one()
-        finally:
-            engine.dispose()
-        env = self.process_env()
-        steps = []
-        if plans == 0:
-            steps = [[sys.executable, "-m", "knowledge", "--kb", self.kb_url, "ingest", *map(str, self.plans)],
-                     [sys.executable, "-m", "knowledge.procedures", "load", str(ROOT / "samples" / "procedures.yml")],
-                     [sys.executable, "-m", "knowledge", "--kb", self.kb_url, "units", "import",
-                      str(ROOT / "samples" / "units.csv")]]
         with open(self.path("kb.log"), "ab") as log:
-            for cmd in steps:
-                done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=1800)
-                if done.returncode != 0 and "ingest" not in cmd:  # a refused plan is logged, not fatal
-                    raise RuntimeError(f"{' '.join(cmd[1:5])} thoát mã {done.returncode}:\n{tail(self.path('kb.log'))}")
+            prepare_kb(self.kb_url, self.plans, self.process_env(), log)
 
     # ------------------------------------------------------------------ the whole set-up
     def endpoints(self) -> Path:
@@ -593,8 +599,15 @@ lock_store:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="bản triển khai một máy: PostgreSQL, Redis, 2 Rasa, nginx")
-    parser.add_argument("command", choices=["start", "stop", "status", "config"])
+    parser.add_argument("command", choices=["start", "stop", "status", "config", "migrate"])
     args = parser.parse_args(argv)
+    if args.command == "migrate":  # containers: KB_URL from the environment, plans from PLANS_DIR
+        kb_url = os.environ.get("KB_URL", "")
+        if not kb_url:
+            print("KB_URL chưa được đặt.", file=sys.stderr)
+            return 2
+        prepare_kb(kb_url, (Path(os.environ.get("PLANS_DIR", SAMPLE_PLANS)),), rasa_env())
+        return 0
     stack = ProdStack()
     if args.command == "stop":
         stack.stop()

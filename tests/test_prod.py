@@ -20,6 +20,9 @@ import asyncio
 import importlib.util
 import json
 import os
+import shutil
+import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -34,6 +37,7 @@ REPORTERS = int(os.environ.get("PROD_TEST_REPORTERS", "30"))
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_prod", ROOT / "bench" / "prod.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_prod"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -47,15 +51,17 @@ def telegram():
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, telegram):
+def stack(telegram):
     api, token, secret = telegram
-    run_dir = tmp_path_factory.mktemp("prod")
+    # not under pytest's 0700 basetemp: the postgres user must reach its data folder
+    run_dir = Path(tempfile.mkdtemp(prefix="prod-test-"))
     try:
         started = bench.start_stack(run_dir, api, secret, token)
     except RuntimeError as exc:  # a missing Debian package or a server that will not start
         pytest.fail(f"Bản triển khai không khởi động được: {exc}", pytrace=False)
     yield started
     started.stop()
+    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def web_session(stack) -> tuple[str, str]:
