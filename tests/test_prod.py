@@ -66,13 +66,17 @@ def stack(telegram):
 
 def web_session(stack) -> tuple[str, str]:
     """A browser's signed session from the web page server, through nginx; and its sender id."""
-    from bot import sessions
-
     with urllib.request.urlopen(f"{stack.url}/session", timeout=30) as resp:
         token = json.loads(resp.read().decode())["token"]
+    return token, sender_of(stack, token)
+
+
+def sender_of(stack, token: str) -> str:
+    from bot import sessions
+
     os.environ["WEB_SESSION_SECRET"] = stack.secrets["WEB_SESSION_SECRET"]
     try:
-        return token, sessions.verify(token).sender_id
+        return sessions.verify(token).sender_id
     finally:
         os.environ.pop("WEB_SESSION_SECRET", None)
 
@@ -81,7 +85,7 @@ async def web_chat(stack, token: str, text: str) -> list[dict]:
     async with SocketIOClient(stack.url, origin=stack.url) as client:
         await client.emit("session_request", {"session_id": token})
         confirmed = await client.wait_for("session_confirm")
-        assert confirmed == token
+        assert sender_of(stack, confirmed) == sender_of(stack, token)  # the same session, re-signed
         await client.emit("user_uttered", {"message": text})
         return await client.replies()
 
