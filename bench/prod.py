@@ -148,6 +148,7 @@ class Turn:
     attempts: int
     served_by: str
     at: float  # monotonic end time
+    step: str = ""  # what was sent: opening, target, period, value, comment, confirm
 
 
 @dataclass
@@ -192,6 +193,13 @@ def next_step(reply: Reply, reporter: Reporter) -> Optional[tuple[str, object]]:
     return None
 
 
+def step_name(step: tuple[str, object], reporter: Reporter) -> str:
+    if step[0] == "press":
+        return "confirm" if step[1][1] == "/confirm" else "target"  # type: ignore[index]
+    return {OPENING: "opening", PERIOD: "period", str(reporter.value): "value", "không": "comment",
+            "/confirm": "confirm"}.get(str(step[1]), "other")
+
+
 def converse(chat, reporter: Reporter, progress: Progress, patience: float = 240) -> Outcome:
     """One whole report, answered step by step; every turn timed (retries included).
 
@@ -219,7 +227,7 @@ def converse(chat, reporter: Reporter, progress: Progress, patience: float = 240
                 break
             time.sleep(1.0)
         outcome.turns.append(Turn(time.perf_counter() - started, attempts, reply.served_by if reply else "",
-                                  time.monotonic()))
+                                  time.monotonic(), step_name(step, reporter)))
         progress.add()
         if nxt is None:
             if reply is None or restarts >= 3:
@@ -346,6 +354,7 @@ class Result:
     restarted_reports: int
     faults: list[str]
     turn_p95_undisturbed_ms: Optional[int] = None  # turns that overlapped no fault (kill + 25 s)
+    step_p50_ms: dict[str, int] = field(default_factory=dict)
     ratio_undisturbed: Optional[float] = None
 
 
@@ -435,7 +444,9 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
         retried_turns=sum(1 for t in turns if t.attempts > 1),
         restarted_reports=sum(1 for o in outcomes if o.restarts), faults=faults,
         turn_p95_undisturbed_ms=round(c95 * 1000) if c95 is not None else None,
-        ratio_undisturbed=round(c95 / g95, 2) if c95 and g95 else None)
+        ratio_undisturbed=round(c95 / g95, 2) if c95 and g95 else None,
+        step_p50_ms={name: round(pct([t.seconds for t in turns if t.step == name], 0.5) * 1000)
+                     for name in dict.fromkeys(t.step for t in turns)})
 
 
 def start_stack(run_dir: Path, api, telegram_secret: str, telegram_token: str) -> ProdStack:
@@ -460,7 +471,8 @@ def report(result: Result) -> str:
         f"{result.reports_per_s} báo cáo/s, {result.turns_per_s} lượt/s",
         f"Mỗi lượt: p50 {result.turn_p50_ms} ms, p95 {result.turn_p95_ms} ms; chào hỏi p95 "
         f"{result.greeting_p95_ms} ms ({result.greetings} lần); tỉ lệ {result.ratio} (mục tiêu ≤ 1.5)",
-        f"Ngoài lúc sự cố: p95 {result.turn_p95_undisturbed_ms} ms, tỉ lệ {result.ratio_undisturbed}",
+        f"Ngoài lúc sự cố: p95 {result.turn_p95_undisturbed_ms} ms, tỉ lệ {result.ratio_undisturbed}; "
+        f"p50 theo bước (ms): {result.step_p50_ms}",
         f"Trong PostgreSQL: {result.stored_reports} lần lưu, {result.exact} đúng một báo cáo đúng giá trị, "
         f"{result.lost} mất, {result.doubled} trùng; {result.tracked} hội thoại trong kho hội thoại",
         f"Lượt theo bản sao: {result.turns_by_replica}; gửi lại: {result.retried_turns} lượt, "
