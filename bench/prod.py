@@ -355,6 +355,7 @@ class Result:
     faults: list[str]
     turn_p95_undisturbed_ms: Optional[int] = None  # turns that overlapped no fault (kill + 25 s)
     step_p50_ms: dict[str, int] = field(default_factory=dict)
+    rss_mb: dict[str, int] = field(default_factory=dict)  # resident memory after the run, per process
     ratio_undisturbed: Optional[float] = None
 
 
@@ -407,6 +408,9 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
         for j in greeting_jobs:
             j.result()
 
+    from bot.servers import rss_bytes
+
+    rss = {name: round(rss_bytes(pid) / 2**20) for name, pid in stack.status().items()}
     turns = [t for o in outcomes for t in o.turns]
     seconds = [t.seconds for t in turns]
     stored = stored_reports(stack.kb_url, reporters)
@@ -446,7 +450,8 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
         turn_p95_undisturbed_ms=round(c95 * 1000) if c95 is not None else None,
         ratio_undisturbed=round(c95 / g95, 2) if c95 and g95 else None,
         step_p50_ms={name: round(pct([t.seconds for t in turns if t.step == name], 0.5) * 1000)
-                     for name in dict.fromkeys(t.step for t in turns)})
+                     for name in dict.fromkeys(t.step for t in turns)},
+        rss_mb=rss)
 
 
 def start_stack(run_dir: Path, api, telegram_secret: str, telegram_token: str) -> ProdStack:
@@ -476,7 +481,7 @@ def report(result: Result) -> str:
         f"Trong PostgreSQL: {result.stored_reports} lần lưu, {result.exact} đúng một báo cáo đúng giá trị, "
         f"{result.lost} mất, {result.doubled} trùng; {result.tracked} hội thoại trong kho hội thoại",
         f"Lượt theo bản sao: {result.turns_by_replica}; gửi lại: {result.retried_turns} lượt, "
-        f"{result.restarted_reports} báo cáo bắt đầu lại; tiếp tục sau "
+        f"{result.restarted_reports} báo cáo bắt đầu lại; RAM (MB): {result.rss_mb}; tiếp tục sau "
         f"kill rasa-1: {result.resumed_after_replica_kill}, sau kill actions: {result.resumed_after_action_kill}",
     ]
     return "\n".join([*result.faults, *lines])
