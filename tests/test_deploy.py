@@ -4,6 +4,7 @@ a service, every secret comes from the environment (or a Kubernetes Secret), the
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from pathlib import Path
 
@@ -108,7 +109,8 @@ def test_every_secret_comes_from_the_environment(compose):
 
 def test_ports_agree_with_make_prod_and_nginx(compose):
     prod = Ports.from_base(8088)
-    assert ProdStack().ports.front == prod.front or "PROD_PORT" in __import__("os").environ
+    if "PROD_PORT" not in os.environ:
+        assert ProdStack().ports.front == prod.front  # make prod's default
     assert compose["services"]["nginx"]["ports"] == [f"${{PROD_PORT:-{prod.front}}}:{prod.front}"]
     conf = (DEPLOY / "nginx.conf").read_text()
     assert re.search(rf"listen\s+{prod.front};", conf)
