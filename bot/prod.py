@@ -325,14 +325,16 @@ class ProdStack:
         if not (self.pgdata / "PG_VERSION").exists():
             self.pgdata.mkdir(mode=0o700, exist_ok=True)
             pwfile = self.path("pgpass.init")
+            pwfile.touch(mode=0o600)
+            os.chmod(pwfile, 0o600)  # never readable by others, even for a moment
             pwfile.write_text(self.secrets["POSTGRES_PASSWORD"] + "\n")
             if user:
                 os.chown(self.pgdata, user.pw_uid, user.pw_gid)
                 os.chown(pwfile, user.pw_uid, user.pw_gid)
-            os.chmod(pwfile, 0o600)
             try:
                 self._pg(["initdb", "-D", str(self.pgdata), "-U", "postgres", "-A", "scram-sha-256",
-                          f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+                          f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8",
+                          *(["--no-sync"] if self.fast_disk else [])])
             finally:
                 pwfile.unlink(missing_ok=True)
         if self.running("postgres"):
