@@ -11,7 +11,8 @@ The tests of this module run in file order on one set-up (it takes minutes to st
    every report confirmed is stored exactly once, none lost, none doubled;
 3. the web chat reconnects through nginx — ``rasa-1`` is dead, so to ``rasa-2`` — and its
    conversation goes on from the tracker store;
-4. no secret on a command line, secrets file 0600, one pid and log per process; ``stop`` ends
+4. ``rasa-1`` restarted reads the reporters' conversations from the tracker store;
+5. no secret on a command line, secrets file 0600, one pid and log per process; ``stop`` ends
    every process and keeps the data.
 """
 from __future__ import annotations
@@ -97,7 +98,8 @@ def tracker_texts(stack, replica: str, sender: str) -> list[str]:
     return [e["text"] for e in events if e["event"] == "user"]
 
 
-WEB = {}
+WEB: dict = {}
+LOAD: dict = {}
 
 
 def test_web_chat_over_socketio_through_nginx(stack):
@@ -113,6 +115,7 @@ def test_reports_through_nginx_survive_a_killed_replica_and_a_killed_action_serv
     api, _, secret = telegram
     reporters = bench.setup_reporters(stack.kb_url, REPORTERS)
     result = bench.run_load(stack, api, secret, reporters, greeters=3)
+    LOAD.update(reporters=reporters)
     print("\n" + bench.report(result))
     assert result.errors == []
     assert result.confirmed == result.exact == result.stored_reports == REPORTERS  # none lost, none doubled
@@ -137,12 +140,24 @@ def test_the_web_chat_reconnects_to_the_other_replica_and_keeps_its_conversation
     assert texts[:1] == ["xin chào"] and texts[-1] == "bạn giúp được gì?", texts
 
 
+def test_a_restarted_replica_takes_conversations_from_the_store(stack):
+    """``rasa-1`` (killed above, never saw most of these turns) started again: a repeated
+    confirmation sent straight to it finds the report's slots in the tracker store and saves nothing."""
+    assert LOAD, "the load test did not run"
+    stack.restart("rasa-1")
+    reporter = next(r for r in LOAD["reporters"] if r.channel == "rest")
+    chat = bench.RestChat(stack.rasa_url("rasa-1"), stack.secrets["REST_TOKEN"], reporter.user)
+    reply = chat.send("/confirm")
+    assert "đã được lưu trước đó" in reply.text, reply.text
+    assert bench.stored_reports(stack.kb_url, [reporter])[reporter.unit_id] == [(float(reporter.value), bench.PERIOD)]
+
+
 def test_secrets_pids_logs_and_stop_keeps_the_data(stack):
     run = stack.run_dir
     assert (run / "secrets.env").stat().st_mode & 0o777 == 0o600
     assert (run / "redis.conf").stat().st_mode & 0o777 == 0o600
     values = [v for k, v in stack.secrets.items() if len(v) >= 16]
-    for name in ("postgres", "redis", "rasa-2", "actions", "web", "nginx"):
+    for name in ("postgres", "redis", "rasa-1", "rasa-2", "actions", "web", "nginx"):
         pid = stack.pid(name)
         assert pid and stack.running(name), name
         assert (run / f"{name}.log").exists(), name
@@ -151,7 +166,7 @@ def test_secrets_pids_logs_and_stop_keeps_the_data(stack):
     endpoints = (run / "endpoints.yml").read_text()
     assert "${POSTGRES_PASSWORD}" in endpoints and "${REDIS_PASSWORD}" in endpoints
     assert not any(v in endpoints for v in values)
-    pids = [stack.pid(n) for n in ("redis", "rasa-2", "actions", "web", "nginx")]
+    pids = [stack.pid(n) for n in ("redis", "rasa-1", "rasa-2", "actions", "web", "nginx")]
     stack.stop()
     for pid in pids:
         status = Path(f"/proc/{pid}/status")
