@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install system run test ingest bench score clean train eval bench-chat
+.PHONY: install system run test ingest bench score clean train eval bench-chat prod prod-stop bench-prod
 
 install: $(STAMP)
 
@@ -58,6 +58,19 @@ bench: install
 # Extraction scores per plan and rendering against the gold (tests/data), and the metamorphic guard.
 score: install
 	$(PY) -m pytest -q tests/test_extraction_scores.py tests/test_metamorphic.py
+
+# The production set-up on this machine (bot/prod.py, README "Triển khai thật"): PostgreSQL, Redis,
+# two Rasa replicas, the action server (several workers), the web page, nginx on PROD_PORT (8088);
+# pids and logs in run/prod/. prod-stop stops everything and keeps the data.
+prod: install system
+	$(PY) -m bot.prod start
+
+prod-stop:
+	$(PY) -m bot.prod stop
+
+# 100 reporters over REST and Telegram through nginx; kill -9 a replica, then the action server.
+bench-prod: install system
+	$(PY) bench/prod.py
 
 clean:
 	rm -rf .venv data out

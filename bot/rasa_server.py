@@ -50,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     import rasa.core.run
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
     configure_logging_and_warnings(logging.INFO)
+    # `rasa run` configures structlog in rasa/__main__.py; unconfigured, structlog prints every
+    # debug event (whole trackers and slot dumps on every turn), which costs CPU under load
+    configure_structlog(logging.INFO)
     rasa.core.run.serve_application(
         model_path=args.model, interface=args.host, port=args.port, credentials=args.credentials,
         cors=origins or None, auth_token=token, enable_api=True,
