@@ -46,7 +46,8 @@ def _status(url: str, body: bytes | None = None) -> int:
 
 def test_make_run_rest_off_and_a_crashed_server_is_restarted():
     work = Path(tempfile.mkdtemp(prefix="serve-test-"))
-    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
+    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port(),
+             "DASHBOARD_PORT": free_port()}
     env = {**rasa_env(), **{k: str(v) for k, v in ports.items()}, "KB_URL": build_kb(work),
            "LOG_DIR": str(work / "logs"), "EXPORTS_DIR": str(work / "exports")}
     for name in ("REST_TOKEN", "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "WEB_SESSION_SECRET", "WEB_ORIGINS"):
