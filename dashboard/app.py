@@ -66,6 +66,7 @@ def create_app(prefix: str = DEFAULT_PREFIX, name: str = "kehoach-dashboard") ->
                 return message(request, 403, "Không được phép", "Yêu cầu không đến từ trang của máy chủ này.")
             if (request.content_type or "").split(";")[0].strip() != "application/x-www-form-urlencoded":
                 return message(request, 415, "Yêu cầu không hợp lệ", "Chỉ nhận dữ liệu từ biểu mẫu của trang.")
+            await request.receive_body()  # not always read before middleware; capped at REQUEST_MAX_SIZE (413)
             try:
                 fields = parse_qs(request.body.decode("utf-8", "replace"), keep_blank_values=True,
                                   max_num_fields=MAX_FIELDS)

@@ -17,7 +17,7 @@ import time
 import uuid
 from html import unescape
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
@@ -172,7 +172,7 @@ def test_a_sign_in_on_the_chat_page_counts_on_the_dashboard(bot, kb):
 
 def test_a_plan_page_shows_targets_units_late_units_and_exports(bot, kb):
     browser = sign_in(bot, kb)
-    status, _, page = browser.request("GET", f"/dashboard/plans/{CANTHO}?period=" + "năm 2024".replace(" ", "+"))
+    status, _, page = browser.request("GET", f"/dashboard/plans/{CANTHO}?period=" + quote("năm 2024"))
     assert status == 200
     html = page.decode()
     assert 'data-period="năm 2024"' in html
