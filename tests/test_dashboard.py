@@ -277,3 +277,34 @@ def test_the_dashboard_listens_on_loopback_only(bot):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.settimeout(3)
             assert s.connect_ex((address, bot.dashboard_port)) != 0, f"the dashboard answers on {address}"
+
+
+def test_a_zalo_reporter_is_reminded_through_the_oa_api(bot, kb):
+    user = str(10**17 + secrets.randbelow(10**17))
+    unit = late_school(kb, "zalo", user)
+    browser = sign_in(bot, kb)
+    _, _, page = browser.request("GET", f"/dashboard/plans/{CANTHO}?period=2030")
+    body = urlencode({"csrf": csrf_of(page), "period": "năm 2030", "unit_id": str(unit.id)}).encode()
+    assert browser.request("POST", f"/dashboard/plans/{CANTHO}/remind", body, FORM, origin=browser.origin)[0] == 303
+    texts = FAKES.zalo.wait_for(lambda: FAKES.zalo.texts(user), timeout=30)
+    assert len(texts) == 1 and "năm 2030" in texts[0] and unit.name in texts[0], texts
+    assert reminders(kb, unit.id) == [("sent", "năm 2030")]
+
+
+def test_the_command_line_lists_late_units_without_sending_on_dry_run(bot, kb):
+    import sys
+
+    from bot.train import rasa_env
+
+    user = str(10**9 + secrets.randbelow(10**9))
+    unit = late_school(kb, "telegram", user)
+    out = subprocess.run([sys.executable, "-m", "dashboard.reminders", "--period", "năm 2030", "--plan", CANTHO,
+                          "--dry-run"], cwd=ROOT, env={**rasa_env(), **bot.env}, text=True, capture_output=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    line = next(line for line in out.stdout.splitlines() if unit.name in line)
+    assert "Trần Văn Chậm (Telegram)" in line and "chỉ tiêu" in line, line
+    assert reminders(kb, unit.id) == [] and FAKES.telegram.sent_to(user) == []
+    bad = subprocess.run([sys.executable, "-m", "dashboard.reminders", "--period", "quý 9/2024"], cwd=ROOT,
+                         env={**rasa_env(), **bot.env}, text=True, capture_output=True, timeout=300)
+    assert bad.returncode == 2 and "Quý 9 không hợp lệ" in bad.stderr
