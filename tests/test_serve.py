@@ -62,6 +62,8 @@ def test_make_run_rest_off_and_a_crashed_server_is_restarted():
             time.sleep(1)
         text = (work / "serve.out").read_text()
         assert "Kênh REST: tắt" in text and "Đã tạo ngẫu nhiên" in text, text
+        assert f"Bảng theo dõi của cán bộ: http://127.0.0.1:{ports['DASHBOARD_PORT']}/dashboard/" in text, text
+        assert _status(f"http://127.0.0.1:{ports['DASHBOARD_PORT']}/dashboard/health") == 200
         rasa = f"http://127.0.0.1:{ports['RASA_PORT']}"
         message = json.dumps({"sender": "x", "message": "xin chào"}).encode()
         assert _status(f"{rasa}/webhooks/rest/webhook", message) == 403

@@ -8,7 +8,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import sessions
 from dashboard import data
 from dashboard.render import page
 
@@ -56,4 +55,4 @@ def blueprint(prefix: str) -> Blueprint:
     return bp
 
 
-__all__ = ["blueprint", "safe_next", "sessions"]
+__all__ = ["blueprint", "safe_next"]
