@@ -92,7 +92,8 @@ def target_view(item: data.Progress, series: list[tuple[data.Period, Optional[fl
     same_kind = [(p, v) for p, v in series if p.kind == period.kind]
     chart = charts.period_chart([(p.label, v, data.format_value(v, t.unit) if v is not None else "–")
                                  for p, v in same_kind], t.value, rate,
-                                f"{t.section} qua các kỳ (mục tiêu {goal})") if same_kind else Markup("")
+                                f"{t.section} qua các kỳ (mục tiêu {goal})") if any(v is not None for _, v in same_kind) \
+        else Markup("")
     return TargetView(id=t.target_id, section=t.section, text=t.text, goal=goal, figure=figure,
                       figure_raw="" if item.aggregate is None else f"{item.aggregate:g}", state=state,
                       method=f"cách tính: {item.method}", reported=len(item.units), missing=len(item.missing_units),
