@@ -171,6 +171,7 @@ def test_a_sign_in_on_the_chat_page_counts_on_the_dashboard(bot, kb):
 
 
 def test_a_plan_page_shows_targets_units_late_units_and_exports(bot, kb):
+    unit = late_school(kb, "telegram", str(10**9 + secrets.randbelow(10**9)))
     browser = sign_in(bot, kb)
     status, _, page = browser.request("GET", f"/dashboard/plans/{CANTHO}?period=" + quote("năm 2024"))
     assert status == 200
@@ -178,7 +179,11 @@ def test_a_plan_page_shows_targets_units_late_units_and_exports(bot, kb):
     assert 'data-period="năm 2024"' in html
     assert html.count('class="target"') >= 10  # every target of the plan
     assert "<svg" in html and "http" not in re.sub(r'(href|action)="[^"]*"', "", html).split("<body>")[1]
-    assert 'id="late"' in html and "Nhắc báo cáo" in html  # sample schools owe reports
+    late = {m[0]: m[1] for m in re.findall(r'<tr data-unit-id="(\d+)">(.*?)</tr>', html, re.S)}
+    assert "Nhắc báo cáo" in late[str(unit.id)] and "Trần Văn Chậm (Telegram)" in late[str(unit.id)]
+    # a sample school owes reports too, but has nobody to remind: no button, the page says why
+    hoa_sen = next(row for row in late.values() if "Trường Mầm non Hoa Sen" in row)
+    assert "Nhắc báo cáo" not in hoa_sen and "không có ai để nhắc" in hoa_sen
     for fmt in ("xlsx", "docx", "csv"):
         assert f"/export/{fmt}?period=" in html
     bad = browser.request("GET", f"/dashboard/plans/{CANTHO}?period=quy+7+2024")
