@@ -1,4 +1,4 @@
-"""The ``reminders`` table (migration 0010_reminders): every reminder sent to a late unit's
+"""The ``reminders`` table (migration 0011_reminders): every reminder sent to a late unit's
 reporter, by whom, when, and what came of it (used by :mod:`dashboard.reminders`).
 
 One row per reporter reminded (or one row for a unit without an approved reporter, so the
