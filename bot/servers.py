@@ -9,7 +9,9 @@ all of them run the same commands:
   ``RASA_AUTH_TOKEN`` and CORS limited to the web page's origin; channels from credentials.yml),
 * ``python -m bot.servers web`` over bot/web (the chat page and its vendored socket.io client,
   the signed session cookie, staff sign-in), also serving report exports (``out/exports/``) at
-  ``/exports/<file>`` to signed-in staff only.
+  ``/exports/<file>`` to signed-in staff only,
+* ``python -m dashboard`` (with the web page): the staff dashboard under ``/dashboard``, sharing the
+  web page's session secret, the knowledge base and the channels' settings (reminders).
 
 Secrets come from the environment: ``RASA_AUTH_TOKEN``, ``ACTION_SERVER_TOKEN``,
 ``WEB_SESSION_SECRET`` and (REST channel, off when unset) ``REST_TOKEN``.  Whatever is unset is
@@ -40,6 +42,7 @@ from bot.train import ROOT, rasa_env
 
 WEB_ROOT = ROOT / "bot" / "web"
 EXPORTS_DIR = ROOT / "out" / "exports"
+DASHBOARD_PREFIX = "/dashboard"  # the same path behind a reverse proxy (same origin as the chat)
 
 
 def free_port() -> int:
@@ -122,12 +125,13 @@ class BotServers:
                  web_port: Optional[int] = None, with_web: bool = False, log_dir: Optional[Path] = None,
                  quiet: bool = True, host: str = "127.0.0.1", env: Optional[dict] = None,
                  actions_module: Optional[str] = None, rest: bool = True,
-                 extra_origins: tuple[str, ...] = ()):
+                 extra_origins: tuple[str, ...] = (), dashboard_port: Optional[int] = None):
         self.model = Path(model)
         self.host = host
         self.rasa_port = rasa_port or free_port()
         self.action_port = action_port or free_port()
         self.web_port = (web_port or free_port()) if with_web else None
+        self.dashboard_port = (dashboard_port or free_port()) if with_web else None
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="bot-servers-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.quiet = quiet
@@ -163,6 +167,14 @@ class BotServers:
         return f"http://{self.host}:{self.web_port}"
 
     @property
+    def dashboard_url(self) -> Optional[str]:
+        """The staff dashboard's front page (its own port; the same host, so the session cookie
+        set by the web page's /login counts there too)."""
+        if self.dashboard_port is None:
+            return None
+        return f"http://{self.host}:{self.dashboard_port}{DASHBOARD_PREFIX}/"
+
+    @property
     def rasa_token(self) -> str:
         return self.secrets["RASA_AUTH_TOKEN"]
 
@@ -175,6 +187,10 @@ class BotServers:
         if self.web_port is None:
             return None
         return f"http://{self.host}:{self.web_port}/?server={self.rasa_url}"
+
+    @property
+    def dashboard_health(self) -> str:
+        return f"http://{self.host}:{self.dashboard_port}{DASHBOARD_PREFIX}/health"
 
     def _spawn(self, name: str, cmd: list[str], extra_env: Optional[dict] = None) -> subprocess.Popen:
         self.commands[name] = (cmd, extra_env)
@@ -204,9 +220,9 @@ class BotServers:
         raise RuntimeError(f"{name} not ready at {url} after {timeout:.0f}s:\n{self.log_tail(name)}")
 
     def start(self, timeout: float = 240) -> "BotServers":
-        for port in filter(None, (self.rasa_port, self.action_port, self.web_port)):
+        for port in filter(None, (self.rasa_port, self.action_port, self.web_port, self.dashboard_port)):
             if port_in_use(port):
-                raise RuntimeError(f"Cổng {port} đang bận (đặt RASA_PORT / ACTION_PORT / WEB_PORT khác).")
+                raise RuntimeError(f"Cổng {port} đang bận (đặt RASA_PORT / ACTION_PORT / WEB_PORT / DASHBOARD_PORT khác).")
         endpoints = self.log_dir / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "{self.action_url}/webhook"\n'
                              '  headers:\n    X-Action-Token: ${ACTION_SERVER_TOKEN}\n', encoding="utf-8")
@@ -226,10 +242,15 @@ class BotServers:
             if self.web_port is not None:
                 self._spawn("web", [sys.executable, "-m", "bot.servers", "web", str(self.web_port),
                                     "--bind", self.host, "--exports", str(self.exports_dir)])
+            if self.dashboard_port is not None:
+                self._spawn("dashboard", [sys.executable, "-m", "dashboard", "--host", self.host,
+                                          "--port", str(self.dashboard_port), "--prefix", DASHBOARD_PREFIX])
             self._wait("actions", f"{self.action_url}/health", timeout)
             self._wait("rasa", f"{self.rasa_url}/status?token={self.rasa_token}", timeout)
             if self.web_port is not None:
                 self._wait("web", f"http://{self.host}:{self.web_port}/", 30)
+            if self.dashboard_port is not None:
+                self._wait("dashboard", self.dashboard_health, 120)
             # the first parse builds TensorFlow's graph: do it before anyone measures anything
             self.warm_up()
         except BaseException:
@@ -244,7 +265,8 @@ class BotServers:
         self._spawn(name, cmd, extra_env)
         health = {"actions": f"{self.action_url}/health",
                   "rasa": f"{self.rasa_url}/status?token={self.rasa_token}",
-                  "web": f"http://{self.host}:{self.web_port}/"}[name]
+                  "web": f"http://{self.host}:{self.web_port}/",
+                  "dashboard": self.dashboard_health}[name]
         self._wait(name, health, timeout)
 
     def warm_up(self) -> None:

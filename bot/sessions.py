@@ -82,6 +82,14 @@ def issue(session: WebSession) -> str:
     return _serializer().dumps(data)
 
 
+def set_cookie(session: WebSession) -> str:
+    """The ``Set-Cookie`` value for the browser's session: the web-chat server and the staff
+    dashboard both set it this way (path ``/``), so a sign-in on one is a sign-in on the other."""
+    secure = "; Secure" if os.environ.get("COOKIE_SECURE") == "1" else ""
+    return (f"{COOKIE}={issue(session)}; Path=/; HttpOnly; SameSite=Lax; "
+            f"Max-Age={SESSION_DAYS * 86400}{secure}")
+
+
 def issue_claim(session: WebSession) -> str:
     """What the channel attaches to one message for the actions: signed with another salt and
     short-lived, so the copy kept in the tracker store is no key to the browser's session."""
@@ -114,5 +122,5 @@ def _load(token: object, serializer: URLSafeTimedSerializer, max_age: int) -> Op
     return WebSession(data["u"], staff, since)
 
 
-__all__ = ["WebSession", "new_session", "issue", "verify", "issue_claim", "verify_claim", "secret", "SECRET_ENV", "COOKIE",
+__all__ = ["WebSession", "new_session", "issue", "set_cookie", "verify", "issue_claim", "verify_claim", "secret", "SECRET_ENV", "COOKIE",
            "SessionSecretMissing"]

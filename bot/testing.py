@@ -60,7 +60,8 @@ def build_kb(folder: Path) -> str:
 
 
 def shared_servers() -> BotServers:
-    """Action server + Rasa + web page, started on free loopback ports at the first call."""
+    """Action server + Rasa + web page + staff dashboard (``dashboard_url``), started on free
+    loopback ports at the first call."""
     global _servers
     if _servers is None:
         model, _ = ensure_model(quiet=True)

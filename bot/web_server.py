@@ -77,9 +77,7 @@ class WebHandler(SimpleHTTPRequestHandler):
         return (found, False) if found else (sessions.new_session(), True)
 
     def cookie_header(self, session: sessions.WebSession) -> str:
-        secure = "; Secure" if os.environ.get("COOKIE_SECURE") == "1" else ""
-        return (f"{sessions.COOKIE}={sessions.issue(session)}; Path=/; HttpOnly; SameSite=Lax; "
-                f"Max-Age={sessions.SESSION_DAYS * 86400}{secure}")
+        return sessions.set_cookie(session)
 
     def send_body(self, status: int, body: bytes, ctype: str, cookie: Optional[sessions.WebSession] = None,
                   extra: Optional[dict] = None) -> None:

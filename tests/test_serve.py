@@ -46,7 +46,8 @@ def _status(url: str, body: bytes | None = None) -> int:
 
 def test_make_run_rest_off_and_a_crashed_server_is_restarted():
     work = Path(tempfile.mkdtemp(prefix="serve-test-"))
-    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
+    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port(),
+             "DASHBOARD_PORT": free_port()}
     env = {**rasa_env(), **{k: str(v) for k, v in ports.items()}, "KB_URL": build_kb(work),
            "LOG_DIR": str(work / "logs"), "EXPORTS_DIR": str(work / "exports")}
     for name in ("REST_TOKEN", "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "WEB_SESSION_SECRET", "WEB_ORIGINS"):
@@ -61,6 +62,8 @@ def test_make_run_rest_off_and_a_crashed_server_is_restarted():
             time.sleep(1)
         text = (work / "serve.out").read_text()
         assert "Kênh REST: tắt" in text and "Đã tạo ngẫu nhiên" in text, text
+        assert f"Bảng theo dõi của cán bộ: http://127.0.0.1:{ports['DASHBOARD_PORT']}/dashboard/" in text, text
+        assert _status(f"http://127.0.0.1:{ports['DASHBOARD_PORT']}/dashboard/health") == 200
         rasa = f"http://127.0.0.1:{ports['RASA_PORT']}"
         message = json.dumps({"sender": "x", "message": "xin chào"}).encode()
         assert _status(f"{rasa}/webhooks/rest/webhook", message) == 403
