@@ -312,7 +312,7 @@ class ProdStack:
             return f"{self.rasa_url(name)}/status?token={self.secrets['RASA_AUTH_TOKEN']}"
         return {"actions": f"http://127.0.0.1:{self.ports.actions}/health",
                 "web": f"http://127.0.0.1:{self.ports.web}/",
-                "dashboard": f"http://127.0.0.1:{self.ports.dashboard}/dashboard/",
+                "dashboard": f"http://127.0.0.1:{self.ports.dashboard}/dashboard/health",
                 "nginx": f"{self.url}/nginx-health"}[name]
 
     # ------------------------------------------------------------------ PostgreSQL
@@ -549,10 +549,9 @@ lock_store:
                 self.spawn("web", [sys.executable, "-m", "bot.servers", "web", str(self.ports.web),
                                    "--bind", "127.0.0.1", "--exports", str(self.path("exports"))])
             if self.with_dashboard and not self.running("dashboard"):
-                # the dashboard's own command line is wired when it is merged (issue 11, item 5)
                 self.spawn("dashboard", [sys.executable, "-m", DASHBOARD_MODULE, "--host", "127.0.0.1",
-                                         "--port", str(self.ports.dashboard), "--root-path", "/dashboard"])
-            for name in ("actions", *REPLICAS, "web"):
+                                         "--port", str(self.ports.dashboard), "--prefix", "/dashboard"])
+            for name in ("actions", *REPLICAS, "web", *(["dashboard"] if self.with_dashboard else [])):
                 self.wait_ready(name, self.health_url(name), timeout)
             self.start_nginx()
             self.warm_up()
