@@ -5,7 +5,7 @@
 Ingests the sample plans into a fresh SQLite KB (or the empty database at ``--url``), adds
 generated schools in Cần Thơ and stores ``--reports`` reports (at most 100,000) on the Cần Thơ
 plan's targets for "năm 2024" — one in ten with a second revision — in bulk, then times
-:func:`knowledge.reporting.progress` (one target) and :func:`plan_progress` (all 25 targets)
+:func:`reporting.progress` (one target) and :func:`plan_progress` (all 25 targets)
 called as the chat calls them (no session given: each call opens its own).  Goal: p95 < 50 ms.
 """
 from __future__ import annotations
@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from knowledge import models  # noqa: E402
-from knowledge import reporting as rp  # noqa: E402
+import reporting as rp  # noqa: E402
 from knowledge.db import make_session_factory  # noqa: E402
 from knowledge.ingest import ingest_paths  # noqa: E402
-from knowledge.reporting_models import Report, Reporter, ReportRevision, Unit  # noqa: E402
+from reporting.models import Report, Reporter, ReportRevision, Unit  # noqa: E402
+from reporting.targets import target_keys  # noqa: E402
 
 PLAN = "cantho-148-2017"
 MAX_REPORTS = 100_000
@@ -44,7 +45,7 @@ def load(url: str, n_reports: int) -> int:
     with factory() as s, s.begin():
         doc = s.execute(select(models.Document).where(models.Document.plan == PLAN,
                                                       models.Document.is_current.is_(True))).scalar_one()
-        keys = rp._target_keys(s, doc.id)
+        keys = target_keys(s, doc.id)
         targets = s.execute(select(models.Target).where(models.Target.document_id == doc.id)
                             .order_by(models.Target.position)).scalars().all()
         n_schools = -(-n_reports // len(targets))

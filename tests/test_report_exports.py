@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database
 from knowledge import models
-from knowledge import reporting as rp
+import reporting as rp
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_paths
-from knowledge.report_exports import export_report, file_name
+from reporting.exports import export_report, file_name
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database, run_cli
-from knowledge import reporting as rp
+import reporting as rp
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_file, ingest_paths
-from knowledge.report_values import parse_period, parse_value
-from knowledge.reporting_models import Report, Reporter, ReportRevision, Unit
+from reporting.values import parse_period, parse_value
+from reporting.models import Report, Reporter, ReportRevision, Unit
 
 UNITS_CSV = PROJECT_ROOT / "samples" / "units.csv"
 

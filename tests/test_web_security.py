@@ -64,7 +64,7 @@ def revisions(kb: str) -> int:
     from sqlalchemy import func, select
 
     from knowledge.db import open_session
-    from knowledge.reporting_models import ReportRevision
+    from reporting.models import ReportRevision
 
     with open_session(kb) as s:
         return s.execute(select(func.count()).select_from(ReportRevision)).scalar_one()
@@ -264,7 +264,7 @@ def add_staff(kb: str, username: str, unit: str) -> None:
 def reported(bot):
     """Cần Thơ units, one approved school reporter who reported 77% for "năm 2022", and a
     staff account of Sở GD&ĐT Cần Thơ and one of Sở GD&ĐT Lâm Đồng."""
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     kb = bot.env["KB_URL"]
@@ -382,7 +382,7 @@ def test_an_expired_export_is_gone(bot, reported):
 
 def test_a_sqlite_lock_held_by_another_process_stalls_only_the_writer(bot, reported):
     """Finding: a SQLite lock held by another process stalled every user's answer."""
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
     from sqlalchemy.engine import make_url
 
@@ -434,7 +434,7 @@ def test_a_reporter_registered_on_the_web_chat_can_report_after_reconnecting(bot
     import os
 
     from bot import sessions
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     os.environ.setdefault("WEB_SESSION_SECRET", bot.secrets["WEB_SESSION_SECRET"])
