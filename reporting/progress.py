@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from knowledge import models
@@ -35,57 +34,82 @@ class _Scope:
     """The units a plan covers (optionally within one area), loaded once per call, and which of
     them carry the plan's figure: its schools, or every unit when it covers no school."""
 
-    units: dict[int, UnitInfo]  # by area, kind, name
+    units: dict[int, "_Member"]  # by area, kind, name
     counted_kind: str  # SCHOOL, or "" for every kind
     counted: list[UnitInfo]  # by name
     rank: dict[int, int]  # unit id → position in ``units``
 
     @classmethod
     def load(cls, s: Session, doc: models.Document, area: Optional[str]) -> "_Scope":
-        units = covered_units(s, doc.issuer, area)
-        kind = SCHOOL if any(u.kind == SCHOOL for u in units.values()) else ""
-        counted = sorted((u for u in units.values() if not kind or u.kind == kind), key=lambda u: u.name)
-        return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(units)})
+        infos = covered_units(s, doc.issuer, area)
+        kind = SCHOOL if any(u.kind == SCHOOL for u in infos.values()) else ""
+        counted = sorted((u for u in infos.values() if not kind or u.kind == kind), key=lambda u: u.name)
+        units = {i: _Member(u.kind, (u.name, u.kind, u.area)) for i, u in infos.items()}
+        return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(infos)})
 
 
-def _when(value) -> datetime:
-    """A stored time: a ``datetime`` from PostgreSQL, ISO text from SQLite (read as text because
-    parsing 10,000 of them in C is several times faster than through SQLAlchemy's processor)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+@dataclass(frozen=True)
+class _Member:
+    """A covered unit's kind, and its (name, kind, area) as a :class:`UnitResult` starts after its id."""
+
+    kind: str
+    fields: tuple[str, str, str]
+
+
+_LATEST_SQL = (
+    "SELECT reports.target_key, reports.unit_id, reports.latest_value, reports.latest_revision, reports.updated_at,"
+    " reporters.name, reports.latest_comment FROM reports JOIN reporters ON reporters.id = reports.latest_reporter_id"
+    " WHERE reports.plan = {0} AND reports.period_label = {0}")
 
 
 def _latest_rows(s: Session, plan: str, keys: list[str], period_label: str) -> dict[str, list]:
-    """target key → rows (unit_id, value, revision, time, author, comment) of the latest value of
-    every report of one plan for one period, from one query on the reports."""
-    query = (select(Report.target_key, Report.unit_id, Report.latest_value, Report.latest_revision,
-                    type_coerce(Report.updated_at, String), Reporter.name, Report.latest_comment)
-             .join(Reporter, Reporter.id == Report.latest_reporter_id)
-             .where(Report.plan == plan, Report.period_label == period_label))
-    if len(keys) == 1:
-        query = query.where(Report.target_key == keys[0])
+    """target key → rows (key, unit_id, value, revision, time, author, comment) of the latest
+    value of every report of one plan for one period, from one query on the reports (times as
+    the driver returns them: see :func:`_time`).
+
+    The query runs on the DB-API cursor of the session's connection (one fixed statement, bound
+    parameters): a whole plan is 10,000 rows at a province's scale, and SQLAlchemy's row objects
+    and SQLite's text-to-datetime processor cost more than the rest of the plan's progress
+    (bench/reports_aggregate.py).  SQLite returns times as ISO text, read by
+    :meth:`datetime.fromisoformat` when a unit's result is made; PostgreSQL's driver returns
+    datetimes."""
+    connection = s.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_LATEST_SQL.format(mark), (plan, period_label))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     out: dict[str, list] = defaultdict(list)
     wanted = set(keys)
-    for row in s.connection().execute(query):
+    for row in rows:
         if row[0] in wanted:
-            out[row[0]].append(row[1:])
+            out[row[0]].append(row)
     return out
+
+
+def _time(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _progress(target: models.Target, doc: models.Document, period: Period, area: Optional[str], scope: _Scope,
               rows: list) -> Progress:
     option = option_of(target, doc)
     rate = option.is_rate()
-    units, kind = scope.units, scope.counted_kind
+    met_by = option.met_by
+    units, kind, rank = scope.units, scope.counted_kind, scope.rank
+    mine = sorted((r for r in rows if r[1] in units and r[2] is not None), key=lambda r: rank[r[1]])  # area asked
+    when = datetime.fromisoformat if mine and isinstance(mine[0][4], str) else _time
+    # option.met_by, inlined: a whole plan is 10,000 rows
+    floor, strict = (option.value + 1e-9, True) if option.comparator == ">" else (option.value - 1e-9, False)
     results = []
-    for unit_id, value, revision, at, author, comment in rows:
-        unit = units.get(unit_id)
-        if unit is None or value is None:
-            continue  # outside the area asked about
-        results.append(UnitResult(unit_id, unit.name, unit.kind, unit.area, value, revision, author, _when(at),
-                                  comment, option.met_by(value) if rate else None))
-    rank = scope.rank
-    results.sort(key=lambda r: rank[r.unit_id])
-    counted = [r for r in results if not kind or r.kind == kind]
+    append = results.append
+    for _, unit_id, value, revision, at, author, comment in mine:
+        ok = ((value > floor) if strict else (value >= floor)) if rate else None
+        name, unit_kind, unit_area = units[unit_id].fields
+        append(UnitResult(unit_id, name, unit_kind, unit_area, value, revision, author, when(at), comment, ok))
+    counted = [r for r in results if r.kind == kind] if kind else results
     done = {r.unit_id for r in counted}
     unreported = [u for u in scope.counted if u.id not in done]
     covered, reported = len(scope.counted), len(counted)
@@ -94,7 +118,7 @@ def _progress(target: models.Target, doc: models.Document, period: Period, area:
         total = sum(r.value for r in counted)
         aggregate = total / covered if rate else total
         reported_mean = total / reported if rate else None
-        on_track = verdict(option.met_by(aggregate), reported, covered)
+        on_track = verdict(met_by(aggregate), reported, covered)
     noun = SCHOOL if kind == SCHOOL else "đơn vị"
     return Progress(target=option, period=period.label, area=area, units=results, aggregate=aggregate,
                     method="trung bình" if rate else "tổng", on_track=on_track,

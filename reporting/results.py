@@ -18,9 +18,9 @@ REACHED, BEHIND, REPORTED, NOT_REPORTED = "đạt", "chưa đạt", "đã báo c
 """A unit's status for one target: a rate reached or not, a count reported, or nothing yet."""
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitResult:
-    """One unit's latest figure for a target and period."""
+    """One unit's latest figure for a target and period (slots: a whole plan makes 10,000)."""
 
     unit_id: int
     unit: str
