@@ -402,3 +402,40 @@ def test_cli_units_reporters_progress(loaded, session, tmp_path: Path) -> None:
     assert again.returncode == 0 and "thêm 0" in again.stdout
     out = run_cli("export-report", "cantho", "--period", "2024", "--format", "csv", "--out", str(tmp_path), kb=loaded.url)
     assert out.returncode == 0 and (tmp_path / "bao-cao-cantho-148-2017-nam-2024.csv").exists(), out.stderr
+
+
+def test_upgrade_to_0010_fills_the_latest_value_from_the_revisions(kb_url: str) -> None:
+    """A KB made before 0010 (the columns dropped by the downgrade) gets each report's latest
+    value, comment and author from its latest revision, and progress is unchanged."""
+    from alembic import command
+
+    from knowledge.db import alembic_config, upgrade_schema
+
+    factory = make_session_factory(kb_url)
+    assert ingest_file(factory, PLANS / "cantho-148-2017.txt").ok
+    with factory() as s:
+        rp.import_units(UNITS_CSV, session=s)
+        meetings = _target_id(s, *MEETINGS)
+        for school, values in {"Châu Văn Liêm": (60, 65), "Hoa Sen": (90,)}.items():
+            reporter = _approved(s, f"up-{school}", school)
+            for i, value in enumerate(values):
+                rp.save_report(reporter.id, meetings, "năm 2024", value, f"lần {i + 1}", f"up-{school}-{i}", session=s)
+        before = rp.progress(meetings, "năm 2024", session=s)
+    engine = factory.kw["bind"]
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009_fulltext")
+    from sqlalchemy import inspect
+
+    assert "latest_value" not in {c["name"] for c in inspect(engine).get_columns("reports")}
+    assert "ix_reports_plan_period_label" not in {i["name"] for i in inspect(engine).get_indexes("reports")}
+    upgrade_schema(engine)
+    with factory() as s:
+        latest = {r.latest_value: (r.latest_comment, r.latest_revision) for r in s.execute(select(Report)).scalars()}
+        assert latest == {65.0: ("lần 2", 2), 90.0: ("lần 1", 1)}
+        after = rp.progress(meetings, "năm 2024", session=s)
+    assert [(u.unit, u.value, u.revision, u.author, u.comment) for u in after.units] == \
+        [(u.unit, u.value, u.revision, u.author, u.comment) for u in before.units]
+    assert (after.aggregate, after.reported) == (pytest.approx(31.0), 2)  # (65 + 90) / 5
+    engine.dispose()
