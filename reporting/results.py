@@ -10,7 +10,7 @@ from typing import Optional
 
 from knowledge.queries import format_value
 
-from .rule import needed, rule_text
+from .rule import needed
 from .targets import TargetOption
 from .units import SCHOOL, UnitInfo
 
@@ -155,4 +155,4 @@ class MissingReport:
 
 
 __all__ = ["UnitResult", "UnitStatus", "Progress", "MissingReport", "REACHED", "BEHIND", "REPORTED",
-           "NOT_REPORTED", "rule_text"]
+           "NOT_REPORTED"]

@@ -439,3 +439,26 @@ def test_upgrade_to_0010_fills_the_latest_value_from_the_revisions(kb_url: str) 
         [(u.unit, u.value, u.revision, u.author, u.comment) for u in before.units]
     assert (after.aggregate, after.reported) == (pytest.approx(31.0), 2)  # (65 + 90) / 5
     engine.dispose()
+
+
+# ---------------------------------------------------------------------------- the report actions' helper
+
+
+def test_report_question_and_fetch(sqlite_kb_url: str, monkeypatch) -> None:
+    """actions.report_data: what a staff question names, and one data call with its Vietnamese error."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.report_data import DATA_ERROR, Question, fetch
+
+    monkeypatch.setenv("KB_URL", sqlite_kb_url)
+    q = Question.read("tiến độ chỉ tiêu họp trực tuyến của Cần Thơ quý 2/2024?")
+    assert (q.period, q.area, q.words) == ("quý 2/2024", "Cần Thơ", "họp trực tuyến")
+    export = Question.read("xuất báo cáo kế hoạch 148 năm học 2024-2025 dạng csv")
+    assert (export.period, export.plan) == ("năm học 2024-2025", "148")
+    dispatcher = CollectingDispatcher()
+    got = fetch(dispatcher, "progress", lambda: rp.progress_by_words("họp", "năm 2024", "Hà Nội"), prefix="Lỗi: ")
+    assert got.error == "user" and not got.ok
+    assert dispatcher.messages[-1]["text"] == "Lỗi: Chưa có kế hoạch nào của “Hà Nội” trong cơ sở tri thức."
+    got = fetch(dispatcher, "boom", lambda: 1 / 0)
+    assert got.error == "data" and dispatcher.messages[-1]["text"] == DATA_ERROR
+    assert fetch(dispatcher, "ok", lambda: 42).value == 42 and len(dispatcher.messages) == 2
