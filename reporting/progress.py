@@ -20,7 +20,6 @@ from knowledge.db import session_scope
 from knowledge.geography import area_key
 
 from .errors import ReportingError
-from .models import Report, Reporter
 from .results import Progress, UnitResult
 from .rule import rule_text, verdict
 from .targets import (current_target, one_plan, option_of, plan_targets, plans_for_area, ranked_targets,
@@ -34,7 +33,7 @@ class _Scope:
     """The units a plan covers (optionally within one area), loaded once per call, and which of
     them carry the plan's figure: its schools, or every unit when it covers no school."""
 
-    units: dict[int, "_Member"]  # by area, kind, name
+    units: dict[int, tuple[str, str, str]]  # id → (name, kind, area) as a UnitResult has them; by area, kind, name
     counted_kind: str  # SCHOOL, or "" for every kind
     counted: list[UnitInfo]  # by name
     rank: dict[int, int]  # unit id → position in ``units``
@@ -44,18 +43,11 @@ class _Scope:
         infos = covered_units(s, doc.issuer, area)
         kind = SCHOOL if any(u.kind == SCHOOL for u in infos.values()) else ""
         counted = sorted((u for u in infos.values() if not kind or u.kind == kind), key=lambda u: u.name)
-        units = {i: _Member(u.kind, (u.name, u.kind, u.area)) for i, u in infos.items()}
+        units = {i: (u.name, u.kind, u.area) for i, u in infos.items()}
         return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(infos)})
 
 
-@dataclass(frozen=True)
-class _Member:
-    """A covered unit's kind, and its (name, kind, area) as a :class:`UnitResult` starts after its id."""
-
-    kind: str
-    fields: tuple[str, str, str]
-
-
+# The columns of reporting.models.Report / Reporter (tests fail if they are renamed).
 _LATEST_SQL = (
     "SELECT reports.target_key, reports.unit_id, reports.latest_value, reports.latest_revision, reports.updated_at,"
     " reporters.name, reports.latest_comment FROM reports JOIN reporters ON reporters.id = reports.latest_reporter_id"
@@ -107,7 +99,7 @@ def _progress(target: models.Target, doc: models.Document, period: Period, area:
     append = results.append
     for _, unit_id, value, revision, at, author, comment in mine:
         ok = ((value > floor) if strict else (value >= floor)) if rate else None
-        name, unit_kind, unit_area = units[unit_id].fields
+        name, unit_kind, unit_area = units[unit_id]
         append(UnitResult(unit_id, name, unit_kind, unit_area, value, revision, author, when(at), comment, ok))
     counted = [r for r in results if r.kind == kind] if kind else results
     done = {r.unit_id for r in counted}

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ from knowledge.queries import AmbiguousPlan, Cited, PlanNotFound, accented_words
 
 from .errors import ReportingError
 from .models import Unit
+
+if TYPE_CHECKING:
+    from .reporters import ReporterInfo
 
 
 @dataclass
@@ -187,10 +190,9 @@ def ranked_targets(s: Session, docs: list[models.Document], words: str,
     return [(t, by_id[t.document_id]) for _, t in scored]
 
 
-def candidate_targets(reporter, words: str, limit: int = 5, *,
+def candidate_targets(reporter: "ReporterInfo", words: str, limit: int = 5, *,
                       session: Optional[Session] = None) -> list[TargetOption]:
-    """Targets the reporter (a :class:`~reporting.reporters.ReporterInfo`) may report on that
-    best match the words (all in plan order when the words are empty).  Only targets of current
+    """Targets the reporter may report on that best match the words (all in plan order when the words are empty).  Only targets of current
     plans covering the reporter's unit are offered, since :func:`reporting.saving.save_report`
     refuses any other."""
     with session_scope(session) as s:
