@@ -1,5 +1,5 @@
 """The progress-reporting tables: units (Sở, Phòng, schools), reporters, reports and their
-revisions (migration 0005), the latest value kept on the report (migration 0010), and the staff
+revisions (migration 0005), the latest value kept on the report (migration 0011), and the staff
 accounts (migration 0007, :mod:`knowledge.staff`).
 
 How a report refers to a target.  A re-ingest of a plan makes a new :class:`~knowledge.models.Document`
@@ -23,7 +23,7 @@ period): the latest revision's.  Joining every report to its revision made the p
 whole plan cost ~150 ms at 10,000 reports; :func:`reporting.saving.save_report` therefore
 writes ``latest_value``, ``latest_comment`` and ``latest_reporter_id`` on the report in the same
 transaction as the revision (``updated_at`` is that revision's time), and progress reads the
-reports alone.  Revisions stay the record; migration 0010 filled the columns from them.
+reports alone.  Revisions stay the record; migration 0011 filled the columns from them.
 """
 from __future__ import annotations
 

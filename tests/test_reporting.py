@@ -404,8 +404,8 @@ def test_cli_units_reporters_progress(loaded, session, tmp_path: Path) -> None:
     assert out.returncode == 0 and (tmp_path / "bao-cao-cantho-148-2017-nam-2024.csv").exists(), out.stderr
 
 
-def test_upgrade_to_0010_fills_the_latest_value_from_the_revisions(kb_url: str) -> None:
-    """A KB made before 0010 (the columns dropped by the downgrade) gets each report's latest
+def test_upgrade_to_0011_fills_the_latest_value_from_the_revisions(kb_url: str) -> None:
+    """A KB made before 0011 (the columns dropped by the downgrade) gets each report's latest
     value, comment and author from its latest revision, and progress is unchanged."""
     from alembic import command
 
@@ -425,7 +425,7 @@ def test_upgrade_to_0010_fills_the_latest_value_from_the_revisions(kb_url: str) 
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0009_fulltext")
+        command.downgrade(config, "0010_drop_word_index")
     from sqlalchemy import inspect
 
     assert "latest_value" not in {c["name"] for c in inspect(engine).get_columns("reports")}

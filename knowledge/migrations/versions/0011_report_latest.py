@@ -7,8 +7,8 @@ from their latest revision here, so progress is unchanged by the upgrade.
 Plain ``ADD COLUMN`` / ``DROP COLUMN`` on both backends: a SQLite "batch" rebuild of
 ``reports`` would drop the old table, and with foreign keys on that cascades to the revisions.
 
-Revision ID: 0010_report_latest
-Revises: 0009_fulltext
+Revision ID: 0011_report_latest
+Revises: 0010_drop_word_index
 Create Date: 2026-12-02 02:00:00
 
 """
@@ -17,8 +17,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_report_latest"
-down_revision: Union[str, Sequence[str], None] = "0009_fulltext"
+revision: str = "0011_report_latest"
+down_revision: Union[str, Sequence[str], None] = "0010_drop_word_index"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
