@@ -242,9 +242,11 @@ class ActionCancelReport(OffLoop, Action):
 # ---------------------------------------------------------------------------- staff questions
 
 
-class StaffQuestionAction(OffLoop, Action):
-    """A staff question over the reports: the question read once (:class:`Question`), the
-    answer built by :meth:`answer` from the data layer, its errors answered by :func:`fetch`."""
+class StaffQuestion(OffLoop):
+    """Mixin of the staff questions over the reports (``class ActionX(StaffQuestion, Action)``;
+    not an :class:`Action` itself, which rasa_sdk would register): the question read once
+    (:class:`Question`), the answer built by :meth:`answer` from the data layer, its errors
+    answered by :func:`fetch`."""
 
     what = "report question"
 
@@ -262,7 +264,7 @@ class StaffQuestionAction(OffLoop, Action):
         return {}
 
 
-class ActionAnswerProgress(StaffQuestionAction):
+class ActionAnswerProgress(StaffQuestion, Action):
     """"tiến độ chỉ tiêu họp trực tuyến của Cần Thơ năm 2024?" → for signed-in staff of the
     plan's Sở/Phòng: figures per unit (within their area), the figure over the units, the
     verdict and its rule, and the citation; for anyone else the plan-level figures only."""
@@ -306,7 +308,7 @@ def describe_progress(progress: reporting.Progress) -> str:
     return "\n".join(lines)
 
 
-class ActionAnswerMissingReports(StaffQuestionAction):
+class ActionAnswerMissingReports(StaffQuestion, Action):
     """Signed-in staff only, and only the units of their own area."""
 
     what = "missing_reports"
@@ -337,7 +339,7 @@ def export_format(text: str) -> str:
     return "csv" if "csv" in fold(text).lower() else "xlsx"
 
 
-class ActionExportReport(StaffQuestionAction):
+class ActionExportReport(StaffQuestion, Action):
     """Signed-in staff of the plan's Sở/Phòng only: the file is written under ``$EXPORTS_DIR``
     (out/exports) with an unguessable name and linked on the web server (``$EXPORTS_URL``),
     which serves it only to a signed-in staff session and only for ``EXPORT_TTL`` seconds."""
