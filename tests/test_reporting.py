@@ -462,3 +462,14 @@ def test_report_question_and_fetch(sqlite_kb_url: str, monkeypatch) -> None:
     got = fetch(dispatcher, "boom", lambda: 1 / 0)
     assert got.error == "data" and dispatcher.messages[-1]["text"] == DATA_ERROR
     assert fetch(dispatcher, "ok", lambda: 42).value == 42 and len(dispatcher.messages) == 2
+
+
+def test_action_server_registers_every_report_action() -> None:
+    """rasa_sdk registers every Action subclass of the package: a shared base without a name
+    would stop the action server at start."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert {"action_answer_progress", "action_answer_missing_reports", "action_export_report",
+            "action_submit_report", "validate_report_form"} <= set(executor.actions)
