@@ -70,7 +70,7 @@ def test_migration_fills_the_index_of_an_existing_kb(kb_url: str) -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "-1")  # the revision before 0009_fulltext
+        command.downgrade(config, "0008_project_section")  # the revision before 0009_fulltext
     make_session_factory(kb_url)  # upgrades to head again
     with factory() as s:
         after = {(m.kind, m.fact_id) for m in fulltext.search(s, ["hop", "truc", "tuyen"], limit=None)}
