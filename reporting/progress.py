@@ -48,37 +48,39 @@ class _Scope:
 
 
 # The columns of reporting.models.Report / Reporter (tests fail if they are renamed).
-_LATEST_SQL = (
-    "SELECT reports.target_key, reports.unit_id, reports.latest_value, reports.latest_revision, reports.updated_at,"
-    " reporters.name, reports.latest_comment FROM reports JOIN reporters ON reporters.id = reports.latest_reporter_id"
-    " WHERE reports.plan = {0} AND reports.period_label = {0}")
+_LATEST_SQL = ("SELECT CASE target_key {cases} END, unit_id, latest_value, latest_revision, updated_at,"
+               " latest_reporter_id, latest_comment FROM reports WHERE plan = {m} AND period_label = {m}")
+_AUTHORS_SQL = ("SELECT id, name FROM reporters WHERE id IN"
+                " (SELECT latest_reporter_id FROM reports WHERE plan = {m} AND period_label = {m})")
 
 
-def _latest_rows(s: Session, plan: str, keys: list[str], period_label: str) -> dict[str, list]:
-    """target key → rows (key, unit_id, value, revision, time, author, comment) of the latest
-    value of every report of one plan for one period, from one query on the reports (times as
-    the driver returns them: see :func:`_time`).
+def _latest_rows(s: Session, plan: str, keys: list[str], period_label: str) -> tuple[dict[str, list], dict]:
+    """target key → rows (key number, unit_id, value, revision, time, author id, comment) of the
+    latest value of every report of one plan for one period (times as the driver returns them:
+    see :func:`_time`), and author id → name.
 
-    The query runs on the DB-API cursor of the session's connection (one fixed statement, bound
-    parameters): a whole plan is 10,000 rows at a province's scale, and SQLAlchemy's row objects
-    and SQLite's text-to-datetime processor cost more than the rest of the plan's progress
-    (bench/reports_aggregate.py).  SQLite returns times as ISO text, read by
-    :meth:`datetime.fromisoformat` when a unit's result is made; PostgreSQL's driver returns
-    datetimes."""
+    Two fixed statements on the DB-API cursor of the session's connection, with bound
+    parameters: a whole plan is 10,000 rows at a province's scale, and what costs is making
+    Python objects of them — SQLAlchemy's row objects and SQLite's text-to-datetime processor
+    cost more than the rest of the plan's progress (bench/reports_aggregate.py).  So the target
+    key comes back as its number in ``keys`` (a small int, never allocated), and the authors'
+    names from a second query, one string per reporter instead of one per row."""
     connection = s.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    m = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(_LATEST_SQL.format(mark), (plan, period_label))
+        cursor.execute(_LATEST_SQL.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m),
+                       (*keys, plan, period_label))
         rows = cursor.fetchall()
+        cursor.execute(_AUTHORS_SQL.format(m=m), (plan, period_label))
+        authors = dict(cursor.fetchall())
     finally:
         cursor.close()
-    out: dict[str, list] = defaultdict(list)
-    wanted = set(keys)
+    grouped: list[list] = [[] for _ in keys]
     for row in rows:
-        if row[0] in wanted:
-            out[row[0]].append(row)
-    return out
+        if row[0] is not None:
+            grouped[row[0]].append(row)
+    return dict(zip(keys, grouped)), authors
 
 
 def _time(value) -> datetime:
@@ -86,21 +88,23 @@ def _time(value) -> datetime:
 
 
 def _progress(target: models.Target, doc: models.Document, period: Period, area: Optional[str], scope: _Scope,
-              rows: list) -> Progress:
+              rows: list, authors: dict[int, str]) -> Progress:
     option = option_of(target, doc)
     rate = option.is_rate()
     met_by = option.met_by
     units, kind, rank = scope.units, scope.counted_kind, scope.rank
     mine = sorted((r for r in rows if r[1] in units and r[2] is not None), key=lambda r: rank[r[1]])  # area asked
     when = datetime.fromisoformat if mine and isinstance(mine[0][4], str) else _time
-    # option.met_by, inlined: a whole plan is 10,000 rows
-    floor, strict = (option.value + 1e-9, True) if option.comparator == ">" else (option.value - 1e-9, False)
-    results = []
-    append = results.append
-    for _, unit_id, value, revision, at, author, comment in mine:
-        ok = ((value > floor) if strict else (value >= floor)) if rate else None
-        name, unit_kind, unit_area = units[unit_id]
-        append(UnitResult(unit_id, name, unit_kind, unit_area, value, revision, author, when(at), comment, ok))
+    name = authors.get
+    # one comprehension per case, option.met_by inlined: a whole plan is 10,000 rows
+    if not rate:
+        results = [UnitResult(u, *units[u], v, n, name(a, ''), when(t), c, None) for _, u, v, n, t, a, c in mine]
+    elif option.comparator == ">":
+        floor = option.value + 1e-9
+        results = [UnitResult(u, *units[u], v, n, name(a, ''), when(t), c, v > floor) for _, u, v, n, t, a, c in mine]
+    else:
+        floor = option.value - 1e-9
+        results = [UnitResult(u, *units[u], v, n, name(a, ''), when(t), c, v >= floor) for _, u, v, n, t, a, c in mine]
     counted = [r for r in results if r.kind == kind] if kind else results
     done = {r.unit_id for r in counted}
     unreported = [u for u in scope.counted if u.id not in done]
@@ -129,8 +133,8 @@ def progress(target_id: int, period_label: str, area: Optional[str] = None, *,
     with session_scope(session) as s:
         target, doc, key = current_target(s, target_id)
         scope = _Scope.load(s, doc, area)
-        rows = _latest_rows(s, doc.plan, [key], period.label).get(key, [])
-        return _progress(target, doc, period, area, scope, rows)
+        rows, authors = _latest_rows(s, doc.plan, [key], period.label)
+        return _progress(target, doc, period, area, scope, rows[key], authors)
 
 
 def plan_progress(plan: str, period_label: str, area: Optional[str] = None, *,
@@ -143,8 +147,8 @@ def plan_progress(plan: str, period_label: str, area: Optional[str] = None, *,
         keys = target_keys(s, doc.id)
         targets = plan_targets(s, doc)
         scope = _Scope.load(s, doc, area)
-        rows = _latest_rows(s, doc.plan, list(set(keys.values())), period.label)
-        return [_progress(t, doc, period, area, scope, rows.get(keys[t.id], [])) for t in targets]
+        rows, authors = _latest_rows(s, doc.plan, sorted(set(keys.values())), period.label)
+        return [_progress(t, doc, period, area, scope, rows[keys[t.id]], authors) for t in targets]
 
 
 def progress_by_words(words: str, period_label: str, area_words: Optional[str] = None, *,
@@ -164,8 +168,8 @@ def progress_by_words(words: str, period_label: str, area_words: Optional[str] =
         keep_area = area_words if area_words and area_key(area_words) != area_key(doc.issuer) else None
         key = target_keys(s, doc.id)[target.id]
         scope = _Scope.load(s, doc, keep_area)
-        rows = _latest_rows(s, doc.plan, [key], period.label).get(key, [])
-        return _progress(target, doc, period, keep_area, scope, rows)
+        rows, authors = _latest_rows(s, doc.plan, [key], period.label)
+        return _progress(target, doc, period, keep_area, scope, rows[key], authors)
 
 
 __all__ = ["progress", "plan_progress", "progress_by_words"]
