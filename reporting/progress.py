@@ -49,7 +49,8 @@ class _Scope:
 
 # The columns of reporting.models.Report / Reporter (tests fail if they are renamed).
 _LATEST_SQL = ("SELECT CASE target_key {cases} END, unit_id, latest_value, latest_revision, updated_at,"
-               " latest_reporter_id, latest_comment FROM reports WHERE plan = {m} AND period_label = {m}")
+               " latest_reporter_id, latest_comment FROM reports"
+               " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys})")
 _AUTHORS_SQL = ("SELECT id, name FROM reporters WHERE id IN"
                 " (SELECT latest_reporter_id FROM reports WHERE plan = {m} AND period_label = {m})")
 
@@ -69,8 +70,8 @@ def _latest_rows(s: Session, plan: str, keys: list[str], period_label: str) -> t
     m = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(_LATEST_SQL.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m),
-                       (*keys, plan, period_label))
+        cursor.execute(_LATEST_SQL.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m,
+                                          keys=", ".join([m] * len(keys))), (*keys, plan, period_label, *keys))
         rows = cursor.fetchall()
         cursor.execute(_AUTHORS_SQL.format(m=m), (plan, period_label))
         authors = dict(cursor.fetchall())
@@ -78,8 +79,7 @@ def _latest_rows(s: Session, plan: str, keys: list[str], period_label: str) -> t
         cursor.close()
     grouped: list[list] = [[] for _ in keys]
     for row in rows:
-        if row[0] is not None:
-            grouped[row[0]].append(row)
+        grouped[row[0]].append(row)
     return dict(zip(keys, grouped)), authors
 
 
