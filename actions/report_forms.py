@@ -6,9 +6,8 @@ returning ``{slot: None}`` makes the form ask again, after the Vietnamese explan
 The ``action_ask_*`` classes ask the slots whose question depends on the data (candidate units
 and targets as buttons, the target's unit of measure).
 
-Data comes from :mod:`knowledge.reporting` and :mod:`knowledge.report_values` only; both are
-imported lazily so the action server starts (and the question answering works) even while
-the reporting tables are missing.
+Data comes from the package :mod:`reporting` only, called through
+:func:`actions.report_data.fetch` where it touches the database.
 """
 from __future__ import annotations
 
@@ -22,8 +21,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import reporting
 from document_parsing.text_utils import fold, nfc
+from reporting.values import parse_period, parse_value
+
 from .off_loop import OffLoop
+from .report_data import DATA_ERROR, fetch
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +38,9 @@ REQUEST_WORDS = set("""
 bao cao tien do ket qua chi tieu thuc hien cap nhat nhap gui nop so lieu toi em minh thay co
 muon can cho xin duoc de la cua ve truong phong so don vi nam nay bat dau da dat nhu sau
 """.split())
-DATA_ERROR = "Xin lỗi, hiện không truy cập được dữ liệu báo cáo. Thầy/cô vui lòng thử lại sau."
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def reporting():
-    from knowledge import reporting as module
-
-    return module
-
-
-def report_values():
-    from knowledge import report_values as module
-
-    return module
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -84,7 +74,7 @@ def current_staff(tracker: Tracker):
 
 def current_reporter(tracker: Tracker):
     """The reporter registered for this chat user (channel + sender id), or None."""
-    return reporting().get_reporter(channel_of(tracker), tracker.sender_id)
+    return reporting.get_reporter(channel_of(tracker), tracker.sender_id)
 
 
 def payload(text: Any) -> Optional[tuple[str, dict]]:
@@ -183,8 +173,7 @@ def citation(option: Any) -> str:
 
 def safe_target(target_id: Any):
     try:
-        return reporting().target_option(int(target_id)) if str(target_id).isdigit() else \
-            reporting().target_option(target_id)
+        return reporting.target_option(int(target_id))
     except Exception:  # noqa: BLE001 - unknown id, data layer down: the caller asks again
         logger.exception("target_option(%s) failed", target_id)
         return None
@@ -194,13 +183,12 @@ def safe_target(target_id: Any):
 
 
 def normalise_phone(text: str) -> Optional[str]:
-    """"0912 345 678", "+84 912.345.678", "84912345678" → "0912345678"; None if not a VN number."""
-    digits = re.sub(r"[\s.\-()]", "", nfc(text))
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    return digits if re.fullmatch(r"0[1-9]\d{8}", digits) else None
+    """"0912 345 678", "+84 912.345.678", "84912345678" → "0912345678" (:func:`reporting.normalise_phone`);
+    None if not a Vietnamese number."""
+    try:
+        return reporting.normalise_phone(nfc(text))
+    except reporting.ReportingError:
+        return None
 
 
 def unit_label(unit: Any) -> str:
@@ -241,15 +229,12 @@ class ValidateRegistrationForm(OffLoop, FormValidationAction):
         named = {o[0]: o[1] for o in options if len(o) == 2}
         if picked and picked in named:
             return {"reporter_unit": named[picked], "reporter_unit_options": None}
-        try:
-            units = list(reporting().find_units(content_words(str(slot_value), drop=set())))
-            typed_label = fold(nfc(slot_value)).lower()
-            labelled = [u for u in units if fold(unit_value(u)).lower() == typed_label]
-            units = labelled or units
-        except Exception:  # noqa: BLE001
-            logger.exception("find_units failed")
-            dispatcher.utter_message(text=DATA_ERROR)
+        got = fetch(dispatcher, "find_units",
+                    lambda: reporting.find_units(content_words(str(slot_value), drop=set())))
+        if not got.ok:
             return {"reporter_unit": None}
+        typed_label = fold(nfc(slot_value)).lower()
+        units = [u for u in got.value if fold(unit_value(u)).lower() == typed_label] or got.value
         typed = fold(nfc(slot_value)).lower()
         exact = [u for u in units if fold(nfc(attr(u, "name", default=""))).lower() == typed]
         if len(exact) == 1 or len(units) == 1:
@@ -272,16 +257,9 @@ class ValidateRegistrationForm(OffLoop, FormValidationAction):
         if slot_value is None:  # cleared when the form (re)started: nothing to check
             return {"reporter_phone": None}
         try:
-            return {"reporter_phone": reporting().normalise_phone(nfc(slot_value))}
-        except Exception as exc:  # noqa: BLE001 - ReportingError: its Vietnamese message
-            if type(exc).__name__ != "ReportingError":
-                logger.exception("normalise_phone failed")
-                phone = normalise_phone(str(slot_value))
-                if phone:
-                    return {"reporter_phone": phone}
-            dispatcher.utter_message(text=str(exc) if type(exc).__name__ == "ReportingError" else
-                                     "Số điện thoại không hợp lệ: cần 10 chữ số, bắt đầu bằng 0 "
-                                     "(ví dụ 0912345678 hoặc +84 912 345 678).")
+            return {"reporter_phone": reporting.normalise_phone(nfc(slot_value))}
+        except reporting.ReportingError as exc:
+            dispatcher.utter_message(text=str(exc))
             return {"reporter_phone": None}
 
 
@@ -303,7 +281,7 @@ def target_options(tracker: Tracker, text: str) -> list:
     reporter = current_reporter(tracker)
     if reporter is None:
         return []
-    return list(reporting().candidate_targets(reporter, content_words(text), limit=MAX_OPTIONS))
+    return list(reporting.candidate_targets(reporter, content_words(text), limit=MAX_OPTIONS))
 
 
 def target_buttons(options: list) -> list[dict]:
@@ -315,11 +293,10 @@ def outside_unit(tracker: Tracker, option: Any) -> Optional[str]:
     """Why the reporter may not report on this target (its plan does not cover their unit),
     or None.  save_report checks it again; asking here spares typing a whole report first."""
     try:
-        module = reporting()
         reporter = current_reporter(tracker)
         if reporter is None:
             return None
-        if module.unit_covered(attr(option, "issuer", default=""), reporter.area):
+        if reporting.unit_covered(option.issuer or "", reporter.area):
             return None
     except Exception:  # noqa: BLE001 - save_report decides then
         logger.exception("coverage check failed")
@@ -337,14 +314,12 @@ class AskReportTarget(OffLoop, Action):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        try:
-            options = target_options(tracker, text)
-            if not options and content_words(text):
-                options = target_options(tracker, "")
-        except Exception:  # noqa: BLE001
-            logger.exception("candidate_targets failed")
-            dispatcher.utter_message(text=DATA_ERROR + " Gõ \"hủy\" để dừng.")
+        got = fetch(dispatcher, "candidate_targets",
+                    lambda: target_options(tracker, text) or (target_options(tracker, "") if content_words(text) else []),
+                    data_error=DATA_ERROR + " Gõ \"hủy\" để dừng.")
+        if not got.ok:
             return [SlotSet("report_target_options", None)]
+        options = got.value
         if not options:
             dispatcher.utter_message(text="Không tìm thấy chỉ tiêu nào của đơn vị thầy/cô trong các kế hoạch. "
                                           "Gõ vài từ của chỉ tiêu (ví dụ \"họp trực tuyến\") hoặc \"hủy\" để dừng.")
@@ -421,7 +396,7 @@ class ValidateReportForm(OffLoop, FormValidationAction):
         if slot_value is None:  # cleared when the form (re)started: nothing to check
             return {"report_period": None}
         try:
-            period = report_values().parse_period(nfc(slot_value))
+            period = parse_period(nfc(slot_value))
         except ValueError as exc:
             dispatcher.utter_message(text=str(exc))
             return {"report_period": None}
@@ -434,7 +409,7 @@ class ValidateReportForm(OffLoop, FormValidationAction):
         option = safe_target(tracker.get_slot("report_target"))
         unit = attr(option, "unit") if option is not None else None
         try:
-            value = report_values().parse_value(nfc(slot_value), unit)
+            value = parse_value(nfc(slot_value), unit)
         except ValueError as exc:
             dispatcher.utter_message(text=str(exc))
             return {"report_value": None}

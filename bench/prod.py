@@ -268,7 +268,7 @@ def greet_until(chat_factory: Callable[[], object], stop: threading.Event, out: 
 
 def setup_reporters(kb_url: str, count: int) -> list[Reporter]:
     """``count`` approved reporters, alternately REST and Telegram, each of a school of its own."""
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     run = uuid.uuid4().hex[:6]
@@ -290,7 +290,7 @@ def stored_reports(kb_url: str, reporters: list[Reporter]) -> dict[int, list[tup
     from sqlalchemy import select
 
     from knowledge.db import open_session
-    from knowledge.reporting_models import Report, ReportRevision
+    from reporting.models import Report, ReportRevision
 
     ids = [r.unit_id for r in reporters]
     with open_session(kb_url) as s:

@@ -1,7 +1,7 @@
 """50 simulated reporters report at once over REST against the real servers.
 
 A fresh SQLite knowledge base (sample plans and procedures, bot/testing.py) gets the sample
-units and 50 approved reporters (one school each, created through knowledge.reporting); the
+units and 50 approved reporters (one school each, created through reporting); the
 action server and Rasa start on free loopback ports; then every reporter runs a whole report
 conversation (start → target button → period → value → comment → confirm) in its own thread,
 at most ``--concurrency`` at a time.  Prints reports/s, the p50/p95 latency of one turn, and
@@ -35,7 +35,7 @@ AREA = "thành phố Cần Thơ"
 def setup(kb_url: str, count: int) -> list[str]:
     """``count`` approved reporters (chat user ids), each of its own school."""
     os.environ["KB_URL"] = kb_url
-    from knowledge import reporting
+    import reporting
 
     reporting.import_units(ROOT / "samples" / "units.csv")
     senders = []
@@ -79,7 +79,7 @@ def stored_reports(kb_url: str, senders: list[str]) -> dict[str, int]:
     from sqlalchemy import func, select
 
     from knowledge.db import open_session
-    from knowledge.reporting_models import Report, Reporter, ReportRevision
+    from reporting.models import Report, Reporter, ReportRevision
 
     with open_session(kb_url) as s:
         units = select(Reporter.unit_id).where(Reporter.channel_user.in_(senders))

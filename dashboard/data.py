@@ -1,8 +1,8 @@
 """Everything the dashboard reads from or writes to the knowledge base, in one module.
 
-The views and the reminder sender call only these functions, so when the reporting layer
-moves (``knowledge.reporting`` → a package of its own) only the imports here change.  Only
-public functions of the knowledge modules are used; the two queries the reporting layer has no
+The views and the reminder sender call only these functions, so a change in the reporting
+layer (:mod:`reporting`) or the knowledge base touches only this module.  Only public functions
+are used; the two queries the reporting layer has no
 function for (the periods a plan has reports for, and the reminders table) are written here
 against the public models.
 
@@ -17,17 +17,16 @@ from typing import Optional
 
 from sqlalchemy import func, select
 
-from knowledge.db import session_scope
+from knowledge.db import session_scope, write_transaction
 from knowledge.geography import area_key
 from knowledge.queries import find_plans, format_value
-from knowledge.reminder_models import Reminder
-from knowledge.report_exports import FORMATS, export_report
-from knowledge.report_values import Period, parse_period
-from knowledge.reporting import (MissingReport, Progress, ReporterInfo, ReportingError, list_reporters,
-                                 local_time, missing_reports, plan_progress)
-from knowledge.reporting import write_transaction
-from knowledge.reporting_models import Report, Unit
 from knowledge.staff import StaffInfo, authenticate, get_staff
+from reporting import (MissingReport, Progress, ReporterInfo, ReportingError, list_reporters, local_time,
+                       missing_reports, plan_progress)
+from reporting.exports import FORMATS, export_report
+from reporting.models import Report, Unit
+from reporting.reminder_models import Reminder
+from reporting.values import Period, parse_period
 
 __all__ = ["PlanSummary", "ReminderRecord", "Claim", "ReportingError", "Progress", "MissingReport", "ReporterInfo",
            "StaffInfo", "FORMATS", "Period", "authenticate", "get_staff", "all_plans", "plans_for", "plan_for", "parse_period",

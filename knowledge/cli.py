@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from reporting.errors import ReportingError
+
 from . import queries
 from .db import ENV_VAR, kb_url
-from .reporting import ReportingError
 
 # Piped output (logs, CI, tests) gets wide tables instead of rich's 80-column default.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_reporting_commands(sub) -> None:
-    """Báo cáo tiến độ: đơn vị, người báo cáo, tiến độ, xuất báo cáo (knowledge.reporting)."""
+    """Báo cáo tiến độ: đơn vị, người báo cáo, tiến độ, xuất báo cáo (package reporting)."""
     p = sub.add_parser("units", help="đơn vị báo cáo (Sở, Phòng, trường)")
     units = p.add_subparsers(dest="units_command", required=True, metavar="LỆNH",
                              parser_class=VietnameseArgumentParser)
@@ -291,7 +292,7 @@ def cmd_projects(args, factory) -> int:
 
 
 def cmd_units(args, factory) -> int:
-    from . import reporting
+    import reporting
 
     with factory() as session:
         if args.units_command == "import":
@@ -310,7 +311,7 @@ def cmd_units(args, factory) -> int:
 
 
 def cmd_reporters(args, factory) -> int:
-    from . import reporting
+    import reporting
 
     with factory() as session:
         if args.reporters_command == "approve":
@@ -330,26 +331,27 @@ def cmd_reporters(args, factory) -> int:
 
 
 def cmd_progress(args, factory) -> int:
-    from . import reporting
+    import reporting
 
     with factory() as session:
         items = reporting.plan_progress(args.plan, args.period, args.area, session=session)
     if not items:
         out.print("Kế hoạch không có chỉ tiêu nào.")
         return 0
-    table = _table("Mục", "Chỉ tiêu", "Mục tiêu", "Kết quả", "Đơn vị đã báo cáo", "Đạt", "Chưa báo cáo")
+    table = _table("Mục", "Chỉ tiêu", "Mục tiêu", "Kết quả", "Đã báo cáo", "Đánh giá", "Chưa báo cáo")
     for p in items:
         result = "—" if p.aggregate is None else f"{queries.format_value(round(p.aggregate, 1), p.target.unit)} ({p.method})"
-        verdict = "—" if p.on_track is None else ("đạt" if p.on_track else "chưa đạt")
         table.add_row(p.target.section, escape(p.target.subject or p.target.text), p.target.figure(), result,
-                      str(len(p.units)), verdict, str(len(p.missing_units)))
+                      f"{p.reported}/{p.covered} {p.noun}", p.verdict, str(len(p.missing_units)))
     out.print(f"[bold]Tiến độ {escape(items[0].period)}[/bold] — {escape(items[0].target.plan_name)}")
     out.print(table)
+    for rule in dict.fromkeys(p.rule for p in items):  # the rule of rates, of counts: each once
+        out.print(escape(rule))
     return 0
 
 
 def cmd_export_report(args, factory) -> int:
-    from .report_exports import export_report
+    from reporting.exports import export_report
 
     with factory() as session:
         path = export_report(args.plan, args.period, args.fmt, args.out, args.area, session=session)

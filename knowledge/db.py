@@ -115,3 +115,23 @@ def session_scope(session: Optional[Session] = None) -> Iterator[Session]:
         return
     with open_session() as own:
         yield own
+
+
+@contextmanager
+def write_transaction(session: Optional[Session] = None) -> Iterator[Session]:
+    """One write transaction: committed when the block ends, rolled back on any exception.
+
+    Given a session, what it holds is committed first, then the block runs in a transaction of
+    its own; without one a new session on ``$KB_URL`` is opened.  On SQLite the transaction is
+    a ``BEGIN IMMEDIATE`` one (:data:`WRITE_OPTION`), so two writers at once (two confirmations
+    of a report) queue for the lock instead of failing with "database is locked"."""
+    if session is None:
+        with open_session() as own, own.begin():
+            own.connection(execution_options={WRITE_OPTION: True})
+            yield own
+        return
+    if session.in_transaction():
+        session.commit()
+    with session.begin():
+        session.connection(execution_options={WRITE_OPTION: True})
+        yield session

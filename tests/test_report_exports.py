@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database
 from knowledge import models
-from knowledge import reporting as rp
+import reporting as rp
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_paths
-from knowledge.report_exports import export_report, file_name
+from reporting.exports import export_report, file_name
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -57,8 +57,10 @@ def test_csv(reported, tmp_path: Path) -> None:
     assert units == {"Trường THPT Châu Văn Liêm": ("60", "chưa đạt"), "Trường THCS Đoàn Thị Điểm": ("70", "đạt"),
                      "Trường Tiểu học Trần Quốc Toản": ("80", "đạt")}
     (total,) = [r for r in meetings if r["Dòng"].startswith("tổng hợp")]
-    assert (total["Kết quả"], total["Đạt"], total["Mục tiêu"]) == ("70", "đạt", "70")
+    # over the five Cần Thơ schools (210 / 5); 3/5 reported is under 80%: no verdict yet
+    assert (total["Kết quả"], total["Đạt"], total["Mục tiêu"]) == ("42", "chưa đủ báo cáo", "70")
     assert total["Đơn vị chưa báo cáo"] == "Trường Mầm non Hoa Sen; Trường THCS Lê Quý Đôn"
+    assert total["Đã báo cáo"] == "3/5 trường"
     assert sum(r["Dòng"].startswith("tổng hợp") for r in rows) == 25  # one aggregate row per target
 
 
@@ -77,7 +79,8 @@ def test_xlsx(reported, tmp_path: Path) -> None:
     values = sorted(r[7] for r in meetings if r[4] == "đơn vị")
     assert values == [60, 70, 80] and all(isinstance(v, (int, float)) for v in values)  # numbers, not text
     (total,) = [r for r in meetings if str(r[4]).startswith("tổng hợp")]
-    assert isinstance(total[7], (int, float)) and total[7] == pytest.approx(70.0) and total[2] == 70 and total[11] == "đạt"
+    assert isinstance(total[7], (int, float)) and total[7] == pytest.approx(42.0) and total[2] == 70
+    assert (total[11], total[13]) == ("chưa đủ báo cáo", "3/5 trường")
 
 
 def test_docx(reported, tmp_path: Path) -> None:
@@ -94,7 +97,9 @@ def test_docx(reported, tmp_path: Path) -> None:
     header = [c.text for c in doc.tables[0].rows[0].cells]
     assert header == ["Chỉ tiêu", "Mục tiêu", "Kết quả", "Đạt/chưa đạt", "Đơn vị chưa báo cáo"]
     (row,) = [r for r in doc.tables[0].rows if "cuộc họp, lớp tập huấn" in r.cells[0].text]
-    assert [c.text for c in row.cells[1:4]] == ["70%", "70% (trung bình 3 đơn vị)", "đạt"]
+    assert [c.text for c in row.cells[1:4]] == ["70%", "42% (trung bình trên 5 trường; 3/5 đã báo cáo)",
+                                                "chưa đủ báo cáo"]
+    assert any(t.startswith("Cách đánh giá: cần ít nhất 80% trường báo cáo") for t in texts)
     assert row.cells[4].text == "Trường Mầm non Hoa Sen, Trường THCS Lê Quý Đôn"
     assert len(doc.inline_shapes) == 1  # the bar chart
     assert not list(tmp_path.glob("*.png"))  # the chart file is not left behind

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database, run_cli
-from knowledge import reporting as rp
+import reporting as rp
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_file, ingest_paths
-from knowledge.report_values import parse_period, parse_value
-from knowledge.reporting_models import Report, Reporter, ReportRevision, Unit
+from reporting.values import parse_period, parse_value
+from reporting.models import Report, Reporter, ReportRevision, Unit
 
 UNITS_CSV = PROJECT_ROOT / "samples" / "units.csv"
 
@@ -249,49 +249,118 @@ def test_correction_is_a_new_revision(session) -> None:
     assert history[1].comment == "sửa số liệu" and history[0].reported_at <= history[1].reported_at
     progress = rp.progress(meetings, "quý 2/2024", session=session)
     assert [(u.value, u.revision) for u in progress.units] == [(65.0, 2)]
-    assert progress.aggregate == 65.0
+    # the figure is over the plan's five Cần Thơ schools: 65 and four not reported (0)
+    assert (progress.reported, progress.covered, progress.reported_mean) == (1, 5, 65.0)
+    assert progress.aggregate == pytest.approx(13.0)
+    # the latest value kept on the report is the latest revision's (written with it)
+    report = session.get(Report, second.report_id)
+    assert (report.latest_value, report.latest_comment, report.latest_reporter_id) == (65.0, "sửa số liệu", reporter.id)
+
+
+def _report(session, school: str, target: int, value: float, period: str = "năm 2024") -> None:
+    reporter = _approved(session, f"h-{school}", school)
+    rp.save_report(reporter.id, target, period, value, None, f"h-{school}-{period}-{value}", session=session)
 
 
 def test_progress_figures_by_hand(session) -> None:
+    """Cần Thơ has five schools (samples/units.csv).  The figure is over all five, missing ones
+    counted as 0; a verdict needs 4 of them (80%) to have reported."""
     meetings = _target_id(session, *MEETINGS)  # 70%, comparator "="
-    schools = {"Châu Văn Liêm": 60, "Đoàn Thị Điểm": 70, "Trần Quốc Toản": 80}
-    for i, (school, value) in enumerate(schools.items()):
-        reporter = _approved(session, f"h{i}", school)
-        rp.save_report(reporter.id, meetings, "năm 2024", value, None, f"h-{i}", session=session)
+    for school, value in {"Châu Văn Liêm": 60, "Đoàn Thị Điểm": 70, "Trần Quốc Toản": 80}.items():
+        _report(session, school, meetings, value)
     p = rp.progress(meetings, "năm 2024", session=session)
-    assert p.aggregate == pytest.approx(70.0) and p.method == "trung bình" and p.on_track is True
-    assert {u.unit: (u.value, u.on_track) for u in p.units} == {
-        "Trường THPT Châu Văn Liêm": (60.0, False), "Trường THCS Đoàn Thị Điểm": (70.0, True),
-        "Trường Tiểu học Trần Quốc Toản": (80.0, True)}
+    assert (p.reported, p.covered, p.method) == (3, 5, "trung bình")
+    assert p.aggregate == pytest.approx(42.0) and p.reported_mean == pytest.approx(70.0)  # 210 / 5, 210 / 3
+    assert p.on_track is None and p.verdict == "chưa đủ báo cáo"  # 3/5 < 80%: no verdict, although 70 = 70
+    assert {u.unit: (u.value, u.on_track, u.status) for u in p.units} == {
+        "Trường THPT Châu Văn Liêm": (60.0, False, "chưa đạt"), "Trường THCS Đoàn Thị Điểm": (70.0, True, "đạt"),
+        "Trường Tiểu học Trần Quốc Toản": (80.0, True, "đạt")}
     assert p.missing_units == ["Trường Mầm non Hoa Sen", "Trường THCS Lê Quý Đôn"]
+    assert [u.name for u in p.unreported] == p.missing_units
+    assert {u.unit: u.status for u in p.statuses()} == {
+        "Trường THPT Châu Văn Liêm": "chưa đạt", "Trường THCS Đoàn Thị Điểm": "đạt",
+        "Trường Tiểu học Trần Quốc Toản": "đạt", "Trường Mầm non Hoa Sen": "chưa báo cáo",
+        "Trường THCS Lê Quý Đôn": "chưa báo cáo"}
     assert p.citation.endswith("mục III.2.a)") and "148/KH-UBND" in p.citation
-    assert "trung bình 70%" in p.summary() and "đạt" in p.summary()
+    summary = p.summary()
+    for words in ("3/5 trường đã báo cáo", "trung bình 42% trên cả 5 trường (trường chưa báo cáo tính 0%)",
+                  "riêng các trường đã báo cáo: trung bình 70%", "chưa đủ báo cáo để đánh giá (cần ít nhất 4/5 trường)",
+                  "cần ít nhất 80% trường báo cáo", "Chưa báo cáo (2): Trường Mầm non Hoa Sen, Trường THCS Lê Quý Đôn"):
+        assert words in summary, summary
+    assert "— đạt" not in summary
     # another period is empty; another plan sees none of it
-    assert rp.progress(meetings, "năm 2025", session=session).aggregate is None
+    empty = rp.progress(meetings, "năm 2025", session=session)
+    assert empty.aggregate is None and empty.verdict == "chưa có báo cáo" and (empty.reported, empty.covered) == (0, 5)
     by_words = rp.progress_by_words("họp trực tuyến", "năm 2024", "Cần Thơ", session=session)
-    assert by_words.target.target_id == meetings and by_words.aggregate == pytest.approx(70.0)
+    assert by_words.target.target_id == meetings and by_words.aggregate == pytest.approx(42.0)
     whole = rp.plan_progress("cantho-148-2017", "năm 2024", session=session)
-    assert len(whole) == 25 and [p.aggregate for p in whole if p.aggregate is not None] == [pytest.approx(70.0)]
+    assert len(whole) == 25 and [p.aggregate for p in whole if p.aggregate is not None] == [pytest.approx(42.0)]
     missing = rp.missing_reports("Cần Thơ", "năm 2024", session=session)
     by_unit = {m.unit: m for m in missing}
     assert len(by_unit["Trường THPT Châu Văn Liêm"].missing) == 24
     assert len(by_unit["Trường Mầm non Hoa Sen"].missing) == 25
+    # a fourth school: 4/5 reported, the reporters' mean is 72.5 ≥ 70 but the figure over all
+    # five (the missing one as 0) is 58: behind, not reached
+    _report(session, "Lê Quý Đôn Cần Thơ", meetings, 80)
+    p = rp.progress(meetings, "năm 2024", session=session)
+    assert (p.reported, p.aggregate, p.reported_mean, p.on_track) == (4, pytest.approx(58.0), pytest.approx(72.5), False)
+    assert "4/5 trường đã báo cáo" in p.summary() and "— chưa đạt." in p.summary()
+    # all five: (60 + 70 + 80 + 80 + 100) / 5 = 78 ≥ 70
+    _report(session, "Hoa Sen", meetings, 100)
+    p = rp.progress(meetings, "năm 2024", session=session)
+    assert (p.reported, p.aggregate, p.on_track, p.missing_units) == (5, pytest.approx(78.0), True, [])
+    assert "5/5 trường đã báo cáo; trung bình 78% — đạt." in p.summary(), p.summary()
+
+
+def test_one_school_at_100_percent_is_not_the_plan(session) -> None:
+    """The issue's case: one school of the plan at 100% made the whole plan "đạt"."""
+    meetings = _target_id(session, *MEETINGS)
+    _report(session, "Hoa Sen", meetings, 100)
+    p = rp.progress(meetings, "năm 2024", session=session)
+    assert (p.reported, p.covered, p.aggregate, p.on_track) == (1, 5, pytest.approx(20.0), None)
+    assert "1/5 trường đã báo cáo" in p.figures() and "chưa đủ báo cáo để đánh giá" in p.figures()
+
+
+def test_count_target_is_a_sum_with_coverage(loaded, session) -> None:
+    """A count ("350 bộ máy tính") is summed; Bình Lâm has no school in samples/units.csv, so its
+    Sở and its Phòng are the units the figure is over ("đơn vị")."""
+    assert ingest_file(loaded, PLANS / "sgd-binhlam-2024.txt").ok
+    target = _target_id(session, "sgd-binhlam-2024", "II.2.a", "Bổ sung 350 bộ máy tính")
+    _report(session, "Sở Giáo dục và Đào tạo tỉnh Bình Lâm", target, 200)
+    p = rp.progress(target, "năm 2024", session=session)
+    assert (p.method, p.aggregate, p.reported, p.covered, p.reported_mean, p.on_track) == ("tổng", 200.0, 1, 2, None, None)
+    assert p.units[0].status == "đã báo cáo" and p.counted_kind == "" and p.noun == "đơn vị"
+    assert "1/2 đơn vị đã báo cáo; tổng 200 bộ máy tính — chưa đủ báo cáo để đánh giá" in p.figures(), p.figures()
+    assert "tổng chỉ gồm số liệu các đơn vị đã báo cáo" in p.rule
+    _report(session, "Phòng Giáo dục và Đào tạo huyện Phú Điền", target, 160)
+    p = rp.progress(target, "năm 2024", session=session)
+    assert (p.aggregate, p.reported, p.on_track) == (360.0, 2, True)
 
 
 def test_strict_comparator_and_district_scope(session) -> None:
-    # Mường Tè "ít nhất 40% học sinh … học trực tuyến" (>=): 30 and 50 → mean 40 → on track
+    # Mường Tè "ít nhất 40% học sinh … học trực tuyến" (>=), its five schools: mean 40 → on track
     target = _target_id(session, "muongte-2022", "II.2.1.a", "Có ít nhất 40% học sinh", 40)
-    for i, (school, value) in enumerate({"Kan Hồ": 30, "Bum Tở": 50}.items()):
+    schools = {"Kan Hồ": 30, "Bum Tở": 50, "THCS Thị trấn Mường Tè": 40, "Tiểu học Thị trấn Mường Tè": 45,
+               "Mầm non Thị trấn Mường Tè": 35}
+    for i, (school, value) in enumerate(schools.items()):
         rp.save_report(_approved(session, f"m{i}", school).id, target, "năm học 2024-2025", value, None, f"m-{i}",
                        session=session)
-    p = rp.progress(target, "nam hoc 2024 - 2025", area="Mường Tè", session=session)
-    assert p.aggregate == pytest.approx(40.0) and p.on_track is True
-    assert len(p.missing_units) == 3
-    # Cần Thơ "trên 90%" (>): exactly 90 is not on track
+        p = rp.progress(target, "nam hoc 2024 - 2025", area="Mường Tè", session=session)
+        assert (p.reported, p.covered, len(p.missing_units)) == (i + 1, 5, 4 - i)
+        assert p.on_track is (None if i < 3 else i == 4)  # 4/5: (30+50+40+45)/5 = 33 < 40; 5/5: 40
+    assert p.aggregate == pytest.approx(40.0) and p.counted_kind == "trường"
+    # the Phòng's own report is shown but is not one of the schools the figure is over
+    rp.save_report(_approved(session, "m-office", "Phòng Giáo dục và Đào tạo huyện Mường Tè").id, target,
+                   "năm học 2024-2025", 0, None, "m-office", session=session)
+    p = rp.progress(target, "năm học 2024-2025", area="Mường Tè", session=session)
+    assert p.aggregate == pytest.approx(40.0) and len(p.units) == 6 and p.reported == 5
+    assert [u.counted for u in p.statuses() if u.kind == "phòng"] == [False]
+    # Cần Thơ "trên 90%" (>): exactly 90 is not reached
     strict = _target_id(session, "cantho-148-2017", "III.2.a", "Tỷ lệ cán bộ quản lý")
     rp.save_report(_approved(session, "s1", "Lê Quý Đôn Cần Thơ").id, strict, "năm 2024", 90, None, "s-1",
                    session=session)
-    assert rp.progress(strict, "năm 2024", session=session).on_track is False
+    assert rp.progress(strict, "năm 2024", session=session).units[0].on_track is False
+    assert rp.target_option(strict, session=session).met_by(90.01)
 
 
 def test_reports_survive_reingest(loaded, session, tmp_path: Path) -> None:
@@ -322,7 +391,9 @@ def test_cli_units_reporters_progress(loaded, session, tmp_path: Path) -> None:
     assert approved.returncode == 0 and "Đã duyệt Vũ Thu Hà" in approved.stdout
     rp.save_report(reporter.id, _target_id(session, *MEETINGS), "năm 2024", 88, None, "cli-1", session=session)
     shown = run_cli("progress", "cantho-148-2017", "--period", "năm 2024", kb=loaded.url)
-    assert shown.returncode == 0 and "88% (trung bình)" in shown.stdout, shown.stdout + shown.stderr
+    assert shown.returncode == 0 and "17,6% (trung bình)" in shown.stdout and "1/5 trường" in shown.stdout, \
+        shown.stdout + shown.stderr
+    assert "chưa đủ báo cáo" in shown.stdout and "Cách đánh giá: cần ít nhất 80% trường báo cáo" in shown.stdout
     bad = run_cli("progress", "cantho-148-2017", "--period", "tuần sau", kb=loaded.url)
     assert bad.returncode == 1 and "Không hiểu kỳ báo cáo" in bad.stderr
     units = run_cli("units", "list", "--area", "Mường Tè", kb=loaded.url)
@@ -331,3 +402,74 @@ def test_cli_units_reporters_progress(loaded, session, tmp_path: Path) -> None:
     assert again.returncode == 0 and "thêm 0" in again.stdout
     out = run_cli("export-report", "cantho", "--period", "2024", "--format", "csv", "--out", str(tmp_path), kb=loaded.url)
     assert out.returncode == 0 and (tmp_path / "bao-cao-cantho-148-2017-nam-2024.csv").exists(), out.stderr
+
+
+def test_upgrade_to_0011_fills_the_latest_value_from_the_revisions(kb_url: str) -> None:
+    """A KB made before 0011 (the columns dropped by the downgrade) gets each report's latest
+    value, comment and author from its latest revision, and progress is unchanged."""
+    from alembic import command
+
+    from knowledge.db import alembic_config, upgrade_schema
+
+    factory = make_session_factory(kb_url)
+    assert ingest_file(factory, PLANS / "cantho-148-2017.txt").ok
+    with factory() as s:
+        rp.import_units(UNITS_CSV, session=s)
+        meetings = _target_id(s, *MEETINGS)
+        for school, values in {"Châu Văn Liêm": (60, 65), "Hoa Sen": (90,)}.items():
+            reporter = _approved(s, f"up-{school}", school)
+            for i, value in enumerate(values):
+                rp.save_report(reporter.id, meetings, "năm 2024", value, f"lần {i + 1}", f"up-{school}-{i}", session=s)
+        before = rp.progress(meetings, "năm 2024", session=s)
+    engine = factory.kw["bind"]
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_drop_word_index")
+    from sqlalchemy import inspect
+
+    assert "latest_value" not in {c["name"] for c in inspect(engine).get_columns("reports")}
+    assert "ix_reports_plan_period_label" not in {i["name"] for i in inspect(engine).get_indexes("reports")}
+    upgrade_schema(engine)
+    with factory() as s:
+        latest = {r.latest_value: (r.latest_comment, r.latest_revision) for r in s.execute(select(Report)).scalars()}
+        assert latest == {65.0: ("lần 2", 2), 90.0: ("lần 1", 1)}
+        after = rp.progress(meetings, "năm 2024", session=s)
+    assert [(u.unit, u.value, u.revision, u.author, u.comment) for u in after.units] == \
+        [(u.unit, u.value, u.revision, u.author, u.comment) for u in before.units]
+    assert (after.aggregate, after.reported) == (pytest.approx(31.0), 2)  # (65 + 90) / 5
+    engine.dispose()
+
+
+# ---------------------------------------------------------------------------- the report actions' helper
+
+
+def test_report_question_and_fetch(sqlite_kb_url: str, monkeypatch) -> None:
+    """actions.report_data: what a staff question names, and one data call with its Vietnamese error."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.report_data import DATA_ERROR, Question, fetch
+
+    monkeypatch.setenv("KB_URL", sqlite_kb_url)
+    q = Question.read("tiến độ chỉ tiêu họp trực tuyến của Cần Thơ quý 2/2024?")
+    assert (q.period, q.area, q.words) == ("quý 2/2024", "Cần Thơ", "họp trực tuyến")
+    export = Question.read("xuất báo cáo kế hoạch 148 năm học 2024-2025 dạng csv")
+    assert (export.period, export.plan) == ("năm học 2024-2025", "148")
+    dispatcher = CollectingDispatcher()
+    got = fetch(dispatcher, "progress", lambda: rp.progress_by_words("họp", "năm 2024", "Hà Nội"), prefix="Lỗi: ")
+    assert got.error == "user" and not got.ok
+    assert dispatcher.messages[-1]["text"] == "Lỗi: Chưa có kế hoạch nào của “Hà Nội” trong cơ sở tri thức."
+    got = fetch(dispatcher, "boom", lambda: 1 / 0)
+    assert got.error == "data" and dispatcher.messages[-1]["text"] == DATA_ERROR
+    assert fetch(dispatcher, "ok", lambda: 42).value == 42 and len(dispatcher.messages) == 2
+
+
+def test_action_server_registers_every_report_action() -> None:
+    """rasa_sdk registers every Action subclass of the package: a shared base without a name
+    would stop the action server at start."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert {"action_answer_progress", "action_answer_missing_reports", "action_export_report",
+            "action_submit_report", "validate_report_form"} <= set(executor.actions)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from conftest import PROJECT_ROOT, run_cli
 from knowledge import staff
 from knowledge.db import make_session_factory
-from knowledge.reporting_models import Staff
+from reporting.models import Staff
 
 PASSWORD = "mot-mat-khau-dai-2024"
 

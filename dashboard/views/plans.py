@@ -17,7 +17,8 @@ from dashboard.reminders import describe
 from dashboard.render import message, page
 
 EXPORT_LABELS = (("xlsx", "Bảng tính Excel (.xlsx)"), ("docx", "Văn bản Word (.docx)"), ("csv", "Tệp CSV (.csv)"))
-STATE_TEXT = {"dat": "đạt", "chua-dat": "chưa đạt", "chua-bao-cao": "chưa báo cáo", "da-bao-cao": "đã báo cáo"}
+STATE_TEXT = {"dat": "đạt", "chua-dat": "chưa đạt", "chua-bao-cao": "chưa báo cáo", "da-bao-cao": "đã báo cáo",
+              "chua-du": "chưa đủ báo cáo để đánh giá"}
 
 
 @dataclass
@@ -81,8 +82,10 @@ def target_view(item: data.Progress, series: list[tuple[data.Period, Optional[fl
     rate = item.method != "tổng"  # a mean of rates is drawn on 0–100; a count against its target
     comparator = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": ""}.get(t.comparator, t.comparator)
     goal = f"{comparator} {data.format_value(t.value, t.unit)}".strip()
-    figure = data.format_value(item.aggregate, t.unit) if item.aggregate is not None else "chưa có báo cáo"
-    state = "chua-bao-cao" if item.aggregate is None else ("dat" if item.on_track else "chua-dat")
+    figure = data.format_value(round(item.aggregate, 1), t.unit) if item.aggregate is not None else "chưa có báo cáo"
+    # the verdict of reporting.rule: none until enough of the covered units have reported
+    state = ("chua-bao-cao" if item.aggregate is None else "chua-du" if item.on_track is None
+             else "dat" if item.on_track else "chua-dat")
     units = []
     for r in item.units:
         ustate = _state(r.on_track, True)
@@ -96,7 +99,7 @@ def target_view(item: data.Progress, series: list[tuple[data.Period, Optional[fl
         else Markup("")
     return TargetView(id=t.target_id, section=t.section, text=t.text, goal=goal, figure=figure,
                       figure_raw="" if item.aggregate is None else f"{item.aggregate:g}", state=state,
-                      method=f"cách tính: {item.method}", reported=len(item.units), missing=len(item.missing_units),
+                      method=item.figures(), reported=len(item.units), missing=len(item.missing_units),
                       bar=charts.progress_bar(item.aggregate, t.value, rate, state, f"{t.section}: {figure}"),
                       units=units, missing_names=list(item.missing_units), chart=chart, chart_open=len(same_kind) > 1)
 

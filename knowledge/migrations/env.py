@@ -8,9 +8,9 @@ from sqlalchemy import create_engine
 
 from knowledge.models import Base
 import knowledge.procedure_models  # noqa: F401,E402 - registers the procedures table on Base.metadata
-import knowledge.reporting_models  # noqa: F401,E402 - registers the reporting tables on Base.metadata
+import reporting.models  # noqa: F401,E402 - registers the reporting tables on Base.metadata
 import knowledge.area_models  # noqa: F401,E402 - registers the learnt_areas table on Base.metadata
-import knowledge.reminder_models  # noqa: F401,E402 - registers the reminders table on Base.metadata
+import reporting.reminder_models  # noqa: F401,E402 - registers the reminders table on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def setup_units(kb: str) -> None:
     """The sample units (samples/units.csv), imported once more if already there (idempotent)."""
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     with open_session(kb) as s:
@@ -21,7 +21,7 @@ def setup_units(kb: str) -> None:
 
 
 def reporter(kb: str, channel: str, user: str):
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     with open_session(kb) as s:
@@ -29,7 +29,7 @@ def reporter(kb: str, channel: str, user: str):
 
 
 def approve(kb: str, reporter_id: int):
-    from knowledge import reporting
+    import reporting
     from knowledge.db import open_session
 
     with open_session(kb) as s:
@@ -41,7 +41,7 @@ def stored(kb: str, channel: str, user: str) -> list[tuple[int, float, str]]:
     from sqlalchemy import select
 
     from knowledge.db import open_session
-    from knowledge.reporting_models import Report, Reporter, ReportRevision
+    from reporting.models import Report, Reporter, ReportRevision
 
     with open_session(kb) as s:
         ids = select(Reporter.id).where(Reporter.channel == channel, Reporter.channel_user == user)

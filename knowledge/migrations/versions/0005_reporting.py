@@ -1,4 +1,4 @@
-"""Progress reporting: units, reporters, reports and report revisions (knowledge.reporting_models).
+"""Progress reporting: units, reporters, reports and report revisions (now reporting.models).
 
 Revision ID: 0005
 Revises: 0004

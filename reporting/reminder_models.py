@@ -1,4 +1,4 @@
-"""The ``reminders`` table (migration 0011_reminders): every reminder sent to a late unit's
+"""The ``reminders`` table (migration 0012_reminders): every reminder sent to a late unit's
 reporter, by whom, when, and what came of it (used by :mod:`dashboard.reminders`).
 
 One row per reporter reminded (or one row for a unit without an approved reporter, so the
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text
 
-from .models import Base
+from knowledge.models import Base
 
 STATUSES = ("sending", "sent", "failed", "not_pushable", "no_reporter")
 

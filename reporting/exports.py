@@ -1,6 +1,6 @@
 """Progress reports as files the Sở/Phòng can file and forward: CSV, Excel and Word.
 
-All three are built from :func:`knowledge.reporting.plan_progress`, so a file says exactly what
+All three are built from :func:`reporting.progress.plan_progress`, so a file says exactly what
 the chat says.  Targets are grouped by their section ("III.2.a Mục tiêu đến năm 2020"): that is
 how the plan itself lists them and how a reader checks a figure against the plan.  Numbers are
 stored as numbers (a spreadsheet can sum them); names of files are plain ASCII so they survive
@@ -19,15 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from document_parsing.text_utils import fold
-from . import models
-from .queries import format_value
-from .db import session_scope
-from .reporting import Progress, ReportingError, _one_plan, _plan_name, local_time, plan_progress
+from knowledge import models
+from knowledge.db import session_scope
+from knowledge.queries import format_value
+
+from .errors import ReportingError
+from .progress import plan_progress
+from .results import Progress
+from .targets import one_plan, plan_name
+from .values import local_time
 
 FORMATS = ("csv", "xlsx", "docx")
 
 HEADERS = ["Mục", "Chỉ tiêu", "Mục tiêu", "Đơn vị tính", "Dòng", "Đơn vị", "Địa bàn", "Kết quả", "Lần báo cáo",
-           "Người báo cáo", "Thời điểm (giờ VN)", "Đạt", "Đơn vị chưa báo cáo"]
+           "Người báo cáo", "Thời điểm (giờ VN)", "Đạt", "Đơn vị chưa báo cáo", "Đã báo cáo"]
 
 
 @dataclass
@@ -73,6 +78,11 @@ def _verdict(on_track: Optional[bool]) -> str:
     return "" if on_track is None else ("đạt" if on_track else "chưa đạt")
 
 
+def _coverage(p: Progress) -> str:
+    """"3/5 trường": how many of the units the figure is over have reported."""
+    return f"{p.reported}/{p.covered} {p.noun}"
+
+
 def _groups(s: Session, doc: models.Document, items: list[Progress]) -> list[_Group]:
     """Targets grouped by section in the plan's order, each with its heading."""
     headings = {}
@@ -93,13 +103,14 @@ def _target_label(p: Progress) -> str:
 
 
 def _rows(p: Progress) -> list[list]:
-    """The table rows of one target: one per unit that reported, then the aggregate row."""
+    """The table rows of one target: one per unit that reported, then the aggregate row (the
+    figure over all covered units, its verdict under :mod:`reporting.rule`, and the coverage)."""
     t = p.target
     base = [t.section, _target_label(p), t.value, t.unit or ""]
     rows = [base + ["đơn vị", u.unit, u.area, u.value, u.revision, u.author, local_time(u.reported_at),
-                    _verdict(u.on_track), ""] for u in p.units]
-    rows.append(base + [f"tổng hợp ({p.method})", "", p.area or "", p.aggregate, len(p.units), "", "",
-                        _verdict(p.on_track), "; ".join(p.missing_units)])
+                    _verdict(u.on_track), "", ""] for u in p.units]
+    rows.append(base + [f"tổng hợp ({p.method})", "", p.area or "", p.aggregate, "", "", "",
+                        p.verdict, "; ".join(p.missing_units), _coverage(p)])
     return rows
 
 
@@ -133,7 +144,7 @@ def _write_xlsx(path: Path, title: str, period: str, groups: list[_Group]) -> No
     book = Workbook()
     book.remove(book.active)
     used: set[str] = set()
-    widths = [9, 60, 10, 8, 18, 38, 22, 10, 8, 22, 18, 10, 50]
+    widths = [9, 60, 10, 8, 18, 38, 22, 10, 8, 22, 18, 14, 50, 12]
     for group in groups:
         sheet = book.create_sheet(_sheet_title(group, used))
         sheet.append([neutralise(f"{title} — {period}")])
@@ -178,15 +189,16 @@ def _chart(items: list[Progress], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, height), dpi=110)
     y = range(len(rates))
     ax.barh([i + 0.2 for i in y], [p.target.value for p in rates], height=0.4, color="#bbbbbb", label="Chỉ tiêu")
+    colours = {True: "#2e7d32", False: "#c62828", None: "#f9a825"}
     ax.barh([i - 0.2 for i in y], [p.aggregate or 0 for p in rates], height=0.4,
-            color=["#2e7d32" if p.on_track else "#c62828" for p in rates], label="Kết quả")
+            color=[colours[p.on_track] for p in rates], label="Kết quả")
     ax.set_yticks(list(y))
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("%")
     ax.legend(loc="lower right", fontsize=7)
-    ax.set_title("Kết quả so với chỉ tiêu (xanh: đạt, đỏ: chưa đạt/chưa báo cáo)", fontsize=9)
+    ax.set_title("Kết quả so với chỉ tiêu (xanh: đạt, đỏ: chưa đạt, vàng: chưa đủ báo cáo)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
@@ -201,6 +213,9 @@ def _write_docx(path: Path, title: str, period: str, groups: list[_Group], citat
     doc.add_heading(title, level=1)
     doc.add_paragraph(f"Kỳ báo cáo: {period}")
     doc.add_paragraph(f"Nguồn chỉ tiêu: {citation}")
+    items = [p for g in groups for p in g.items]
+    for rule in dict.fromkeys(p.rule for p in items):  # the rule of rates, of counts: each once
+        doc.add_paragraph(rule)
     number = 0
     for group in groups:
         doc.add_heading(group.title(), level=2)
@@ -212,15 +227,15 @@ def _write_docx(path: Path, title: str, period: str, groups: list[_Group], citat
             cell.paragraphs[0].add_run(text).bold = True
         for p in group.items:
             number += 1
-            result = ("chưa có báo cáo" if p.aggregate is None else
-                      f"{format_value(round(p.aggregate, 1), p.target.unit)} ({p.method} {len(p.units)} đơn vị)")
+            result = (f"chưa có báo cáo ({_coverage(p)})" if p.aggregate is None else
+                      f"{format_value(round(p.aggregate, 1), p.target.unit)} ({p.method} trên {p.covered} {p.noun}; "
+                      f"{p.reported}/{p.covered} đã báo cáo)")
             cells = table.add_row().cells
             cells[0].text = f"#{number}. {_target_label(p)}"
             cells[1].text = p.target.figure()
             cells[2].text = result
-            cells[3].text = _verdict(p.on_track) or "—"
+            cells[3].text = p.verdict
             cells[4].text = ", ".join(p.missing_units) or "—"
-    items = [p for g in groups for p in g.items]
     if any(p.target.unit == "%" for p in items):
         doc.add_heading("Biểu đồ kết quả so với chỉ tiêu", level=2)
         chart = _chart(items, path.with_suffix(".png"))
@@ -238,10 +253,10 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
     if fmt not in FORMATS:
         raise ReportingError(f"Định dạng “{fmt}” không hỗ trợ: chọn csv, xlsx hoặc docx.")
     with session_scope(session) as s:
-        doc = _one_plan(s, plan)
+        doc = one_plan(s, plan)
         items = plan_progress(doc.plan, period_label, area, session=s)
         groups = _groups(s, doc, items)
-        name = _plan_name(doc)
+        name = plan_name(doc)
         citation = f"({name})"
     period = items[0].period if items else period_label
     title = f"Báo cáo kết quả thực hiện {name}"  # "Kế hoạch số 148/KH-UBND của …" / "Kế hoạch của …"

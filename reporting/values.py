@@ -5,15 +5,19 @@ Pure functions with no database: the chat validates each answer before anything 
 and every refusal is a :class:`ValueError` whose message is Vietnamese and can be shown as is
 (the user retypes; nothing has been saved).  Inputs may come without diacritics ("bay muoi
 hai phan tram", "nam hoc 2024 - 2025") because many people type on phones without them.
+(:func:`reporting_period` is the data layer's form, raising :class:`ReportingError`;
+:func:`local_time` shows a stored time.)
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Optional
 
 from document_parsing.text_utils import clean_space, fold
+
+from .errors import ReportingError
 
 # ---------------------------------------------------------------------------- numbers
 
@@ -135,7 +139,7 @@ def _in_range(value: float, unit: Optional[str]) -> float:
 
 def check_value(value: float, unit: Optional[str]) -> float:
     """The same range checks as :func:`parse_value` for a number already parsed (the chat may
-    hand :func:`knowledge.reporting.save_report` a float); raises :class:`ValueError`."""
+    hand :func:`reporting.saving.save_report` a float); raises :class:`ValueError`."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -224,5 +228,19 @@ def parse_period(text: str) -> Period:
     raise ValueError(f"Không hiểu kỳ báo cáo “{raw}”. {_PERIOD_HELP}")
 
 
-__all__ = ["Period", "parse_value", "check_value", "parse_period", "year_period", "quarter_period",
-           "school_year_period"]
+def reporting_period(label: str) -> Period:
+    """:func:`parse_period` for the data layer: a bad period is a :class:`ReportingError` (what
+    every reporting function raises for a user error), not a :class:`ValueError`."""
+    try:
+        return parse_period(label)
+    except ValueError as exc:
+        raise ReportingError(str(exc)) from None
+
+
+def local_time(moment: datetime) -> str:
+    """A stored UTC time as Vietnam reads it: "05/03/2024 14:30" (UTC+7, no daylight saving)."""
+    return (moment + timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
+
+
+__all__ = ["Period", "parse_value", "check_value", "parse_period", "reporting_period", "year_period",
+           "quarter_period", "school_year_period", "local_time"]

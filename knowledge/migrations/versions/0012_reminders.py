@@ -1,7 +1,7 @@
-"""Reminders sent from the staff dashboard (knowledge.reminder_models).
+"""Reminders sent from the staff dashboard (reporting.reminder_models).
 
-Revision ID: 0011_reminders
-Revises: 0010_drop_word_index
+Revision ID: 0012_reminders
+Revises: 0011_report_latest
 Create Date: 2026-12-02 01:45:00
 
 """
@@ -10,8 +10,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_reminders"
-down_revision: Union[str, Sequence[str], None] = "0010_drop_word_index"
+revision: str = "0012_reminders"
+down_revision: Union[str, Sequence[str], None] = "0011_report_latest"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
