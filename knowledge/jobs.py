@@ -3,9 +3,8 @@ this machine or on others that share the Redis server and the knowledge base.
 
 Why RQ and not Celery: a job here is one function call on one file, with retries and a result;
 RQ does exactly that on Redis alone (two small pure-Python packages, ``rq`` and ``click``, next
-to the ``redis`` client already pinned), its workers fork one process per job (a leaking or
-crashing parser dies with its job) and its registries are plain Redis structures a test can
-read.  Celery would bring kombu, billiard, vine, a broker abstraction and a result backend to
+to the ``redis`` client already pinned), its worker classes are small enough to adapt (see
+``IngestWorker``) and its registries are plain Redis structures a test can read.  Celery would bring kombu, billiard, vine, a broker abstraction and a result backend to
 configure, for features (routing, chords, beat) this project does not use.
 
 How a batch flows:
@@ -13,16 +12,15 @@ How a batch flows:
 * :func:`enqueue_files` (the ``ingest --queue`` command) puts each file's bytes under a Redis key
   of its own, so workers on other machines need no shared disk, and enqueues one job naming it,
   biggest files first (scanned PDFs take longest), with :data:`RETRIES` retries.
-* ``python -m knowledge worker`` (:func:`run_worker`) runs an :class:`IngestWorker`: it forks a
-  *work horse* per job, which calls :func:`ingest_job`, i.e. :func:`knowledge.ingest.ingest_file`,
-  one transaction per file.  The horse is tied to its worker (``PR_SET_PDEATHSIG``): kill -9
-  the worker and its horse dies with it, its transaction rolled back by the database.
+* ``python -m knowledge worker`` (:func:`run_worker`) runs an ``IngestWorker``, which calls
+  :func:`ingest_job`, i.e. :func:`knowledge.ingest.ingest_file`, one transaction per file, in
+  its own process: kill -9 the worker mid-document and the database rolls the transaction back.
 * :func:`follow` polls the jobs, hands each result over as it arrives and deletes the job and
   its file from Redis.
 
-Faults.  A horse that dies (kill, out of memory) is seen at once by its worker, which puts the
-job back on the queue (RQ's ``Retry``).  A worker that dies with its horse stops the job's
-heartbeat: the job's entry in RQ's ``StartedJobRegistry`` expires ``heartbeat + grace`` seconds
+Faults.  A job that raises is put back on the queue by its worker (RQ's ``Retry``); a bad file
+is not an exception but a result with its Vietnamese error.  A worker that dies (kill -9, out
+of memory, the machine gone) stops the job's heartbeat: the job's entry in RQ's ``StartedJobRegistry`` expires ``heartbeat + grace`` seconds
 (:class:`QueueTiming`) after the last beat, and ``StartedJobRegistry.cleanup`` — run by any idle
 worker's maintenance and by the waiting ``ingest --queue`` command every ``heartbeat`` seconds —
 re-enqueues it while retries are left.  A retried job that finds its plan already stored (same
@@ -34,13 +32,13 @@ the environment (``REDIS_URL``, ``KB_URL``), never from a job.
 """
 from __future__ import annotations
 
-import ctypes
+import gc
 import ipaddress
 import os
-import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -192,9 +190,8 @@ def _queue(connection):
 
 
 @lru_cache(maxsize=None)
-def _session_factory(pid: int):
-    """This work horse's own engine (keyed by pid: never a connection inherited through fork);
-    the worker upgraded the schema when it started."""
+def _session_factory():
+    """The worker's engine, kept from job to job; the worker upgraded the schema when it started."""
     from .db import make_session_factory
 
     return make_session_factory(resolve_kb_url(), upgrade=False)
@@ -208,7 +205,7 @@ def ingest_job(name: str, file_key: str) -> dict:
     from .ingest import ingest_file
 
     job = get_current_job()
-    worker = os.environ.get("RQ_WORKER_ID") or socket.gethostname()
+    worker = job.worker_name or socket.gethostname()
     safe_name = Path(name).name
     if not safe_name or safe_name != name:
         return {"error": "tên tệp không hợp lệ", "worker": worker}
@@ -228,54 +225,53 @@ def ingest_job(name: str, file_key: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="kb-ingest-") as folder:
         path = Path(folder) / safe_name
         path.write_bytes(data)
-        result = ingest_file(_session_factory(os.getpid()), path, on_page)
+        result = ingest_file(_session_factory(), path, on_page)
     payload = asdict(result)
     payload.pop("path")
     payload["worker"] = worker
     return payload
 
 
-def _die_with_worker(worker_pid: int) -> None:
-    """Make this work horse die when its worker dies (RQ starts it in a session of its own, so
-    a kill of the worker would otherwise leave it running, un-monitored, while another worker
-    takes its job)."""
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != worker_pid:  # the worker died before the line above
-        os._exit(1)
-
-
 def _worker_class():
-    from rq import Worker
+    from rq import SimpleWorker
 
-    class IngestWorker(Worker):
-        """RQ's forking worker with short, configurable heartbeats, horses that die with it, and
-        no job but :func:`ingest_job`."""
+    class IngestWorker(SimpleWorker):
+        """RQ's worker running each job in its own process (no fork: the database connection,
+        the compiled statements and the loaded vocabularies stay warm from one file to the next;
+        a fork per job measured 2.5 times slower), with a heartbeat thread while a job runs, short
+        configurable heartbeats, and no job but :func:`ingest_job`."""
 
         def __init__(self, *args, timing: QueueTiming, **kwargs):
             super().__init__(*args, job_monitoring_interval=timing.heartbeat, maintenance_interval=timing.maintenance,
                              default_worker_ttl=timing.maintenance + 15, **kwargs)
             self.timing = timing
-            self.worker_pid = os.getpid()
 
         def get_heartbeat_ttl(self, job) -> int:
-            # RQ adds a fixed 60 s; ours is ``grace``, so an abandoned job is noticed sooner
-            beat = self.job_monitoring_interval
-            if job.timeout and job.timeout > 0:
-                beat = min(job.timeout - self.current_job_working_time, beat)
-            return int(beat + self.timing.grace)
+            # RQ adds a fixed 60 s to a beat (a SimpleWorker even waits for the job's timeout);
+            # ours is ``grace``, so an abandoned job is noticed within seconds
+            return int(self.job_monitoring_interval + self.timing.grace)
 
         def execute_job(self, job, queue):
             if job.func_name != INGEST_FUNC:  # whoever wrote it to Redis, run nothing else
                 self.log.error("Từ chối công việc %s: hàm %s không phải %s", job.id, job.func_name, INGEST_FUNC)
                 self.handle_job_failure(job, queue, exc_string=f"công việc không được phép: {job.func_name}")
                 return
-            super().execute_job(job, queue)
+            stop = threading.Event()
 
-        def main_work_horse(self, job, queue):
-            _die_with_worker(self.worker_pid)
-            super().main_work_horse(job, queue)
+            def beat() -> None:  # what RQ's forking worker does while it waits for its child
+                while not stop.wait(self.job_monitoring_interval):
+                    try:
+                        self.maintain_heartbeats(job)
+                    except Exception as exc:  # noqa: BLE001 - Redis away for a moment: try next beat
+                        self.log.warning("Không gửi được tín hiệu sống: %s", exc)
+
+            thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+            thread.start()
+            try:
+                super().execute_job(job, queue)
+            finally:
+                stop.set()
+                thread.join()
 
     return IngestWorker
 
@@ -294,8 +290,8 @@ II. NHIỆM VỤ
 def warm_up() -> None:
     """Load, once in the worker, what every job needs: the readers, and the vocabularies and
     patterns the extraction loads on first use (a plan read and extracted here, not stored).
-    Each job's horse is forked from this process and starts warm: without this every job paid
-    ~2 s of imports and YAML loading before reading its file."""
+    The first file then costs what the others do (the loading measured ~2 s), and a worker
+    with a broken install fails at start, not on its first job."""
     import importlib
     import pkgutil
 
@@ -312,6 +308,9 @@ def warm_up() -> None:
         path.write_text(WARM_UP_PLAN, encoding="utf-8")
         extract(document_parsing.parse(path), "khoi-dong")
     configure_mappers()
+    # what is loaded now lives as long as the worker: out of the garbage collector's sight
+    gc.collect()
+    gc.freeze()
 
 
 def run_worker(redis: str, kb: str, *, burst: bool = False, name: Optional[str] = None,
@@ -328,7 +327,7 @@ def run_worker(redis: str, kb: str, *, burst: bool = False, name: Optional[str] 
     connection = connect(redis)
     engine = make_engine(kb)
     try:
-        # once here, so each job's horse only connects; workers started together take turns
+        # once here, not per job; workers started together take turns
         # (two Alembic upgrades of a fresh database at once would both create the tables)
         with connection.lock(f"{QUEUE_NAME}:schema-upgrade", timeout=600, blocking_timeout=600):
             upgrade_schema(engine)
@@ -336,8 +335,8 @@ def run_worker(redis: str, kb: str, *, burst: bool = False, name: Optional[str] 
         raise QueueError(f"không mở được cơ sở tri thức ({engine.url.render_as_string(hide_password=True)}): "
                          f"{str(getattr(exc, 'orig', None) or exc).strip()}") from None
     finally:
-        engine.dispose()  # no pooled connection may be inherited by a forked horse
-    os.environ[KB_ENV_VAR] = kb  # the horses' ingest_job reads it
+        engine.dispose()
+    os.environ[KB_ENV_VAR] = kb  # what ingest_job's session factory opens
     warm_up()
     worker = _worker_class()([QUEUE_NAME], connection=connection, serializer=JSONSerializer, timing=timing,
                              name=name or f"{socket.gethostname()}.{os.getpid()}")
@@ -417,7 +416,7 @@ def _failure(job) -> str:
     """Why a job failed, in Vietnamese, from what RQ recorded."""
     result = job.latest_result()
     detail = (result.exc_string or "") if result is not None and result.type == result.Type.FAILED else ""
-    if not detail or "Work-horse terminated unexpectedly" in detail:
+    if not detail:  # never finished: its worker died (or lost Redis) each time
         return (f"tiến trình công nhân nhập tệp này bị dừng đột ngột {RETRIES + 1} lần (bị tắt, hết bộ nhớ "
                 "hoặc mất liên lạc); không có gì được ghi. Hãy xem nhật ký công nhân rồi nhập lại tệp này")
     if "JobTimeoutException" in detail:

@@ -4,7 +4,7 @@ with a real redis-server and a real PostgreSQL, both throwaway (conftest.py).
 Everything runs as a user would run it: worker processes and the enqueuing command are
 ``python -m knowledge`` children.  The one test-only addition is in the *test's* worker process
 (:data:`PAUSING_WORKER`): an SQLAlchemy ``after_flush`` listener that, the first time a plan's
-targets are flushed inside the ingest transaction, prints a marker with the work horse's pid and
+targets are flushed inside the ingest transaction, prints a marker with the worker's pid and
 sleeps — so a kill lands mid-document, deterministically.  Production code knows nothing of it.
 """
 from __future__ import annotations
@@ -135,18 +135,6 @@ def documents(kb: str) -> list[tuple]:
         engine.dispose()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie (killed, not yet reaped by init) counts as dead
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
 # ---------------------------------------------------------------------------------------- tests
 
 
@@ -209,16 +197,12 @@ def test_killed_worker_leaves_no_trace_and_its_job_is_retried(postgres_kb_url: s
     workers.append(pausing)
     pausing.ready()
     batch = queued_ingest(postgres_kb_url, redis_url, PLANS / "lamdong-3381-2017.docx")
-    horse = int(pausing.wait_for(PAUSE_MARKER + r" (\d+)", 300).group(1))
-    assert horse != pausing.proc.pid  # the job runs in the worker's forked work horse
+    paused_pid = int(pausing.wait_for(PAUSE_MARKER + r" (\d+)", 300).group(1))
+    assert paused_pid == pausing.proc.pid  # the job runs in the worker's own process
 
-    pausing.proc.send_signal(signal.SIGKILL)  # the worker, not the horse: it must take its horse along
+    pausing.proc.send_signal(signal.SIGKILL)
     pausing.proc.wait(timeout=30)
     killed_at = time.monotonic()
-    deadline = killed_at + 10
-    while _alive(horse) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(horse), "the work horse outlived its worker"
     assert dump(postgres_kb_url) == before  # the half-written document left nothing
 
     rescuer = Worker(postgres_kb_url, redis_url, "cn-cuu", tmp_path)
@@ -228,8 +212,10 @@ def test_killed_worker_leaves_no_trace_and_its_job_is_retried(postgres_kb_url: s
     assert batch.returncode == 0, (stdout, stderr)
     assert "Đã nhập 1/1 tệp." in stdout, stdout
     assert re.search(r"Đã nhập lamdong-3381-2017\.docx: .*công nhân cn-cuu", stderr), stderr
-    # heartbeat 1 s: abandoned after 3 s, looked for every second; the rest is the new worker's start
+    # heartbeat 1 s: abandoned 3 s after the last beat, looked for every second; the rest is the
+    # new worker's start (imports, warm-up: tens of seconds on a loaded machine) and the ingest
     assert retried_in < 240, retried_in
+    print(f"killed worker's job done by another worker {retried_in:.1f} s after the kill")
     docs = documents(postgres_kb_url)
     assert [d[:3] for d in docs] == [("daklak-4575-2018", 1, True), ("lamdong-3381-2017", 1, True)], docs
 
@@ -238,22 +224,6 @@ def test_killed_worker_leaves_no_trace_and_its_job_is_retried(postgres_kb_url: s
     stdout, stderr = again.communicate(timeout=300)
     assert again.returncode == 0 and "nội dung không đổi, giữ phiên bản 1" in stderr, (stdout, stderr)
     assert documents(postgres_kb_url) == docs
-
-
-def test_killed_work_horse_is_retried_by_its_worker(postgres_kb_url: str, redis_url: str, workers,
-                                                    tmp_path: Path) -> None:
-    worker = Worker(postgres_kb_url, redis_url, "cn-mot", tmp_path, pausing=True)
-    workers.append(worker)
-    worker.ready()
-    before = dump(postgres_kb_url)
-    batch = queued_ingest(postgres_kb_url, redis_url, PLANS / "muongte-2022.txt")
-    horse = int(worker.wait_for(PAUSE_MARKER + r" (\d+)", 300).group(1))
-    os.kill(horse, signal.SIGKILL)  # out of memory, say: the worker sees it and queues the job again
-    worker.wait_for(r"Work-horse terminated unexpectedly", 30)
-    assert dump(postgres_kb_url) == before
-    stdout, stderr = batch.communicate(timeout=300)
-    assert batch.returncode == 0 and "Đã nhập 1/1 tệp." in stdout, (stdout, stderr)
-    assert [d[:3] for d in documents(postgres_kb_url)] == [("muongte-2022", 1, True)]
 
 
 def test_sqlite_with_local_burst_worker(sqlite_kb_url: str, redis_url: str, tmp_path: Path) -> None:
