@@ -207,8 +207,8 @@ def ingest_job(name: str, file_key: str) -> dict:
     job = get_current_job()
     worker = job.worker_name or socket.gethostname()
     safe_name = Path(name).name
-    if not safe_name or safe_name != name:
-        return {"error": "tên tệp không hợp lệ", "worker": worker}
+    if not safe_name or safe_name != name or not file_key.startswith(FILE_KEY_PREFIX):
+        return {"error": "tên tệp hoặc khoá nội dung không hợp lệ", "worker": worker}
     data = job.connection.get(file_key)
     if data is None:
         return {"error": "nội dung tệp không còn trong hàng đợi (quá hạn hoặc đã bị xoá); hãy nhập lại tệp này",
@@ -236,10 +236,10 @@ def _worker_class():
     from rq import SimpleWorker
 
     class IngestWorker(SimpleWorker):
-        """RQ's worker running each job in its own process (no fork: the database connection,
-        the compiled statements and the loaded vocabularies stay warm from one file to the next;
-        a fork per job measured 2.5 times slower), with a heartbeat thread while a job runs, short
-        configurable heartbeats, and no job but :func:`ingest_job`."""
+        """RQ's worker running each job in the worker process itself, not in a forked child: the
+        database connection, the compiled statements and the loaded vocabularies stay warm from
+        one file to the next (a fork per job measured 2.5 times slower).  A thread beats while a
+        job runs, at a short configurable interval; no job but :func:`ingest_job` is run."""
 
         def __init__(self, *args, timing: QueueTiming, **kwargs):
             super().__init__(*args, job_monitoring_interval=timing.heartbeat, maintenance_interval=timing.maintenance,
