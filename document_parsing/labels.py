@@ -13,6 +13,7 @@ tree (``structure.py``) learns it from how the document nests them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Optional
 
@@ -75,8 +76,10 @@ def _punct_style(base: str, punct: Optional[str]) -> str:
     return f"{base}{')' if punct == ')' else '/' if punct == '/' else '.'}"
 
 
+@lru_cache(maxsize=4096)
 def split_label(text: str) -> Optional[Label]:
-    """The label at the start of ``text``, or None for an unnumbered paragraph."""
+    """The label at the start of ``text``, or None for an unnumbered paragraph (cached: the
+    reader and the structure both ask, and a :class:`Label` is immutable)."""
     text = text.lstrip()
     m = WORD_LED.match(text)
     if m:

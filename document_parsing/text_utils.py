@@ -6,14 +6,12 @@ import unicodedata
 from functools import lru_cache
 
 
-# Spellings that Unicode NFC keeps apart but Vietnamese readers treat as one letter.
-_LOOKALIKES = str.maketrans({"ð": "đ", "Ð": "Đ"})
-
-
 def nfc(text: object) -> str:
     """NFC form ("" for None), the Icelandic eth sometimes typed for đ mapped to đ: one
     character per NFC character, so offsets into the result are offsets into NFC text."""
-    return unicodedata.normalize("NFC", "" if text is None else str(text)).translate(_LOOKALIKES)
+    out = unicodedata.normalize("NFC", "" if text is None else str(text))
+    # str.replace, not str.translate: a translate table pays a failed lookup for every other character
+    return out.replace("ð", "đ").replace("Ð", "Đ") if ("ð" in out or "Ð" in out) else out
 
 
 def clean_space(text: str) -> str:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from document_parsing.text_utils import fold
+from document_parsing.text_utils import fold, nfc
 
-from .textsearch import accented_words, folded_words
+from .textsearch import accented_words, expand_folded
 
 TABLE = "fulltext"
 KINDS = ("document", "section", "target", "task", "responsibility", "project", "deadline")
@@ -82,24 +82,53 @@ def drop_statements(dialect: str) -> tuple[str, ...]:
 
 def row_texts(text_value: str) -> tuple[str, str]:
     """(folded words with abbreviations spelled out *and* as written, accented words)."""
-    folded = folded_words(text_value)
-    raw = re.findall(r"[0-9a-z]+", fold(text_value or "").lower())  # "kh", "ubnd" as written, too
-    return " ".join(dict.fromkeys([*folded, *raw])), " ".join(sorted(accented_words(text_value)))
+    printed = nfc(text_value)
+    folded_text = fold(printed)
+    raw = re.findall(r"[0-9a-z]+", folded_text)  # "kh", "ubnd" as written, too
+    return " ".join(dict.fromkeys([*expand_folded(folded_text), *raw])), " ".join(sorted(accented_words(printed)))
+
+
+# kind → the table it indexes and the columns its text is made of ("agency_name": the canonical
+# name of the row's agency, which the caller supplies)
+FACT_COLUMNS = {
+    "section": ("sections", ("heading", "body")),
+    "target": ("targets", ("subject", "text")),
+    "task": ("tasks", ("text",)),
+    "responsibility": ("responsibilities", ("agency_name", "role", "task")),
+    "project": ("appendix_projects", ("name", "lead", "partners", "years")),
+    "deadline": ("deadlines", ("agency", "what", "to", "when")),
+}
+KIND_OF_TABLE = {table: kind for kind, (table, _) in FACT_COLUMNS.items()}
+
+
+def fact_text(kind: str, row: Mapping, agency_name: Optional[str] = None) -> str:
+    """The indexed text of one fact row of ``kind`` from its column values (lists spelled out)."""
+    parts: list[str] = []
+    for column in FACT_COLUMNS[kind][1]:
+        value = agency_name if column == "agency_name" else row.get(column)
+        if isinstance(value, (list, tuple)):
+            parts.extend(map(str, value))
+        else:
+            parts.append("" if value is None else str(value))
+    return " ".join(parts)
+
+
+def document_text(document) -> str:
+    """The indexed text of a plan's front matter: name, number, issuer, title and parents."""
+    return " ".join(x or "" for x in (document.plan, document.number, document.issuer, document.title,
+                                      " ".join(document.parent or [])))
 
 
 def document_rows(document) -> list[tuple[str, int, str]]:
-    """(kind, row id, text) of a flushed :class:`models.Document` and its facts (ORM objects)."""
-    rows = [("document", document.id, " ".join(x or "" for x in (
-        document.plan, document.number, document.issuer, document.title, " ".join(document.parent or []))))]
-    rows += [("section", s.id, f"{s.heading or ''} {s.body or ''}") for s in document.sections]
-    rows += [("target", t.id, f"{t.subject or ''} {t.text}") for t in document.targets]
-    rows += [("task", t.id, t.text) for t in document.tasks]
-    rows += [("responsibility", r.id, f"{r.agency.name if r.agency else ''} {r.role} {r.task}")
-             for r in document.responsibilities]
-    rows += [("project", p.id, " ".join([p.name, p.lead or "", *(p.partners or []), *map(str, p.years or [])]))
-             for p in document.appendix_projects]
-    rows += [("deadline", d.id, " ".join(x or "" for x in (d.agency, d.what, d.to, d.when)))
-             for d in document.deadlines]
+    """(kind, row id, text) of a stored :class:`models.Document` and its facts, read through its
+    relationships (the ingest builds the same rows from the values it inserts)."""
+    rows = [("document", document.id, document_text(document))]
+    for fact in [*document.sections, *document.targets, *document.tasks, *document.responsibilities,
+                 *document.appendix_projects, *document.deadlines]:
+        kind = KIND_OF_TABLE[type(fact).__tablename__]
+        values = {c: getattr(fact, c) for c in FACT_COLUMNS[kind][1] if c != "agency_name"}
+        agency = fact.agency if kind == "responsibility" else None
+        rows.append((kind, fact.id, fact_text(kind, values, agency.name if agency is not None else None)))
     return rows
 
 
@@ -210,5 +239,5 @@ def matching_rows(dialect: str, kind: str, words: Sequence[str], document_ids: O
     return text(sql).bindparams(**params).columns(column("fact_id", Integer)).subquery("matching")
 
 
-__all__ = ["matching_rows", "TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "index_rows",
+__all__ = ["matching_rows", "TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "document_text", "fact_text", "KIND_OF_TABLE", "index_rows",
            "drop_document", "search", "row_texts"]

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -188,67 +188,35 @@ class _AgencyCache:
         return agency
 
 
-def _add_with_ids(session: Session, rows: list) -> None:
-    """Add a document's fact rows with their primary keys already set, so the ORM writes each
-    table with one executemany instead of one INSERT per row (SQLite cannot return the keys of a
-    multi-row insert).  Safe because the writer owns the keys it takes: on SQLite the transaction
-    holds the write lock from BEGIN IMMEDIATE; on PostgreSQL the keys come from the sequence."""
-    by_model: dict[type, list] = {}
-    for row in rows:
-        by_model.setdefault(type(row), []).append(row)
-    dialect = session.get_bind().dialect.name
-    for model, objects in by_model.items():
-        table = model.__table__
-        if dialect == "sqlite":
-            start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() + 1
-            ids: Iterable = range(start, start + len(objects))
-        elif dialect == "postgresql":
-            sequence = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
-            ids = session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
-                                  {"s": sequence, "n": len(objects)}).scalars().all()
-        else:
-            continue
-        for row, key in zip(objects, ids):
-            row.id = key
-    session.add_all(rows)
-
-
-def _stored_words(document: models.Document) -> Iterable[tuple[str, int, str]]:
-    """(kind, id, folded) of the document and its searchable facts, from the flushed objects."""
-    yield "document", document.id, document.folded
-    for kind, facts in (("target", document.targets), ("task", document.tasks),
-                        ("responsibility", document.responsibilities),
-                        ("appendix_project", document.appendix_projects)):
-        for fact in facts:
-            yield kind, fact.id, fact.folded
-
-
-def _index_words(session: Session, document_id: int, rows: Iterable[tuple[str, int, str]]) -> None:
-    """Insert the word index rows (:class:`models.SearchWord`) of one document: one multi-row
-    insert, inside the caller's transaction."""
-    keys = sorted((kind, word, fact_id) for kind, fact_id, folded in rows for word in models.index_words(folded))
-    if keys:  # in key order: each page of the index is visited once
-        session.execute(models.SearchWord.__table__.insert(),
-                        [{"kind": kind, "word": word, "document_id": document_id, "fact_id": fact_id}
-                         for kind, word, fact_id in keys])
+def _insert_with_ids(session: Session, model: type, rows: list[dict]) -> None:
+    """Insert one table's rows of a document, as plain column values, with one executemany (no
+    ORM object per fact: a plan has hundreds), each given its primary key first (``row["id"]``)
+    so the full-text index can point at it (SQLite cannot return the keys of a multi-row
+    insert).  Safe because the writer owns the keys it takes: on SQLite the transaction holds the
+    write lock from BEGIN IMMEDIATE; on PostgreSQL the keys come from the sequence."""
+    if not rows:
+        return
+    table = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
+        ids: Iterable = session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                        {"s": sequence, "n": len(rows)}).scalars().all()
+    else:
+        start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() + 1
+        ids = range(start, start + len(rows))
+    for row, key in zip(rows, ids):
+        row["id"] = key
+    session.execute(table.insert(), rows)
 
 
 def index_document_words(session: Session, document_id: int) -> None:
-    """Rebuild the word index (from the ``folded`` columns) and the full-text index
-    (:mod:`knowledge.fulltext`) of one stored document version, e.g. after making an older
-    version current again by hand; the caller owns the transaction (and removes the words of
-    the version that stopped being current)."""
-    session.execute(delete(models.SearchWord).where(models.SearchWord.document_id == document_id))
+    """Rebuild the full-text index (:mod:`knowledge.fulltext`) of one stored document version,
+    e.g. after making an older version current again by hand; the caller owns the transaction
+    (and drops the rows of the version that stopped being current)."""
     fulltext.drop_document(session, document_id)
     document = session.get(models.Document, document_id)
     if document is not None:
         fulltext.index_rows(session, document_id, fulltext.document_rows(document))
-    rows = []
-    for kind, model in models.SEARCHED.items():
-        owner = model.id if model is models.Document else model.document_id
-        rows.extend((kind, fact_id, folded) for fact_id, folded in
-                    session.execute(select(model.id, model.folded).where(owner == document_id)))
-    _index_words(session, document_id, rows)
 
 
 def plan_texts(doc: document_parsing.Document, title: Optional[str]) -> Iterable[str]:
@@ -283,8 +251,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         identity = previous.identity
         previous.is_current = False
         session.flush()  # before the insert: the partial unique index allows one current row
-        # the word and full-text indexes cover current versions only: the old version's words leave with it
-        session.execute(delete(models.SearchWord).where(models.SearchWord.document_id == previous.id))
+        # the full-text index covers current versions only: the old version's rows leave with it
         fulltext.drop_document(session, previous.id)
     last_version = session.execute(
         select(func.max(models.Document.version)).where(models.Document.identity == identity)
@@ -318,43 +285,54 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     agencies = _AgencyCache(session)
     agencies.prepare([r.agency for r in extraction.responsibilities] + [p.lead for p in extraction.appendix_projects]
                      + [d.agency for d in extraction.deadlines])
-    rows: list = []  # every fact row, given its key up front (see _add_with_ids)
+    tables: dict[type, list[dict]] = {model: [] for model in models.FACT_TABLES}
     position = 0
     for top in doc.sections:
         for section in top.walk():
             body = " ".join(i.text for i in section.items if i.kind != "table_row")
-            rows.append(models.Section(document=document, position=position, path=section.path,
-                                       heading=section.heading or "", body=body,
-                                       folded=models.search_key(section.heading, body)))
+            tables[models.Section].append(dict(
+                document_id=document.id, position=position, path=section.path, heading=section.heading or "",
+                body=body, folded=models.search_key(section.heading, body)))
             position += 1
     for i, t in enumerate(extraction.targets):
-        rows.append(models.Target(document=document, position=i, section_path=t.section, text=t.text,
-                                  value=float(t.value), unit=t.unit, comparator=t.comparator or "=", year=t.year,
-                                  subject=t.subject or "", folded=models.search_key(t.subject, t.text)))
+        tables[models.Target].append(dict(
+            document_id=document.id, position=i, section_path=t.section, text=t.text, value=float(t.value),
+            unit=t.unit, comparator=t.comparator or "=", year=t.year, subject=t.subject or "",
+            folded=models.search_key(t.subject, t.text)))
     for i, t in enumerate(extraction.tasks):
-        rows.append(models.Task(document=document, position=i, section_path=t.section, text=t.text,
-                                folded=models.search_key(t.text)))
+        tables[models.Task].append(dict(document_id=document.id, position=i, section_path=t.section, text=t.text,
+                                        folded=models.search_key(t.text)))
+    agency_names: dict[int, str] = {}
     for i, r in enumerate(extraction.responsibilities):
         agency = agencies.get(r.agency)
         if agency is None:
             continue  # no agency named: nothing to answer "who" with
-        rows.append(models.Responsibility(document=document, position=i, section_path=r.section, agency=agency,
-                                          role=r.role, task=r.task or "", folded=models.search_key(r.task)))
+        agency_names[agency.id] = agency.name
+        tables[models.Responsibility].append(dict(
+            document_id=document.id, position=i, section_path=r.section, agency_id=agency.id, role=r.role,
+            task=r.task or "", folded=models.search_key(r.task)))
     for i, p in enumerate(extraction.appendix_projects):
-        rows.append(models.AppendixProject(
-            document=document, position=i, no=int(p.no), name=p.name, lead=p.lead, lead_agency=agencies.get(p.lead),
-            partners=list(p.partners or []), years=[int(y) for y in p.years or []], section_path=p.section,
+        lead = agencies.get(p.lead)
+        tables[models.AppendixProject].append(dict(
+            document_id=document.id, position=i, no=int(p.no), name=p.name, lead=p.lead,
+            lead_agency_id=lead.id if lead else None, partners=list(p.partners or []),
+            years=[int(y) for y in p.years or []], section_path=p.section,
             folded=models.search_key(p.name, canonical_agency(p.lead or ""),
                                      *(canonical_agency(x) for x in p.partners or []))))
     for i, d in enumerate(extraction.deadlines):
-        rows.append(models.Deadline(
-            document=document, position=i, section_path=d.section, agency=d.agency, agency_ref=agencies.get(d.agency),
-            what=d.what or "", to=d.to, when=d.when, recurrence=d.recurrence, month=d.month, day=d.day,
+        agency = agencies.get(d.agency)
+        tables[models.Deadline].append(dict(
+            document_id=document.id, position=i, section_path=d.section, agency=d.agency,
+            agency_id=agency.id if agency else None, what=d.what or "", to=d.to, when=d.when,
+            recurrence=d.recurrence, month=d.month, day=d.day,
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
-    _add_with_ids(session, rows)
-    session.flush()
-    _index_words(session, document.id, _stored_words(document))
-    fulltext.index_rows(session, document.id, fulltext.document_rows(document))
+    index = [("document", document.id, fulltext.document_text(document))]
+    for model, rows in tables.items():
+        _insert_with_ids(session, model, rows)
+        kind = fulltext.KIND_OF_TABLE[model.__tablename__]
+        index += [(kind, row["id"], fulltext.fact_text(kind, row, agency_names.get(row.get("agency_id"))))
+                  for row in rows]
+    fulltext.index_rows(session, document.id, index)
     search.forget_kb_state()  # this process's searches look at the KB again (others within seconds)
 
     return IngestResult(

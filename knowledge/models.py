@@ -6,9 +6,8 @@ answers stay reproducible.  Rows that users search carry a ``folded`` column (se
 :func:`search_key`) so accent-insensitive matching is a plain ``LIKE`` on an indexed table,
 identical on SQLite and PostgreSQL.  ``position`` keeps the plan's own order for export.
 
-Word searches do not scan those columns: :class:`SearchWord` is an inverted index (folded word
-→ fact) written by the ingest in the same transaction as the facts, so a query intersects a few
-index ranges instead of running ``LIKE`` over every row of every version.
+Word searches do not scan those columns: the full-text index (:mod:`knowledge.fulltext`, FTS5 or
+a PostgreSQL GIN index) is written by the ingest in the same transaction as the facts.
 """
 from __future__ import annotations
 
@@ -38,16 +37,6 @@ def search_key(*parts: str | None) -> str:
     neighbours: punctuation becomes a word break ("148/KH-UBND" → " 148 kh ubnd ")."""
     words = re.sub(r"[^0-9a-z]+", " ", fold(" ".join(p for p in parts if p)))
     return f" {words.strip()} " if words.strip() else " "
-
-
-WORD_MAX = 60
-"""Longest word stored in :class:`SearchWord`; longer ones are cut (a query word that long is
-checked again on the ``folded`` column, so the cut never changes an answer)."""
-
-
-def index_words(folded: str) -> set[str]:
-    """The distinct words of a :func:`search_key` as the word index stores them."""
-    return {w[:WORD_MAX] for w in folded.split()}
 
 
 class Document(Base):
@@ -252,33 +241,7 @@ class Deadline(Base):
     )
 
 
-class SearchWord(Base):
-    """The word index: one row per distinct folded word of one searchable row of a *current*
-    version of a plan.
-
-    ``kind`` names the table (see :data:`SEARCHED`), ``fact_id`` the row (for ``"document"`` the
-    document itself) and ``document_id`` its document, so a search restricted to some plans
-    stays inside the primary-key range ``(kind, word, document_id)``.  Only kinds that queries
-    search by words are indexed.  The ingest writes a version's words in the transaction that
-    makes it current and deletes the words of the version it replaces, so the index grows with
-    the number of plans, not with their history (queries still join on ``is_current``).  Code
-    that changes ``is_current`` otherwise must move the words too
-    (:func:`knowledge.ingest.index_document_words`)."""
-
-    __tablename__ = "search_words"
-
-    kind = Column(String(20), primary_key=True)
-    word = Column(String(WORD_MAX), primary_key=True)
-    document_id = Column(Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
-    fact_id = Column(Integer, primary_key=True, autoincrement=False)
-
-    __table_args__ = (
-        Index("ix_search_words_document_id", "document_id"),  # for ON DELETE CASCADE
-        {"sqlite_with_rowid": False},  # the primary key is the table: one B-tree, no rowid
-    )
-
-
-SEARCHED = {  # SearchWord.kind → the table whose ``folded`` column it indexes
+SEARCHED = {  # kind of searched row → its table (knowledge.queries searches them by words)
     "document": Document,
     "target": Target,
     "task": Task,

@@ -56,8 +56,14 @@ YEAR = re.compile(r"^(19|20)\d\d$")
 
 def folded_words(text: str) -> list[str]:
     """Folded words with abbreviations spelled out: "Sở GD&ĐT" → ["so", "giao", "duc", "va", "dao", "tao"]."""
+    return expand_folded(fold(nfc(text)))
+
+
+def expand_folded(folded: str) -> list[str]:
+    """:func:`folded_words` of a text already folded (:func:`fold`), for callers that need the
+    folded text too and so fold once."""
     words: list[str] = []
-    for raw in WORD.findall(fold(nfc(text))):
+    for raw in WORD.findall(folded):
         expansion = ABBREVIATIONS.get(raw)
         if expansion is None and ("&" in raw or "-" in raw):
             words.extend(w for part in re.split(r"[-&]", raw) if part

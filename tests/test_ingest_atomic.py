@@ -3,8 +3,8 @@ was, on SQLite and PostgreSQL.
 
 Deterministic, and nothing in the production code knows about it: the test runs the real
 ``python -m knowledge ingest`` in a child process whose only addition is an SQLAlchemy
-``after_flush`` listener (:data:`PAUSING_INGEST`); when the ingest flushes the plan's targets
-inside its transaction, the listener prints a marker on stderr and sleeps, and the test kills
+``after_cursor_execute`` listener (:data:`PAUSING_INGEST`); when the ingest has inserted the
+plan's targets inside its transaction, the listener prints a marker on stderr and sleeps, and the test kills
 the process at that moment — after the previous version was marked not current and after rows
 were written, before the commit.
 """
@@ -24,16 +24,16 @@ from conftest import PLANS, PROJECT_ROOT, run_cli
 PAUSE_MARKER = "INGEST_PAUSED_IN_TRANSACTION"
 PAUSING_INGEST = f"""
 import sys, time
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session
-from knowledge import models
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from knowledge.cli import main
 
-@event.listens_for(Session, "after_flush")
-def pause_once_targets_are_written(session, _context):
-    if any(isinstance(row, models.Target) for row in session.new):
-        rows = session.connection().execute(select(func.count()).select_from(models.Target)).scalar_one()
-        print("{PAUSE_MARKER}", rows, file=sys.stderr, flush=True)
+@event.listens_for(Engine, "after_cursor_execute")
+def pause_once_targets_are_written(conn, cursor, statement, parameters, context, executemany):
+    if statement.lstrip().upper().startswith("INSERT INTO TARGETS"):
+        rows = cursor.connection.cursor()
+        rows.execute("SELECT count(*) FROM targets")
+        print("{PAUSE_MARKER}", rows.fetchone()[0], file=sys.stderr, flush=True)
         time.sleep(120)
 
 sys.exit(main(sys.argv[1:]))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from conftest import PLAN_NAMES, PLANS, PROJECT_ROOT, create_pg_database, drop_pg_database
-from knowledge import models, queries
+from knowledge import fulltext, models, queries
 from document_parsing.agency_names import agency_kind, canonical_agency
 from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_file, ingest_paths, plan_stem
@@ -315,16 +315,16 @@ def test_word_index_follows_the_current_version(kb_url: str) -> None:
         assert ingest_file(factory, path).error is None
     with factory() as s:
         current = set(s.execute(select(models.Document.id).where(models.Document.is_current.is_(True))).scalars())
-        indexed = set(s.execute(select(models.SearchWord.document_id).distinct()).scalars())
+        indexed = set(s.execute(text(f"SELECT DISTINCT document_id FROM {fulltext.TABLE}")).scalars())
         assert indexed == current and len(current) == 2
         found = queries.targets(plan="lamdong", year=2020, subject_words="hop truc tuyen", session=s)
         assert [(t.value, t.section) for t in found] == [(70.0, "I.2.a")]
-        assert queries.targets(subject_words="x" * (models.WORD_MAX + 10), session=s) == []
+        assert queries.targets(subject_words="x" * 100, session=s) == []
     factory.kw["bind"].dispose()
 
 
-def test_upgrade_from_0001_builds_the_word_index(kb_url: str) -> None:
-    """An existing KB (schema 0001, no word index) upgrades in place and answers as before."""
+def test_upgrade_from_0001_builds_the_search_index(kb_url: str) -> None:
+    """An existing KB (schema 0001, no search index) upgrades in place and answers as before."""
     from alembic import command
 
     from knowledge.db import alembic_config, upgrade_schema
@@ -334,9 +334,10 @@ def test_upgrade_from_0001_builds_the_word_index(kb_url: str) -> None:
     results = ingest_paths([*(PLANS / f"{n}.txt" for n in PLAN_NAMES), PLANS / "lamdong-3381-2017.docx"], factory,
                            show_progress=False)
     assert all(r.ok for r in results)
+    count = text(f"SELECT count(*) FROM {fulltext.TABLE}")
     with factory() as s:
         before = _word_index_answers(s)
-        postings = s.execute(select(func.count()).select_from(models.SearchWord)).scalar_one()
+        postings = s.execute(count).scalar_one()
     assert all(before.values()), before
     config = alembic_config(engine)
     with engine.begin() as connection:
@@ -344,9 +345,11 @@ def test_upgrade_from_0001_builds_the_word_index(kb_url: str) -> None:
         command.downgrade(config, "0001")
     from sqlalchemy import inspect
 
-    assert "search_words" not in inspect(engine).get_table_names()
+    tables = inspect(engine).get_table_names()
+    assert fulltext.TABLE not in tables and "search_words" not in tables
     upgrade_schema(engine)
     with factory() as s:
-        assert s.execute(select(func.count()).select_from(models.SearchWord)).scalar_one() == postings
+        assert s.execute(count).scalar_one() == postings
         assert _word_index_answers(s) == before
+    assert "search_words" not in inspect(engine).get_table_names()  # 0010: the full-text index replaced it
     engine.dispose()

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..model import Section
-from ..text_utils import clean_space, fold
+from ..text_utils import clean_space, fold, fold_aligned
 from ..vocab import load_vocabulary
 
 @dataclass(frozen=True)
@@ -263,18 +263,6 @@ def comparator(before: str, after: str) -> str:
 
 # ---------------------------------------------------------------------------- years
 
-class _OneForOne(dict):
-    """``str.translate`` table folding each character to one character (positions are kept, so a
-    match in the folded text is a match in the text); filled on demand through :func:`fold`."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        value = char if char.isspace() else (fold(char) or char)[:1]
-        self[code] = value
-        return value
-
-
-_ONE_FOR_ONE = _OneForOne()
 FOUR_DIGITS = re.compile(r"\d{4}")
 
 
@@ -318,7 +306,7 @@ def _year_mentions(text: str) -> tuple[YearMention, ...]:
     figures after it, never to the one before."""
     if not FOUR_DIGITS.search(text):
         return ()
-    folded = text.translate(_ONE_FOR_ONE)
+    folded = fold_aligned(text)
     out: list[YearMention] = []
     for m in _year_pattern().finditer(folded):
         year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3"), m.group("y4")) if g)
