@@ -3,8 +3,8 @@ with a real redis-server and a real PostgreSQL, both throwaway (conftest.py).
 
 Everything runs as a user would run it: worker processes and the enqueuing command are
 ``python -m knowledge`` children.  The one test-only addition is in the *test's* worker process
-(:data:`PAUSING_WORKER`): an SQLAlchemy ``after_flush`` listener that, the first time a plan's
-targets are flushed inside the ingest transaction, prints a marker with the worker's pid and
+(:data:`PAUSING_WORKER`): an SQLAlchemy ``after_cursor_execute`` listener that, the first time a
+plan's targets are inserted inside the ingest transaction, prints a marker with the worker's pid and
 sleeps — so a kill lands mid-document, deterministically.  Production code knows nothing of it.
 """
 from __future__ import annotations
@@ -33,15 +33,14 @@ PAUSE_MARKER = "QUEUE_JOB_PAUSED_IN_TRANSACTION"
 PAUSING_WORKER = f"""
 import os, sys, time
 from sqlalchemy import event
-from sqlalchemy.orm import Session
-from knowledge import models
+from sqlalchemy.engine import Engine
 from knowledge.cli import main
 
 FLAG = os.environ["PAUSE_ONCE_FLAG"]
 
-@event.listens_for(Session, "after_flush")
-def pause_once_targets_are_written(session, _context):
-    if any(isinstance(row, models.Target) for row in session.new) and not os.path.exists(FLAG):
+@event.listens_for(Engine, "after_cursor_execute")
+def pause_once_targets_are_written(conn, cursor, statement, parameters, context, executemany):
+    if statement.lstrip().upper().startswith("INSERT INTO TARGETS") and not os.path.exists(FLAG):
         open(FLAG, "w").close()
         print("{PAUSE_MARKER}", os.getpid(), file=sys.stderr, flush=True)
         time.sleep(300)
