@@ -43,8 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH", parser_class=VietnameseArgumentParser)
 
     p = sub.add_parser("ingest", help="nhập tệp/thư mục kế hoạch (.docx .pdf .txt .md)")
-    p.add_argument("paths", nargs="+", metavar="ĐƯỜNG_DẪN")
+    p.add_argument("paths", nargs="*", metavar="ĐƯỜNG_DẪN")
     p.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
+    p.add_argument("--queue", nargs="?", const="", metavar="REDIS_URL",
+                   help="giao từng tệp cho các công nhân (`worker`) qua hàng đợi Redis "
+                        "(địa chỉ ở đây hoặc biến môi trường REDIS_URL)")
+
+    p = sub.add_parser("worker", help="công nhân nhập kế hoạch: nhận việc từ hàng đợi Redis (ingest --queue)")
+    p.add_argument("--redis", metavar="REDIS_URL", help="địa chỉ Redis (mặc định: biến môi trường REDIS_URL)")
+    p.add_argument("--burst", action="store_true", help="dừng khi hàng đợi hết việc")
+    p.add_argument("--name", metavar="TÊN", help="tên công nhân (mặc định: máy.pid)")
+    p.add_argument("--heartbeat", type=int, metavar="GIÂY",
+                   help="chu kỳ tín hiệu sống (mặc định KB_QUEUE_HEARTBEAT hoặc 10); việc của công nhân "
+                        "mất tín hiệu được giao lại sau khoảng 3 chu kỳ")
 
     p = sub.add_parser("export-json", help="xuất mỗi kế hoạch hiện hành thành một tệp JSON (SCHEMA.md)")
     p.add_argument("out_dir", metavar="THƯ_MỤC")
@@ -136,13 +147,60 @@ def _table(*headers: str) -> Table:
 
 
 def cmd_ingest(args, factory) -> int:
-    from .ingest import FACT_LABELS, ingest_paths
+    from .ingest import ingest_paths
 
+    if args.queue is not None:
+        return _ingest_queued(args, factory)
+    if not args.paths:
+        err.print("Lỗi: cần ít nhất một tệp hoặc thư mục kế hoạch để nhập.")
+        return 2
     results = ingest_paths(args.paths, factory, show_progress=not args.no_progress)
     if args.no_progress:  # the progress view prints failures itself
         for result in results:
             if not result.ok:
                 err.print(escape(result.summary()))
+    return _ingest_report(results)
+
+
+def _ingest_queued(args, factory) -> int:
+    """``ingest --queue [REDIS_URL] PATH…``: one job per file for the workers (knowledge.jobs)."""
+    from . import jobs
+
+    paths = list(args.paths)
+    explicit = args.queue or None
+    if explicit and not explicit.startswith(("redis://", "rediss://", "unix://")):
+        paths.insert(0, explicit)  # `--queue FOLDER`: the address comes from REDIS_URL
+        explicit = None
+    if not paths:
+        err.print("Lỗi: cần ít nhất một tệp hoặc thư mục kế hoạch để nhập.")
+        return 2
+    try:
+        redis = jobs.redis_url(explicit)
+        jobs.check_kb_for_queue(kb_url(args.kb), redis)
+        outcomes = jobs.ingest_via_queue(paths, redis, show_progress=not args.no_progress)
+    except jobs.QueueError as exc:
+        err.print(f"Lỗi: {escape(str(exc))}")
+        return 1
+    jobs.check_written(outcomes, factory)
+    return _ingest_report([o.result for o in outcomes])
+
+
+def cmd_worker(args, _factory) -> int:
+    from . import jobs
+
+    try:
+        timing = jobs.QueueTiming.from_env(args.heartbeat)
+        return jobs.run_worker(jobs.redis_url(args.redis), kb_url(args.kb), burst=args.burst, name=args.name,
+                               timing=timing)
+    except jobs.QueueError as exc:
+        err.print(f"Lỗi: {escape(str(exc))}")
+        return 1
+
+
+def _ingest_report(results) -> int:
+    """The table of an ingest (direct or queued) on stdout; 1 when a file failed or none was found."""
+    from .ingest import FACT_LABELS
+
     table = Table(title="Kết quả nhập kế hoạch", header_style="bold")
     table.add_column("Tệp", no_wrap=True)
     table.add_column("Kế hoạch / lỗi", overflow="fold")
@@ -398,7 +456,7 @@ def cmd_staff(args, factory) -> int:
 COMMANDS = {
     "ingest": cmd_ingest, "export-json": cmd_export, "list": cmd_list, "show": cmd_show, "targets": cmd_targets,
     "who": cmd_who, "deadlines": cmd_deadlines, "projects": cmd_projects,
-    "units": cmd_units, "reporters": cmd_reporters, "progress": cmd_progress, "export-report": cmd_export_report,
+    "worker": cmd_worker, "units": cmd_units, "reporters": cmd_reporters, "progress": cmd_progress, "export-report": cmd_export_report,
     "staff": cmd_staff,
 }
 
@@ -411,7 +469,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     url = kb_url(args.kb)
     try:
-        factory = make_session_factory(url)
+        # a worker upgrades the schema itself, in turn with the other workers (knowledge.jobs)
+        factory = make_session_factory(url, upgrade=args.command != "worker")
     except SQLAlchemyError as exc:
         err.print(f"Lỗi: không mở được cơ sở tri thức ({escape(_safe_url(url))}): "
                   f"{escape(str(getattr(exc, 'orig', None) or exc).strip())}")

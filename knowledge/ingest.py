@@ -366,10 +366,20 @@ def ingest_file(session_factory: sessionmaker, path: str | Path,
     if not (extraction.targets or extraction.tasks or extraction.responsibilities):
         return IngestResult(path, plan=extraction.plan, error="không phải kế hoạch (không tìm thấy chỉ tiêu, "
                                                               "nhiệm vụ hay phân công trách nhiệm nào)")
-    try:
+    def store() -> IngestResult:
         with session_factory() as session, session.begin():
             session.connection(execution_options={WRITE_OPTION: True})
             return _write(session, path, doc, extraction)
+
+    try:
+        try:
+            return store()
+        except IntegrityError:
+            # Another ingest (a queue worker with another rendering of this plan) stored it at the
+            # same moment: the one-current-version index refused ours.  Looking again finds that
+            # version, kept when the content is the same.  (SQLite writers never meet here: BEGIN
+            # IMMEDIATE makes them wait their turn.)
+            return store()
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc
         return IngestResult(path, plan=extraction.plan,

@@ -1,5 +1,5 @@
-"""Shared fixtures: the sample plans, fresh SQLite knowledge bases and one throwaway
-PostgreSQL 15 server per test session (recipe in /work/shared/services.md).
+"""Shared fixtures: the sample plans, fresh SQLite knowledge bases, and one throwaway
+PostgreSQL 15 server and one throwaway Redis server per test session.
 
 The PostgreSQL server is never skipped: if it cannot start, every test that needs it fails
 with the server log's last lines, because a silently skipped backend is an untested one.
@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -105,6 +106,46 @@ def drop_pg_database(db_url: str) -> None:
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port, nothing saved to disk; yields its URL.
+    Missing redis-server fails the tests that need it (never a skip)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server không có trên máy: cài gói Debian `redis-server` "
+                    "(apt-get install -y redis-server, hoặc requirements/debian.sh).", pytrace=False)
+    base = Path(tempfile.mkdtemp(prefix="kb-redis-"))
+    port, log = _free_port(), base / "redis.log"
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(base), "--logfile", str(log)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"redis-server không khởi động được (mã {proc.returncode}): "
+                            f"{proc.stderr.read()[-2000:]}\n{_tail(log)}", pytrace=False)
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(64).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"redis-server không trả lời sau 30 giây\n{_tail(log)}", pytrace=False)
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
