@@ -236,6 +236,12 @@ class ProdStack:
         self.secrets = out
         return out
 
+    @property
+    def queue_url(self) -> str:
+        """The ingestion queue (RQ, :mod:`knowledge.jobs`): database 1 of the Redis that holds Rasa's
+        locks in database 0; the password stays in the environment, never on a command line."""
+        return f"redis://:{self.secrets['REDIS_PASSWORD']}@127.0.0.1:{self.ports.redis}/1"
+
     def process_env(self) -> dict[str, str]:
         origins = [self.url, f"http://localhost:{self.ports.front}", *self.origins,
                    *filter(None, os.environ.get("WEB_ORIGINS", "").split(","))]
@@ -545,6 +551,9 @@ lock_store:
                                          "--endpoints", str(endpoints)],
                                {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY),
                                 "SANIC_WEBSOCKET_MAX_SIZE": str(RASA_MAX_BODY)})
+            if not self.running("worker"):  # ingestion jobs from `python -m knowledge ingest --queue`
+                self.spawn("worker", [sys.executable, "-m", "knowledge", "worker", "--name", "prod-1"],
+                           {"REDIS_URL": self.queue_url})
             if not self.running("web"):
                 self.spawn("web", [sys.executable, "-m", "bot.servers", "web", str(self.ports.web),
                                    "--bind", "127.0.0.1", "--exports", str(self.path("exports"))])
@@ -579,7 +588,7 @@ lock_store:
         (pgdata, secrets.env) stays."""
         if not self.secrets and self.path("secrets.env").exists():
             self.load_secrets()
-        names = [n for n in ("nginx", "dashboard", "web", *REPLICAS, "actions", "redis") if self.running(n)]
+        names = [n for n in ("nginx", "dashboard", "web", *REPLICAS, "actions", "worker", "redis") if self.running(n)]
         pids = {n: self.pid(n) for n in names}
         for name in names:
             self.kill(name, signal.SIGTERM)
@@ -589,12 +598,12 @@ lock_store:
         for name, pid in pids.items():
             if _alive(pid):
                 self.kill(name, signal.SIGKILL)
-        for name in ("nginx", "dashboard", "web", *REPLICAS, "actions", "redis"):
+        for name in ("nginx", "dashboard", "web", *REPLICAS, "actions", "worker", "redis"):
             self.path(f"{name}.pid").unlink(missing_ok=True)
         self.stop_postgres()
 
     def status(self) -> dict[str, Optional[int]]:
-        names = ("postgres", "redis", "actions", *REPLICAS, "web", "dashboard", "nginx")
+        names = ("postgres", "redis", "actions", "worker", *REPLICAS, "web", "dashboard", "nginx")
         return {name: self.pid(name) for name in names if self.running(name)}
 
 

@@ -19,7 +19,7 @@ HELM = DEPLOY / "helm"
 SECRET_NAME = re.compile(r"(_TOKEN|_SECRET|_PASSWORD|_KEY)$|^(TOKEN|PASSWORD|password|token|postgresqlPassword)$")
 ENV_REF = re.compile(r"^\$\{[A-Z][A-Z0-9_]*(:[-?][^}]*)?\}$")
 # the services of make prod (bot/prod.py), by the names of their pid files
-PROD_PROCESSES = {"postgres", "redis", *REPLICAS, "actions", "web", "dashboard", "nginx"}
+PROD_PROCESSES = {"postgres", "redis", *REPLICAS, "actions", "worker", "web", "dashboard", "nginx"}
 SECRETS = {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "WEB_SESSION_SECRET", "POSTGRES_PASSWORD", "REDIS_PASSWORD"}
 
 
