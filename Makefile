@@ -52,8 +52,13 @@ system:
 test: install system
 	$(PY) -m pytest -q tests
 
-bench: install
+# Ingest speed and queries at 1,000 plans; the ranked search at 1,000 plans; progress at 10,000 reports;
+# the ingestion queue over 1 and 2 workers.
+bench: install system
 	$(PY) bench/ingest.py
+	$(PY) bench/search.py
+	$(PY) bench/reports_aggregate.py
+	$(PY) bench/ingest_queue.py
 
 # Extraction scores per plan and rendering against the gold (tests/data), and the metamorphic guard.
 score: install
