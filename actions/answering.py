@@ -382,6 +382,29 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
     return Reply("\n\n".join(seen), unique, {**found[-1].state, "year": None}, found=True)
 
 
+# "bao nhiêu phòng", "mấy bài giảng", "bn giáo viên": the thing counted (folded), when it is not a
+# share, a sum of money or a time ("bao nhiêu phần trăm", "mấy tỷ", "bao lâu").
+COUNTED = re.compile(r"\b(?:bao nhieu|may|bn)\s+([a-z]+)\b")
+NOT_COUNTED = frozenset("phan ty ti trieu ty nghin ngan tien lau gio nam lan tinh chieu in muc".split())
+COUNT_BONUS = 0.15
+
+
+def counted_unit(text: str) -> Optional[str]:
+    match = COUNTED.search(kb.fold(text))
+    return match.group(1) if match and match.group(1) not in NOT_COUNTED else None
+
+
+def _prefer_counted(hits: list[kb.Hit], unit: str) -> None:
+    """A question counting something ("bao nhiêu phòng") is answered by a fact giving a number
+    of that thing ("bổ sung 02 phòng học") before one giving a number of something else ("1.000
+    tiết dạy" in "phòng học thông minh")."""
+    figure = re.compile(rf"\d[\d.,]*\s+{re.escape(unit)}\b")
+    for hit in hits:
+        if figure.search(kb.fold(describe(hit))):
+            hit.score += COUNT_BONUS
+    hits.sort(key=lambda h: -h.score)
+
+
 def _unknown_plan_number(text: str, mention: kb.PlanMention, session: Optional[Session]) -> Optional[str]:
     """"Kế hoạch số 555" when no current plan has that number (and no plan is named otherwise)."""
     if mention.plans:
@@ -426,6 +449,10 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
     results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor and _covers(h, asked_about)
                    and (year is None or h.year == year)]  # a part of the question: facts of its own year
                for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
+    unit = counted_unit(text)
+    if unit:
+        for hits in results.values():
+            _prefer_counted(hits, unit)
     asked = results[kind]
     best_asked = asked[0].score if asked else 0.0
     used_kind = kind
@@ -458,7 +485,7 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
     blocks = []
     for plan in plans:
         group = _answer_group(hits, plan, None if _school_years(text) else ctx.year)
-        lines = [describe(h) for h in group]
+        lines = list(dict.fromkeys(describe(h) for h in group))  # two facts of one sentence may read alike
         cite = _citations(group)
         body = "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else lines[0]
         label = _plan_name(plan, session)

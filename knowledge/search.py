@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from .db import session_scope
 from . import fulltext, models, queries
 from .queries import Cited, PlanInfo
-from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window_ratio, coverage, first_sentences,
+from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window, coverage, first_sentences,
                          folded_words, make_query, matched_share, names_agency)
 from document_parsing.text_utils import fold
 
@@ -221,6 +221,7 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
     bodies: dict[str, str] = {}  # a numbered item's body with its lettered sub-items
     sentences_by_path: dict[str, list[list[str]]] = {}
     sentence_text: dict[tuple[str, int], str] = {}
+    section_keys: dict[str, tuple[tuple[str, int], ...]] = {}  # path → its full-text rows
     def heading_year(path: str) -> Optional[int]:
         """The year of the nearest enclosing heading that names one ("Định hướng đến năm 2025")."""
         parts = path.split(".")
@@ -232,6 +233,7 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
 
     for section in sections:
         headings.setdefault(section.path, section.heading or "")
+        section_keys[section.path] = (*section_keys.get(section.path, ()), ("section", section.id))
         parts = section.path.split(".")
         for depth in range(1, len(parts) + 1):
             key = ".".join(parts[:depth])
@@ -255,31 +257,45 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
         # The whole sentence, so "trong đó mầm non 85%" is found by the words of its head figure.
         context = sentence_text.get((t.section, sentence), "")
         text = f"{parent_heading(t.section)} {headings.get(t.section, '')} {context} {t.subject} {t.text}"
-        index.units.append(_Unit("target", t, Doc.of(text), group, t.year, keys=(("target", t.fact_id),)))
+        # Its row in the full-text index holds only the figure's own words ("đạt 100% vào năm 2026"):
+        # the sentence's section row finds it too, as it finds the sentence's other figures.
+        keys = (("target", t.fact_id),) + (section_keys.get(t.section, ()) if sentence >= 0 else ())
+        index.units.append(_Unit("target", t, Doc.of(text), group, t.year, keys=keys))
     for t in queries.tasks(plan=stem, session=session):
         text = f"{parent_heading(t.section)} {t.text}"
         index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text), heading_year(t.section),
                                  keys=(("task", t.fact_id),)))
-    items: "OrderedDict[str, ResponsibilityItem]" = OrderedDict()
-    item_keys: dict[str, list[tuple[str, int]]] = {}
+    # A numbered item of prose is one responsibility item (lead and partners of the same item);
+    # a row of an assignment table ("Nội dung công việc | Bộ phận thực hiện | Thời gian"), whose
+    # task is not in the section's text, is an item of its own: the rows have nothing in common
+    # but their heading.
+    items: "OrderedDict[tuple, ResponsibilityItem]" = OrderedDict()
+    item_keys: dict[tuple, list[tuple[str, int]]] = {}
+    prose = {path: f" {' '.join(folded_words(body))} " for path, body in bodies.items()}
     for r in queries.responsibilities(plan=stem, session=session):
-        item_keys.setdefault(r.section, []).append(("responsibility", r.fact_id))
-        item = items.get(r.section)
+        task_words = folded_words(r.task)[:8]
+        row = bool(task_words) and f" {' '.join(task_words)} " not in prose.get(r.section, " ")
+        item_key = (r.section, r.task) if row else (r.section,)
+        item_keys.setdefault(item_key, []).append(("responsibility", r.fact_id))
+        item = items.get(item_key)
         if item is None:
-            item = items[r.section] = ResponsibilityItem(
+            item = items[item_key] = ResponsibilityItem(
                 plan=r.plan, plan_number=r.plan_number, issuer=r.issuer, plan_year=r.plan_year,
                 section=r.section, plan_date=r.plan_date, plan_title=r.plan_title, task=r.task, members=[])
         if (r.agency, r.role) not in item.members:
             item.members.append((r.agency, r.role))
-    for section, item in items.items():
+    for item_key, item in items.items():
+        section = item.section
         agencies = " ".join(f"{a} {role}" for a, role in item.members)
-        text = f"{headings.get(section, '')} {bodies.get(section, '')} {item.task} {agencies}"
+        body = bodies.get(section, '') if len(item_key) == 1 else ""
+        text = f"{headings.get(section, '')} {body} {item.task} {agencies}"
         keys = tuple((agency_key(a), role) for a, role in item.members)
         heading = " ".join(folded_words(headings.get(section, "")))
         heading = re.sub(r"^(de nghi |cac )+", "", heading)
         heads = tuple(k for k, _ in keys if heading.startswith(k))
-        index.units.append(_Unit("responsibility", item, Doc.of(text), (stem, "responsibility", section),
-                                 agencies=keys, heads=heads, keys=tuple(item_keys.get(section, ()))))
+        rows = tuple(item_keys.get(item_key, ())) + (section_keys.get(section, ()) if len(item_key) == 1 else ())
+        index.units.append(_Unit("responsibility", item, Doc.of(text), (stem, "responsibility", *item_key),
+                                 agencies=keys, heads=heads, keys=rows))
     for d in queries.deadlines(plan=stem, session=session):
         text = " ".join(x or "" for x in (headings.get(d.section or "", ""), d.agency, d.what, d.to, d.when))
         index.units.append(_Unit("deadline", d, Doc.of(text), (stem, "deadline", d.section, d.what),
@@ -376,13 +392,14 @@ class PlanMention:
     plans: list[str]
     words: set[str]
     by_number: bool = False
+    names: list[tuple[str, ...]] = field(default_factory=list)  # the phrases that named them, as typed
 
 
 def _raw_words(text: str) -> list[str]:
     return re.findall(r"[0-9a-z]+", fold(text or ""))
 
 
-def _issuer_words(text: str, plan: _PlanIndex) -> set[str]:
+def _issuer_words(text: str, plan: _PlanIndex) -> tuple[str, ...]:
     """The issuer's words when the question writes the issuer out before the place ("UBND tỉnh
     Lâm Đồng", "ủy ban nhân dân thành phố Cần Thơ"): they name the plan, they are not the subject."""
     issuer = folded_words(plan.info.issuer or "")
@@ -391,8 +408,8 @@ def _issuer_words(text: str, plan: _PlanIndex) -> set[str]:
     for start in range(len(issuer)):
         tail = issuer[start:]
         if len(tail) > 2 and f" {' '.join(tail)} " in joined:
-            return set(tail)
-    return set()
+            return tuple(tail)
+    return ()
 
 
 def mention(text: str, snap: _Snapshot) -> PlanMention:
@@ -411,28 +428,36 @@ def _mention(text: str, snap: _Snapshot) -> PlanMention:
     numbers = {w for w in words if w.isdigit()}
     by_number = list(dict.fromkeys(stem for n in numbers for stem in snap.numbers.get(n, [])))
     used: set[str] = {p.number for stem, p in snap.plans.items() if stem in by_number and p.number}
+    names: list[tuple[str, ...]] = []
+
+    def named_by(phrase: tuple[str, ...], window: tuple[str, ...] = ()) -> None:
+        used.update(phrase)
+        names.extend(n for n in (phrase, window) if n and n not in names)
+
     if by_number:
         for stem in by_number:
-            used |= _issuer_words(text, snap.plans[stem])
+            named_by(_issuer_words(text, snap.plans[stem]))
             for place in snap.plans[stem].places:
-                if best_window_ratio(words, place) >= PLACE_MATCH:
-                    used.update(place)
-        return PlanMention(by_number, used, by_number=True)
+                ratio, window = best_window(words, place)
+                if ratio >= PLACE_MATCH:
+                    named_by(tuple(place), window)
+        return PlanMention(by_number, used, by_number=True, names=names)
     found = []
     for name, stems in snap.places.items():
         place = name.split()
-        if best_window_ratio(words, place) >= PLACE_MATCH:
+        ratio, window = best_window(words, place)
+        if ratio >= PLACE_MATCH:
             for stem in stems:
                 if stem not in found:
                     found.append(stem)
-                    used.update(place)
-                    used |= _issuer_words(text, snap.plans[stem])
+                    named_by(tuple(place), window)
+                    named_by(_issuer_words(text, snap.plans[stem]))
     if len(found) > 1:
         years = {int(w) for w in words if YEAR.match(w)}
         dated = [s for s in found if snap.plans[s].info.plan_year in years]
         if dated:
             found = dated
-    return PlanMention(found, used)
+    return PlanMention(found, used, names=names)
 
 
 def resolve_plans(text: str, *, session: Optional[Session] = None) -> list[PlanInfo]:
@@ -608,7 +633,7 @@ def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
         return _memo[key]
     named = mention(text, snap)
     titles = frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems)))
-    query = snap.vocab.repair(make_query(text, drop=named.words, title_words=titles))
+    query = snap.vocab.repair(make_query(text, title_words=titles, names=named.names))
     _remember(key, query)
     return query
 

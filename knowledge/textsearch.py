@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -44,10 +44,11 @@ _SEMESTER_NUMBER = {"1": "i", "2": "ii"}
 
 # Function words of questions (folded).  Content words stay even when frequent: IDF weighs them.
 STOP_WORDS = frozenset("""
-a ah ai bao nhieu nao gi khong co duoc la cua thi va cho hoi o theo ve den toi nhung cac
+a ah ai nhieu nao gi khong co duoc la cua thi va cho hoi o theo ve den toi nhung cac
 mot nhu vay voi trong de do da se dang can phai muon the sao khi may ra len rang nay kia
 em anh chi ban con oi nhe nha ha ak u ma hay hoac cung nam ngay thang
 biet cam on giup dum nhieu it bi boi vao gium chua roi xong het luon thoi nua chu nhi dau ne nhiu
+bn dc ko k j vs ntn lo
 """.split())
 
 WORD = re.compile(r"[0-9a-z&]+(?:[-&][0-9a-z]+)*")
@@ -91,7 +92,9 @@ class Query:
 
 
 # Question phrases that carry no subject ("phần trăm" is printed as "%" in plans).
-QUESTION_PHRASES = re.compile(r"\b(phan tram|ty le|ti le|bao lau( mot lan)?|(ve )?lau dai|moc( thoi gian)?|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
+# "bao" alone is a content word ("báo cáo"): only the phrases "bao nhiêu", "bao giờ", "bao lâu" are
+# question words; "hạn chót", "ngày nào" ask for a date, they are not the subject.
+QUESTION_PHRASES = re.compile(r"\b(phan tram|ty le|ti le|bao nhieu|bao gio|bao lau( mot lan)?|han chot|(vao )?(ngay|thang|luc|thoi diem) nao|(ve )?lau dai|moc( thoi gian)?|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
                               r"(co quan|don vi|so|phong|ban nganh|nhung ai|nhung) nao|lam (nhung )?(viec )?gi|nhung viec gi|"
                               r"nganh giao duc( va dao tao)?|nganh gd|chiu trach nhiem)\b")
 
@@ -120,15 +123,33 @@ def drop_plan_names(words: list[str], title_words: frozenset[str]) -> list[str]:
     return kept
 
 
-def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] = frozenset()) -> Query:
-    """The content words of ``text`` minus ``drop`` (folded words already used, e.g. a place
-    name) and minus the plan's name as the user paraphrased it (see :func:`drop_plan_names`)."""
+def _naming_positions(words: list[str], names: Iterable[Sequence[str]]) -> set[int]:
+    """Positions of the words that name the plan: each occurrence of a name as a whole ("trường
+    THPT Lê Quý Đôn", "Cần Thơ") — not each of its words wherever it occurs, so "phòng học thông
+    minh" keeps "học" and "thông" when the issuer "Trường Trung học phổ thông …" was named."""
+    positions: set[int] = set()
+    for name in names:
+        n = len(name)
+        if not n:
+            continue
+        for i in range(len(words) - n + 1):
+            if tuple(words[i:i + n]) == tuple(name):
+                positions.update(range(i, i + n))
+    return positions
+
+
+def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] = frozenset(),
+               names: Iterable[Sequence[str]] = ()) -> Query:
+    """The content words of ``text`` minus ``drop`` (folded words never searched for, wherever
+    they occur), minus ``names`` (folded phrases that name the plan, where they occur) and minus
+    the plan's name as the user paraphrased it (see :func:`drop_plan_names`)."""
     words = folded_words(QUESTION_PHRASES.sub(" ", " ".join(folded_words(text))))
     words = drop_plan_names(words, title_words)
+    naming = _naming_positions(words, names)
     dropped = set(drop)
     years = [int(w) for w in words if YEAR.match(w)]
     numbers = [w for w in words if w.isdigit() and not YEAR.match(w)]
-    kept = [w for w in words if w not in dropped and not w.isdigit()]
+    kept = [w for i, w in enumerate(words) if i not in naming and w not in dropped and not w.isdigit()]
     unigrams = list(dict.fromkeys(w for w in kept if w not in STOP_WORDS and len(w) > 1))
     bigrams = list(dict.fromkeys(f"{a} {b}" for a, b in zip(kept, kept[1:])
                                  if not (a in STOP_WORDS and b in STOP_WORDS)))
@@ -177,11 +198,17 @@ class Vocabulary:
 
     def repair(self, query: Query) -> Query:
         """Replace misspelt words the corpus never uses by the closest word it does ("tuyn" →
-        "tuyen"); a real Vietnamese syllable ("tiếng") is left alone: absent is not misspelt."""
-        fixed = []
+        "tuyen", "mih" → "minh"); a real Vietnamese syllable ("tiếng") is left alone: absent is
+        not misspelt — unless it is a colloquial word whose written form the corpus uses
+        (:data:`PLAN_WORDS`: "thêm" → "bổ sung")."""
+        fixed: list[str] = []
         syllables = vietnamese_syllables()
         for word in query.unigrams:
-            if word in self.df or len(word) < 4 or not self._choices or word in syllables:
+            written = PLAN_WORDS.get(word)
+            if word not in self.df and written and all(w in self.df for w in written.split()):
+                fixed.append(written)
+                continue
+            if word in self.df or len(word) < 3 or not self._choices or word in syllables:
                 fixed.append(word)
                 continue
             best = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=80)
@@ -190,7 +217,17 @@ class Vocabulary:
             return query
         mapping = dict(zip(query.unigrams, fixed))
         bigrams = [" ".join(mapping.get(w, w) for w in pair.split()) for pair in query.bigrams]
-        return Query(list(dict.fromkeys(fixed)), bigrams, query.accented, query.years, query.numbers)
+        bigrams += [m for m in fixed if " " in m]
+        unigrams = [w for m in fixed for w in m.split()]
+        return Query(list(dict.fromkeys(unigrams)), list(dict.fromkeys(bigrams)), query.accented, query.years,
+                     query.numbers)
+
+
+# Words of spoken questions → the word plans write for the same thing, used only when no plan
+# uses the spoken word ("lắp thêm phòng học" is "bổ sung phòng học" in a plan).
+PLAN_WORDS: dict[str, str] = {
+    "them": "bo sung", "xai": "su dung", "coi": "xem",
+}
 
 
 PRECISION_WEIGHT = 0.3
@@ -303,17 +340,25 @@ def names_agency(question_words: list[str], key: str) -> bool:
 def best_window_ratio(words: list[str], phrase: list[str]) -> float:
     """How well ``phrase`` (folded words) occurs in ``words``: the best fuzzy ratio (0..100) of
     any window of the same number of words, spaces ignored ("can tho", "cantho", "cn tho")."""
+    return best_window(words, phrase)[0]
+
+
+def best_window(words: list[str], phrase: list[str]) -> tuple[float, tuple[str, ...]]:
+    """:func:`best_window_ratio` and the window of ``words`` that reached it (the phrase as the
+    user typed it), the window of the phrase's own length first among equals."""
     if not phrase or not words:
-        return 0.0
+        return 0.0, ()
     target = "".join(phrase)
-    best = 0.0
-    for size in {len(phrase), max(1, len(phrase) - 1), len(phrase) + 1}:
+    best, best_window_words = 0.0, ()
+    for size in (len(phrase), max(1, len(phrase) - 1), len(phrase) + 1):
         for i in range(0, max(1, len(words) - size + 1)):
             window = "".join(words[i:i + size])
             if abs(len(window) - len(target)) > 2:
                 continue
-            best = max(best, fuzz.ratio(window, target))
-    return best
+            ratio = fuzz.ratio(window, target)
+            if ratio > best:
+                best, best_window_words = ratio, tuple(words[i:i + size])
+    return best, best_window_words
 
 
 def first_sentences(text: str) -> list[str]:
