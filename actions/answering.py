@@ -453,14 +453,25 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
     if unit:
         for hits in results.values():
             _prefer_counted(hits, unit)
-    asked = results[kind]
+    # The prior: the NLU's kind, or the kind the question's cue words ask for ("… cho phòng nào
+    # thẩm định" asks whom a report goes to, "bộ phận nào phụ trách" who does it) when its best
+    # fact scores higher; other kinds then have to beat it by the margins below.
+    prior = kind
+    cue = cue_kind(text)
+    if cue not in (kind, "task") and results.get(cue) and (
+            not results.get(kind) or results[cue][0].score > results[kind][0].score):
+        prior = cue
+    if {prior, kind} == {"responsibility", "project"} and results.get("project") and results.get("responsibility") \
+            and results["project"][0].fact.section == results["responsibility"][0].fact.section:
+        prior = "project"  # an appendix row read both ways: the project answer also gives its years
+    asked = results[prior]
     best_asked = asked[0].score if asked else 0.0
-    used_kind = kind
+    used_kind = prior
     matched_asked = asked[0].matched if asked else 0.0
     # An appendix row is both a project and its lead/partners; the project answer says more.
-    subsumed = {"responsibility"} if kind == "project" and asked and (asked[0].fact.section or "").startswith("PL") else set()
+    subsumed = {"responsibility"} if prior == "project" and asked and (asked[0].fact.section or "").startswith("PL") else set()
     others = [(hits[0].score, hits[0].matched, k) for k, hits in results.items()
-              if hits and k != kind and k != "passage" and k not in subsumed]
+              if hits and k != prior and k != "passage" and k not in subsumed]
     others += [(hits[0].score - 0.05, hits[0].matched, k) for k, hits in results.items() if hits and k == "passage"]
     if others:
         score, matched, other = max(others)
@@ -727,14 +738,20 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
 # Cue words of a question (folded) → the kind of fact it asks for, in order of precedence; the
 # NLU intent is not known here (nlu_fallback / out_of_scope), so the words decide the prior.
 CUES: tuple[tuple[str, re.Pattern], ...] = (
-    ("project", re.compile(r"\b(du an|phu luc)\b")),
-    ("deadline", re.compile(r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|"
-                            r"ngay may|dinh ky)\b.*\b(bao cao|nop|gui)\b|\b(bao cao|nop|gui)\b.*\b(khi nao|bao gio|"
-                            r"luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|ngay may|dinh ky)\b")),
-    ("responsibility", re.compile(r"\b(ai|don vi nao|co quan nao|ben nao|phong nao|to nao|so nao|nganh nao|"
+    # when a report is due, how often, and to whom it goes ("gửi … cho phòng nào", "báo cáo về đâu")
+    ("deadline", re.compile(r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|hang nam|"
+                            r"ngay may|ngay nao|dinh ky|bao lau|may lan)\b.*\b(bao cao|nop|gui)\b|\b(bao cao|nop|gui)\b.*"
+                            r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|hang nam|ngay may|"
+                            r"ngay nao|dinh ky|bao lau|may lan|(cho|ve|len|toi) (ai|dau|\w+ nao))\b")),
+    # "ai", and "<who> nào" for any kind of body: agency, department, team, company, network operator
+    ("responsibility", re.compile(r"\b(ai|(don vi|co quan|ben|phong|to|so|nganh|bo phan|nha mang|doanh nghiep|"
+                                  r"to chuc|luc luong|cong ty|doan the|ca nhan|ban) nao|"
                                   r"ai lo|phu trach|chu tri|phoi hop|giao cho|dau moi|trach nhiem)\b")),
-    ("target", re.compile(r"\b(bao nhieu|may(?! (tinh|chieu|in|chu|moc|quay))|bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|"
-                          r"muc tieu|dat)\b|%")),
+    # "mấy" is a count unless it is "máy" written without accents ("trên máy tính", "máy chiếu")
+    ("target", re.compile(r"\b(bao nhieu|(?<!tren )(?<!bang )(?<!phong )may(?! (tinh|chieu|in|chu|moc|quay|may))|"
+                          r"bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|muc tieu|dat)\b|%")),
+    # last: "phụ lục", "dự án" name where the answer is, the question words above say what is asked
+    ("project", re.compile(r"\b(du an|phu luc)\b")),
 )
 
 

@@ -368,7 +368,8 @@ def first_sentences(text: str) -> list[str]:
         part = part.strip(" ;")
         if len(part) <= 3:
             continue
-        if sentences and re.match(r"(?i)trong đó\b", part):  # "…90%; trong đó, mầm non 85%" is one figure
+        # "…90%; trong đó, mầm non 85%", "…50%; riêng thành phố 65%": one figure and its parts
+        if sentences and re.match(r"(?i)(trong đó|riêng)\b", part):
             sentences[-1] = f"{sentences[-1]}; {part}"
         else:
             sentences.append(part)
