@@ -271,7 +271,8 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
     # but their heading.
     items: "OrderedDict[tuple, ResponsibilityItem]" = OrderedDict()
     item_keys: dict[tuple, list[tuple[str, int]]] = {}
-    prose = {path: f" {' '.join(folded_words(body))} " for path, body in bodies.items()}
+    prose = {path: f" {' '.join(folded_words(headings.get(path, '') + ' ' + bodies.get(path, '')))} "
+             for path in {*bodies, *headings}}
     for r in queries.responsibilities(plan=stem, session=session):
         task_words = folded_words(r.task)[:8]
         row = bool(task_words) and f" {' '.join(task_words)} " not in prose.get(r.section, " ")
