@@ -417,8 +417,9 @@ def mention(text: str, snap: _Snapshot) -> PlanMention:
     """Plans named in ``text`` by number ("148", "3381/KH-UBND") or by the place of the issuer
     ("Cần Thơ", "can tho", "cantho", "cn tho"); a year narrows several plans of one place."""
     memo_key = ("mention", snap.version, text)
-    if memo_key in _memo:
-        return _memo[memo_key]
+    known = _memo.get(memo_key, _MISSING)  # one lookup: another thread may evict between two
+    if known is not _MISSING:
+        return known
     result = _mention(text, snap)
     _remember(memo_key, result)
     return result
@@ -588,6 +589,7 @@ CANDIDATES = 300
 CANDIDATE_WORDS = 8
 ENOUGH_WITH_ALL_WORDS = 50
 _memo: "OrderedDict[tuple, object]" = OrderedDict()  # per-question results (mention, query, candidates)
+_MISSING = object()
 
 
 def _remember(key: tuple, value: object) -> None:
@@ -606,8 +608,9 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
         return None
     key = ("candidates", snap.version, tuple(query.unigrams),
            tuple(sorted(query.accented)), tuple(stems))
-    if key in _memo:
-        return _memo[key]
+    known = _memo.get(key, _MISSING)
+    if known is not _MISSING:
+        return known
     ids = None if len(stems) == len(snap.plans) else [snap.plans[p].document_id for p in stems]
     words = sorted(query.unigrams, key=lambda w: snap.vocab.df.get(w, 0))[:CANDIDATE_WORDS]
     words = [w for w in words if snap.vocab.df.get(w)] or words
@@ -630,8 +633,9 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
 
 def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
     key = ("query", snap.version, text, tuple(stems))
-    if key in _memo:
-        return _memo[key]
+    known = _memo.get(key, _MISSING)
+    if known is not _MISSING:
+        return known
     named = mention(text, snap)
     titles = frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems)))
     query = snap.vocab.repair(make_query(text, title_words=titles, names=named.names))
