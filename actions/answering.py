@@ -201,7 +201,13 @@ def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Contex
     plan_years = {reading.plan_years[p] for p in (plans or [])} - _school_years(text)
     asked = [y for y in years if y not in plan_years] or ([] if plans else years)
     year = asked[0] if asked else (int(state["year"]) if str(state.get("year") or "").isdigit() else None)
-    return Context(text, plans, named, year, " ".join(query.unigrams), reading.unknown), mention
+    unknown = reading.unknown
+    if named and plans:
+        # a word the plans asked about never use ("robot" asked of a plan that has none) is unknown
+        # for this question even if another plan uses it: the rest must then match very well
+        unknown = [w for w in query.unigrams
+                   if not any(kb.plan_mentions(p, (w,), session=session) for p in plans)]
+    return Context(text, plans, named, year, " ".join(query.unigrams), unknown), mention
 
 
 def _search(kind: str, ctx: Context, session: Optional[Session]) -> list[kb.Hit]:

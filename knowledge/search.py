@@ -438,6 +438,8 @@ def _mention(text: str, snap: _Snapshot) -> PlanMention:
 
     if by_number:
         for stem in by_number:
+            if snap.plans[stem].number:
+                named_by((snap.plans[stem].number,))
             named_by(_issuer_words(text, snap.plans[stem]))
             for place in snap.plans[stem].places:
                 ratio, window = best_window(words, place)
@@ -445,15 +447,17 @@ def _mention(text: str, snap: _Snapshot) -> PlanMention:
                     named_by(tuple(place), window)
         return PlanMention(by_number, used, by_number=True, names=names)
     found = []
-    for name, stems in snap.places.items():
-        place = name.split()
-        ratio, window = best_window(words, place)
-        if ratio >= PLACE_MATCH:
-            for stem in stems:
-                if stem not in found:
-                    found.append(stem)
-                    named_by(tuple(place), window)
-                    named_by(_issuer_words(text, snap.plans[stem]))
+    matches = [(name, stems, *best_window(words, name.split())) for name, stems in snap.places.items()]
+    matches = [m for m in matches if m[2] >= PLACE_MATCH]
+    if any(m[2] == 100 for m in matches):
+        # a place written exactly: a near miss elsewhere is another word ("tỉnh làm" ≈ "Bình Lâm")
+        matches = [m for m in matches if m[2] == 100]
+    for name, stems, _ratio, window in matches:
+        for stem in stems:
+            if stem not in found:
+                found.append(stem)
+                named_by(tuple(name.split()), window)
+                named_by(_issuer_words(text, snap.plans[stem]))
     if len(found) > 1:
         years = {int(w) for w in words if YEAR.match(w)}
         dated = [s for s in found if snap.plans[s].info.plan_year in years]

@@ -106,21 +106,27 @@ _NAME_FILLER = frozenset("nganh cua trong ve tai o nay cho linh vuc tren dia ban
 def drop_plan_names(words: list[str], title_words: frozenset[str]) -> list[str]:
     """Remove the words that follow "kế hoạch"/"đề án" while they belong to the plan's title:
     "thực hiện kế hoạch ứng dụng CNTT trong giáo dục" names the plan, it is not the subject."""
+    dropped = _title_positions(words, title_words)
+    return [w for i, w in enumerate(words) if i not in dropped]
+
+
+def _title_positions(words: list[str], title_words: frozenset[str]) -> set[int]:
+    """Positions of the words :func:`drop_plan_names` removes."""
+    positions: set[int] = set()
     if not title_words:
-        return words
-    kept: list[str] = []
+        return positions
     i = 0
     while i < len(words):
-        kept.append(words[i])
         if (words[i] == "hoach" and i and words[i - 1] == "ke") or (words[i] == "an" and i and words[i - 1] == "de"):
             j = i + 1
             while j < len(words) and (words[j] in title_words or words[j] in _NAME_FILLER):
                 j += 1
             if j - (i + 1) >= 2:  # one shared word is a coincidence, a run is the plan's name
+                positions.update(range(i + 1, j))
                 i = j
                 continue
         i += 1
-    return kept
+    return positions
 
 
 def _naming_positions(words: list[str], names: Iterable[Sequence[str]]) -> set[int]:
@@ -135,7 +141,19 @@ def _naming_positions(words: list[str], names: Iterable[Sequence[str]]) -> set[i
         for i in range(len(words) - n + 1):
             if tuple(words[i:i + n]) == tuple(name):
                 positions.update(range(i, i + n))
+                # "kế hoạch (số) 96 (của UBND tỉnh) Ngọc Sơn": the words that say "the plan of"
+                j = i
+                designators = DESIGNATORS | ({"so"} if name[0].isdigit() else set())  # "số 96", not "chuyển đổi số"
+                while j > 0 and words[j - 1] in designators and (j - 1) not in positions:
+                    j -= 1
+                    positions.add(j)
     return positions
+
+
+# Words that designate a plan just before its number or place ("kế hoạch số 96", "kh của UBND tỉnh
+# Ngọc Sơn", "trường Lê Quý Đôn"): part of the plan's name, not of the subject.
+DESIGNATORS = frozenset("ke hoach de an quyet dinh van ban cua uy ban nhan dan ubnd tinh thanh pho huyen quan "
+                        "thi xa truong".split())
 
 
 def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] = frozenset(),
@@ -144,8 +162,7 @@ def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] 
     they occur), minus ``names`` (folded phrases that name the plan, where they occur) and minus
     the plan's name as the user paraphrased it (see :func:`drop_plan_names`)."""
     words = folded_words(QUESTION_PHRASES.sub(" ", " ".join(folded_words(text))))
-    words = drop_plan_names(words, title_words)
-    naming = _naming_positions(words, names)
+    naming = _naming_positions(words, names) | _title_positions(words, title_words)
     dropped = set(drop)
     years = [int(w) for w in words if YEAR.match(w)]
     numbers = [w for w in words if w.isdigit() and not YEAR.match(w)]

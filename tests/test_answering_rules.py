@@ -22,7 +22,7 @@ from knowledge.db import make_session_factory
 from knowledge.ingest import ingest_paths
 
 FILES = [PLANS / f"{name}.txt" for name in ("thpt-lequydon-hoaan-2024", "ngocson-96-2021", "muongte-2022",
-                                             "qd-hoamy-2023")]
+                                             "qd-hoamy-2023", "sgd-binhlam-2024")]
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +95,16 @@ def test_how_often_is_a_deadline_even_asked_as_an_appendix(session) -> None:
 def test_plan_name_is_dropped_only_where_it_names_the_plan(session) -> None:
     words = search.query_of("trường THPT Lê Quý Đôn có bao nhiêu phòng học thông minh", session=session).unigrams
     assert {"phong", "hoc", "thong", "minh"} <= set(words) and not {"quy", "don"} & set(words), words
+
+
+def test_a_word_the_named_plan_never_uses_is_refused(session) -> None:
+    """"robot" is in no fact of Mường Tè's plan: the plan's other words ("kế hoạch", "giáo dục")
+    do not make an answer."""
+    reply = answer("ask_task", "Kế hoạch Mường Tè có nói gì về robot giáo dục không?", {}, session=session)
+    assert not reply.found and "không đề cập" in reply.text and not cited(reply.text), reply.text
+
+
+def test_a_place_written_exactly_is_not_also_a_near_miss(session) -> None:
+    """"Ngọc Sơn … tỉnh làm gì": "tỉnh làm" is not a typo of another plan's place."""
+    assert [p.plan for p in search.resolve_plans("Ngọc Sơn giao Công an tỉnh làm gì", session=session)] == [
+        "ngocson-96-2021"]
