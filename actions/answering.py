@@ -210,14 +210,14 @@ def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Contex
     return Context(text, plans, named, year, " ".join(query.unigrams), unknown), mention
 
 
-def _search(kind: str, ctx: Context, session: Optional[Session]) -> list[kb.Hit]:
+def _search(kind: str, ctx: Context, session: Optional[Session], floor: float = 0.0) -> list[kb.Hit]:
     if kind == "task":
-        hits = kb.search("task", ctx.text, ctx.plans, ctx.year, session=session, limit=50)
-        passages = kb.search("passage", ctx.text, ctx.plans, ctx.year, session=session, limit=50)
+        hits = kb.search("task", ctx.text, ctx.plans, ctx.year, session=session, limit=50, min_matched=floor)
+        passages = kb.search("passage", ctx.text, ctx.plans, ctx.year, session=session, limit=50, min_matched=floor)
         for hit in passages:
             hit.score -= 0.05  # an extracted task item reads better than a sentence
         return sorted(hits + passages, key=lambda h: -h.score)
-    return kb.search(kind, ctx.text, ctx.plans, ctx.year, session=session, limit=200)
+    return kb.search(kind, ctx.text, ctx.plans, ctx.year, session=session, limit=200, min_matched=floor)
 
 
 def _best_per_plan(hits: list[kb.Hit]) -> dict[str, float]:
@@ -452,7 +452,7 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
             state = {**state, "plan_id": ",".join(ctx.plans), "question_kind": kind, "topic": ctx.topic}
             return Reply(_refusal(ctx.plans, missing, session), [], state, found=False)
     floor = MIN_MATCHED_WITH_UNKNOWN if ctx.unknown else MIN_MATCHED
-    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor and _covers(h, asked_about)
+    results = {k: [h for h in _search(k, ctx, session, floor) if h.matched >= floor and _covers(h, asked_about)
                    and (year is None or h.year == year)]  # a part of the question: facts of its own year
                for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
     unit = counted_unit(text)

@@ -30,6 +30,7 @@ from knowledge import models, queries  # noqa: E402
 from knowledge import search as kb_search  # noqa: E402
 from knowledge.db import make_session_factory  # noqa: E402
 from knowledge.ingest import ingest_file  # noqa: E402
+from actions.answering import MIN_MATCHED  # noqa: E402
 
 QUESTIONS = ["tỷ lệ cuộc họp trực tuyến năm 2020", "ai chủ trì bố trí kinh phí", "sổ điểm điện tử bao nhiêu phần trăm",
              "khi nào báo cáo kết quả thực hiện", "an toàn thông tin", "hoc sinh hoc truc tuyen bao nhieu phan tram",
@@ -92,8 +93,8 @@ def main() -> int:
     def ranked(named=None) -> None:
         q = question()
         kb_search.clear_memo()  # a question from scratch (the memo only serves the kinds of one question)
-        for kind in KINDS:
-            kb_search.search(kind, q, named, None, session=session, limit=200)
+        for kind in KINDS:  # as the chatbot asks: facts covering too little of the question are not scored
+            kb_search.search(kind, q, named, None, session=session, limit=200, min_matched=MIN_MATCHED)
 
     def answered() -> None:
         from actions.answering import answer

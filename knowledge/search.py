@@ -101,6 +101,7 @@ class _PlanIndex:
     document_id: int = 0
     pairs: frozenset[str] = frozenset()  # every word pair of its facts and sentences (answerability)
     words: frozenset[str] = frozenset()
+    by_kind: dict[str, list["_Unit"]] = field(default_factory=dict)  # its units per kind
 
 
 @dataclass
@@ -116,6 +117,9 @@ class _Snapshot:
     places: dict[str, list[str]] = field(default_factory=dict)
     numbers: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""
+    stems: list[str] = field(default_factory=list)  # every current plan, in order
+    title_words: frozenset[str] = frozenset()  # the words of every plan's title
+    rows: int = 0  # full-text rows of the current plans: how costly a ranked query over all is
 
     @property
     def version(self) -> tuple:
@@ -320,6 +324,8 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
     document_text = " ".join(x or "" for x in (doc.title, doc.issuer, doc.number, " ".join(doc.parent or [])))
     index.units.append(_Unit("document", info, Doc.of(document_text), (stem, "document"),
                              keys=(("document", doc.id),)))
+    for unit in index.units:
+        index.by_kind.setdefault(unit.kind, []).append(unit)
     return index
 
 
@@ -363,7 +369,8 @@ def _snapshot(session: Session) -> _Snapshot:
                 places.setdefault(" ".join(place), []).append(stem)
             if p.number:
                 numbers.setdefault(p.number, []).append(stem)
-        snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url)
+        snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url, list(plans),
+                                       frozenset().union(*(p.title_words for p in plans.values())), len(by_key))
         _memo.clear()
         return snap
 
@@ -513,31 +520,35 @@ def _agency_bonus(unit: _Unit, question: list[str], says_lead: bool) -> float:
 
 
 def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
-           session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+           session: Optional[Session] = None, limit: int = 20, min_matched: float = 0.0) -> list[Hit]:
     """Facts of ``kind`` ranked for ``text`` within ``plans`` (stems; None = all current plans).
-    Words naming the plan are not searched for; ``year`` favours targets of that year."""
+    Words naming the plan are not searched for; ``year`` favours targets of that year.  Facts
+    covering less than ``min_matched`` of the question (:func:`textsearch.matched_share`) are
+    not scored: the chatbot would not use them."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     with session_scope(session) as s:
         snap = _snapshot(s)
-        stems = [p for p in (plans if plans is not None else snap.plans) if p in snap.plans]
+        stems = snap.stems if plans is None else [p for p in plans if p in snap.plans]
         query = _query(text, snap, stems)
         question = folded_words(text)
         says_lead = "chu tri" in " ".join(question)
         found = _candidates(s, snap, query, stems)
         if found is None:
-            units = [(stem, u) for stem in stems for u in snap.plans[stem].units if u.kind == kind]
+            units = [(stem, u) for stem in stems for u in snap.plans[stem].by_kind.get(kind, ())]
         else:
             units = found.get(kind, [])
         hits: list[Hit] = []
         for stem, unit in units:
+            matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
+            if matched < min_matched:
+                continue
             score = (coverage(query, unit.doc, snap.vocab, snap.average_length.get(kind))
                      if not query.is_empty() else 0.0)
             if unit.agencies:
                 score += _agency_bonus(unit, question, says_lead)
             if year is not None and unit.year is not None:
                 score += YEAR_MATCH_BONUS if unit.year == year else -YEAR_MISMATCH_PENALTY
-            matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
             hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched, unit.doc))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
@@ -592,6 +603,11 @@ CANDIDATES = 300
 # select the candidates, so that "năm", "trường" do not pull in every row of every plan.
 CANDIDATE_WORDS = 8
 ENOUGH_WITH_ALL_WORDS = 50
+SCAN_UNITS = 3_000  # up to this many units in scope (a handful of plans), every one is scored
+UNRANKED_CANDIDATES = 120  # unranked rows are all as good to the engine: fewer, each re-scored
+RANKED_ROWS = 20_000  # up to this many rows in scope (some fifty plans), the engine's BM25 ranks them
+RARE_SHARE = 0.02  # unranked, a word in at most this share of the units selects rows on its own …
+RARE_WORDS = 4  # … and at most this many such words do
 _memo: "OrderedDict[tuple, object]" = OrderedDict()  # per-question results (mention, query, candidates)
 _MISSING = object()
 
@@ -608,21 +624,33 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
     """The units (per kind, with their plan) whose full-text rows have any of the question's
     rarest words, best BM25 first, within the plans searched; ``None`` (score every unit) when
     the question has no words.  One index query per question: the kinds asked in turn reuse it."""
-    if query.is_empty():
-        return None
+    if query.is_empty() or sum(len(snap.plans[p].units) for p in stems[:SCAN_UNITS // 50 + 1]) <= SCAN_UNITS:
+        return None  # a plan or a few: scoring their units in memory costs less than reading the index
     key = ("candidates", snap.version, tuple(query.unigrams),
            tuple(sorted(query.accented)), tuple(stems))
     known = _memo.get(key, _MISSING)
     if known is not _MISSING:
         return known
-    ids = None if len(stems) == len(snap.plans) else [snap.plans[p].document_id for p in stems]
+    everything = len(stems) == len(snap.plans)
+    ids = None if everything else [snap.plans[p].document_id for p in stems]
     words = sorted(query.unigrams, key=lambda w: snap.vocab.df.get(w, 0))[:CANDIDATE_WORDS]
     words = [w for w in words if snap.vocab.df.get(w)] or words
+    # BM25 orders every row that matches, so its cost grows with the KB: over a few plans it is
+    # cheap and chooses well; over hundreds the rows are read unranked (a posting-list walk) and
+    # only the Python re-scoring below ranks them.
+    rows = snap.rows if everything else sum(len(snap.plans[p].units) for p in stems)
+    ranked = rows <= RANKED_ROWS
+    limit = CANDIDATES if ranked else UNRANKED_CANDIDATES
     # rows with every word first (an intersection of posting lists: cheap at any size); when
-    # too few have them all, rows with any word, ranked by BM25
-    matches = fulltext.search(session, words, document_ids=ids, require_all=True, limit=CANDIDATES)
+    # too few have them all, rows with any word (ranked: by BM25; unranked: the rarest words')
+    matches = fulltext.search(session, words, document_ids=ids, require_all=True, limit=limit, ranked=ranked)
     if len(matches) < min(ENOUGH_WITH_ALL_WORDS, 10 * len(stems)):
-        matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
+        if ranked:
+            matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
+        else:
+            rare = [w for w in words if snap.vocab.df.get(w, 0) <= RARE_SHARE * snap.vocab.n] or words[:1]
+            for word in rare[:RARE_WORDS]:
+                matches += fulltext.search(session, [word], document_ids=ids, limit=limit, ranked=False)
     wanted = set(stems)
     found: dict[str, list[tuple[str, _Unit]]] = {}
     seen: set[int] = set()
@@ -641,7 +669,8 @@ def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
     if known is not _MISSING:
         return known
     named = mention(text, snap)
-    titles = frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems)))
+    titles = (snap.title_words if not named.plans and len(stems) == len(snap.plans)
+              else frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems))))
     query = snap.vocab.repair(make_query(text, title_words=titles, names=named.names))
     _remember(key, query)
     return query

@@ -151,3 +151,18 @@ def test_search_procedures(session) -> None:
     local = procedures.search_procedures("ho tro an trua tre mau giao o lai chau", session=session)[0]
     assert local.procedure["id"] == "ho-tro-an-trua-tre-mau-giao-laichau"
     assert not procedures.is_answer(procedures.search_procedures("xin cấp giấy phép lái xe", session=session)[0])
+
+
+@pytest.mark.parametrize("scan, ranked", [(0, 10**9), (0, 0)], ids=["full-text ranked", "full-text unranked"])
+def test_every_search_path_finds_the_fact(session, monkeypatch, scan: int, ranked: int) -> None:
+    """A few plans are scored whole in memory; a large KB reads candidates from the full-text
+    index, ranked by the engine (up to RANKED_ROWS rows in scope) or not (beyond): each path
+    finds the same fact here (bench/search.py times them at 1,000 plans)."""
+    expected = search.search_targets("phu huynh tuong tac voi nha truong", None, 2025, session=session)[0]
+    monkeypatch.setattr(search, "SCAN_UNITS", scan)
+    monkeypatch.setattr(search, "RANKED_ROWS", ranked)
+    search.clear_memo()
+    hit = search.search_targets("phu huynh tuong tac voi nha truong", None, 2025, session=session)[0]
+    assert (hit.plan, hit.fact.section, hit.fact.value) == (expected.plan, expected.fact.section, expected.fact.value)
+    assert (hit.fact.value, hit.fact.section) == (70, "III.2.b")
+    search.clear_memo()
