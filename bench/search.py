@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import statistics
+import re
 import sys
 import tempfile
 import time
@@ -38,12 +38,41 @@ QUESTIONS = ["tỷ lệ cuộc họp trực tuyến năm 2020", "ai chủ trì b
 KINDS = ("target", "responsibility", "deadline", "task", "project", "passage")
 
 
+FIRST = "An Bình Cát Đông Hòa Hưng Kim Long Minh Nam Ninh Phú Phước Quang Sơn Tân Thạch Thanh Thuận Vĩnh".split()
+SECOND = "Xuân Hạ Thu Đông Lâm Giang Hải Điền Khánh Lợi Mỹ Nguyên Phong Quý Thành Thịnh Trung Tường Yên Hòa".split()
+SECOND += "Bắc Tây Châu Đức Hậu Lạc Lộc Mai Ngọc Tiến".split()
+
+
 def variants(n: int, out: Path) -> list[Path]:
-    """bench/ingest.py's generated plans (one generator for both benchmarks)."""
+    """bench/ingest.py's generated plans (one generator for both benchmarks), each moved to a
+    province of its own ("Bình Xuân", "Hòa Giang", …) so that every one is a plan of its own, not
+    a new version of an earlier one (a plan printed without a number is named by its place)."""
     spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "bench" / "ingest.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.variants(n, out)
+    files = module.variants(n, out)
+    names = [f"{a} {b}" for a in FIRST for b in SECOND if a != b]
+    assert len(names) >= n, f"at most {len(names)} distinct generated plans"
+    places = {*module_provinces(module), *SAMPLE_PLACES}
+    pattern = re.compile("|".join(sorted({*places, *(p.upper() for p in places)}, key=len, reverse=True)))
+    for i, (path, name) in enumerate(zip(files, names)):
+        text = path.read_text(encoding="utf-8")
+        text = pattern.sub(lambda m: name.upper() if m.group(0).isupper() else name, text)
+        text = re.sub(r"(Số:\s*)\d+", lambda m: f"{m.group(1)}{10000 + i}", text, count=1)  # and a number of its own
+        path.write_text(text, encoding="utf-8")
+    return files
+
+
+# The places and the school the newer sample plans are named by (bench/ingest.py's generator
+# replaces only the first four plans' provinces).
+SAMPLE_PLACES = ["Ngọc Sơn", "Bình Lâm", "Hòa Mỹ", "Hòa An", "Tân Phước", "Lê Quý Đôn", "Lai Châu", "Sơn Giang"]
+
+
+def module_provinces(module) -> list[str]:
+    """The provinces bench/ingest.py's generator writes (read from its source: one list)."""
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    listed = re.search(r"provinces = \[(.*?)\]", source, re.S).group(1)
+    return re.findall(r'"([^"]+)"', listed)
 
 
 def percentile(values: list[float], q: float) -> float:
