@@ -120,6 +120,7 @@ class _Snapshot:
     stems: list[str] = field(default_factory=list)  # every current plan, in order
     title_words: frozenset[str] = frozenset()  # the words of every plan's title
     rows: int = 0  # full-text rows of the current plans: how costly a ranked query over all is
+    units: int = 0  # searchable units of the current plans
 
     @property
     def version(self) -> tuple:
@@ -370,7 +371,8 @@ def _snapshot(session: Session) -> _Snapshot:
             if p.number:
                 numbers.setdefault(p.number, []).append(stem)
         snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url, list(plans),
-                                       frozenset().union(*(p.title_words for p in plans.values())), len(by_key))
+                                       frozenset().union(*(p.title_words for p in plans.values())), len(by_key),
+                                       sum(len(p.units) for p in plans.values()))
         _memo.clear()
         return snap
 
@@ -604,7 +606,7 @@ CANDIDATES = 300
 CANDIDATE_WORDS = 8
 ENOUGH_WITH_ALL_WORDS = 50
 SCAN_UNITS = 3_000  # up to this many units in scope (a handful of plans), every one is scored
-UNRANKED_CANDIDATES = 120  # unranked rows are all as good to the engine: fewer, each re-scored
+UNRANKED_CANDIDATES = 80  # unranked rows are all as good to the engine: fewer, each re-scored
 RANKED_ROWS = 20_000  # up to this many rows in scope (some fifty plans), the engine's BM25 ranks them
 RARE_SHARE = 0.02  # unranked, a word in at most this share of the units selects rows on its own …
 RARE_WORDS = 4  # … and at most this many such words do
@@ -624,22 +626,22 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
     """The units (per kind, with their plan) whose full-text rows have any of the question's
     rarest words, best BM25 first, within the plans searched; ``None`` (score every unit) when
     the question has no words.  One index query per question: the kinds asked in turn reuse it."""
-    if query.is_empty() or sum(len(snap.plans[p].units) for p in stems[:SCAN_UNITS // 50 + 1]) <= SCAN_UNITS:
+    everything = len(stems) == len(snap.plans)
+    units = snap.units if everything else sum(len(snap.plans[p].units) for p in stems[:SCAN_UNITS // 20])
+    if query.is_empty() or units <= SCAN_UNITS:
         return None  # a plan or a few: scoring their units in memory costs less than reading the index
     key = ("candidates", snap.version, tuple(query.unigrams),
            tuple(sorted(query.accented)), tuple(stems))
     known = _memo.get(key, _MISSING)
     if known is not _MISSING:
         return known
-    everything = len(stems) == len(snap.plans)
     ids = None if everything else [snap.plans[p].document_id for p in stems]
     words = sorted(query.unigrams, key=lambda w: snap.vocab.df.get(w, 0))[:CANDIDATE_WORDS]
     words = [w for w in words if snap.vocab.df.get(w)] or words
     # BM25 orders every row that matches, so its cost grows with the KB: over a few plans it is
     # cheap and chooses well; over hundreds the rows are read unranked (a posting-list walk) and
     # only the Python re-scoring below ranks them.
-    rows = snap.rows if everything else sum(len(snap.plans[p].units) for p in stems)
-    ranked = rows <= RANKED_ROWS
+    ranked = (snap.rows if everything else sum(len(snap.plans[p].units) for p in stems)) <= RANKED_ROWS
     limit = CANDIDATES if ranked else UNRANKED_CANDIDATES
     # rows with every word first (an intersection of posting lists: cheap at any size); when
     # too few have them all, rows with any word (ranked: by BM25; unranked: the rarest words')
