@@ -38,7 +38,8 @@ QUESTIONS = ["tỷ lệ cuộc họp trực tuyến năm 2020", "ai chủ trì b
 KINDS = ("target", "responsibility", "deadline", "task", "project", "passage")
 
 
-FIRST = "An Bình Cát Đông Hòa Hưng Kim Long Minh Nam Ninh Phú Phước Quang Sơn Tân Thạch Thanh Thuận Vĩnh".split()
+FIRST = ("An Bình Cát Đông Hòa Hưng Kim Long Minh Nam Ninh Phú Phước Quang Sơn Tân Thạch Thanh Thuận Vĩnh "
+         "Bảo Cẩm Diên Gia Hà Hiệp Hội Khánh Lam Lương Mỹ Nghĩa Nhơn Quế Tam Thái Thiện Tịnh Trà Tuy").split()
 SECOND = "Xuân Hạ Thu Đông Lâm Giang Hải Điền Khánh Lợi Mỹ Nguyên Phong Quý Thành Thịnh Trung Tường Yên Hòa".split()
 SECOND += "Bắc Tây Châu Đức Hậu Lạc Lộc Mai Ngọc Tiến".split()
 
