@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -121,6 +122,8 @@ class _Snapshot:
     title_words: frozenset[str] = frozenset()  # the words of every plan's title
     rows: int = 0  # full-text rows of the current plans: how costly a ranked query over all is
     units: int = 0  # searchable units of the current plans
+    place_keys: dict[str, list[str]] = field(default_factory=dict)  # "cantho" → ["can tho"]
+    place_words: int = 0  # words of the longest place name
 
     @property
     def version(self) -> tuple:
@@ -373,6 +376,9 @@ def _snapshot(session: Session) -> _Snapshot:
         snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url, list(plans),
                                        frozenset().union(*(p.title_words for p in plans.values())), len(by_key),
                                        sum(len(p.units) for p in plans.values()))
+        for name in places:
+            snap.place_keys.setdefault(name.replace(" ", ""), []).append(name)
+        snap.place_words = max((len(name.split()) for name in places), default=0)
         _memo.clear()
         return snap
 
@@ -434,6 +440,33 @@ def mention(text: str, snap: _Snapshot) -> PlanMention:
     return result
 
 
+def _place_matches(words: list[str], snap: _Snapshot) -> list[tuple[str, list[str], float, tuple[str, ...]]]:
+    """(place, its plans, ratio, the words naming it) for the places a question names: written
+    exactly (spaces ignored: "cantho"), else with a typo (fuzzy ratio ≥ PLACE_MATCH, "cn tho").
+    A place written exactly rules out near misses elsewhere ("tỉnh làm" ≈ "Bình Lâm").  Windows
+    of the question are looked up in the snapshot's place keys — a dictionary, then one
+    vectorised fuzzy pass — so the cost does not grow with the number of plans' places."""
+    keys = snap.place_keys
+    windows: dict[str, tuple[str, ...]] = {}
+    for size in range(1, snap.place_words + 2):
+        for i in range(0, max(0, len(words) - size + 1)):
+            windows.setdefault("".join(words[i:i + size]), tuple(words[i:i + size]))
+    exact = [(name, snap.places[name], 100.0, window) for joined, window in windows.items()
+             for name in keys.get(joined, ())]
+    if exact:
+        return list({m[0]: m for m in exact}.values())
+    best: dict[str, tuple[float, tuple[str, ...]]] = {}
+    choices = list(keys)
+    for joined, window in windows.items():
+        for choice, ratio, _ in process.extract(joined, choices, scorer=fuzz.ratio, score_cutoff=PLACE_MATCH,
+                                                limit=None):
+            if abs(len(choice) - len(joined)) <= 2:
+                for name in keys[choice]:
+                    if ratio > best.get(name, (0.0, ()))[0]:
+                        best[name] = (ratio, window)
+    return [(name, snap.places[name], ratio, window) for name, (ratio, window) in best.items()]
+
+
 def _mention(text: str, snap: _Snapshot) -> PlanMention:
     words = _raw_words(text)
     numbers = {w for w in words if w.isdigit()}
@@ -456,11 +489,7 @@ def _mention(text: str, snap: _Snapshot) -> PlanMention:
                     named_by(tuple(place), window)
         return PlanMention(by_number, used, by_number=True, names=names)
     found = []
-    matches = [(name, stems, *best_window(words, name.split())) for name, stems in snap.places.items()]
-    matches = [m for m in matches if m[2] >= PLACE_MATCH]
-    if any(m[2] == 100 for m in matches):
-        # a place written exactly: a near miss elsewhere is another word ("tỉnh làm" ≈ "Bình Lâm")
-        matches = [m for m in matches if m[2] == 100]
+    matches = _place_matches(words, snap)
     for name, stems, _ratio, window in matches:
         for stem in stems:
             if stem not in found:
