@@ -471,7 +471,7 @@ def _mention(text: str, snap: _Snapshot) -> PlanMention:
     words = _raw_words(text)
     numbers = {w for w in words if w.isdigit()}
     by_number = list(dict.fromkeys(stem for n in numbers for stem in snap.numbers.get(n, [])))
-    used: set[str] = {p.number for stem, p in snap.plans.items() if stem in by_number and p.number}
+    used: set[str] = {snap.plans[stem].number for stem in by_number if snap.plans[stem].number}
     names: list[tuple[str, ...]] = []
 
     def named_by(phrase: tuple[str, ...], window: tuple[str, ...] = ()) -> None:
