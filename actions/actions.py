@@ -15,19 +15,26 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from .answering import Reply, answer, answer_any, choose_plan_payload, followup_payload
+from .off_loop import OffLoop
 
 logger = logging.getLogger(__name__)
 
 SLOTS = ("plan_id", "topic", "year", "question_kind", "pending_question")
 ERROR_TEXT = ("Xin lỗi, hiện không tra cứu được cơ sở tri thức. Không tìm thấy thông tin để trả lời; "
               "bạn vui lòng thử lại sau.")
+BUSY_TEXT = "Hệ thống đang bận (cơ sở tri thức chưa phản hồi), bạn vui lòng hỏi lại sau ít phút."
 
 
-class KnowledgeAction(Action):
-    """Answer the latest user message as a question of :attr:`kind` from the knowledge base."""
+class KnowledgeAction(OffLoop, Action):
+    """Answer the latest user message as a question of :attr:`kind` from the knowledge base.
+
+    The search reads the database and scores facts in Python: it runs in a worker thread
+    (:class:`OffLoop`), so that one slow question never holds up the other users' turns on the
+    action server's event loop."""
 
     action_name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
+    busy_text: ClassVar[str] = BUSY_TEXT
 
     def name(self) -> str:
         return self.action_name
@@ -38,7 +45,7 @@ class KnowledgeAction(Action):
     def state(self, tracker: Tracker) -> dict:
         return {slot: tracker.get_slot(slot) for slot in SLOTS}
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         state = self.state(tracker)
         try:
@@ -99,7 +106,7 @@ class ActionAnswerAny(KnowledgeAction):
     action_name = "action_answer_any"
     kind = "any"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         state = self.state(tracker)
         try:

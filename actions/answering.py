@@ -201,17 +201,23 @@ def _context(text: str, state: dict, session: Optional[Session]) -> tuple[Contex
     plan_years = {reading.plan_years[p] for p in (plans or [])} - _school_years(text)
     asked = [y for y in years if y not in plan_years] or ([] if plans else years)
     year = asked[0] if asked else (int(state["year"]) if str(state.get("year") or "").isdigit() else None)
-    return Context(text, plans, named, year, " ".join(query.unigrams), reading.unknown), mention
+    unknown = reading.unknown
+    if named and plans:
+        # a word the plans asked about never use ("robot" asked of a plan that has none) is unknown
+        # for this question even if another plan uses it: the rest must then match very well
+        unknown = [w for w in query.unigrams
+                   if not any(kb.plan_mentions(p, (w,), session=session) for p in plans)]
+    return Context(text, plans, named, year, " ".join(query.unigrams), unknown), mention
 
 
-def _search(kind: str, ctx: Context, session: Optional[Session]) -> list[kb.Hit]:
+def _search(kind: str, ctx: Context, session: Optional[Session], floor: float = 0.0) -> list[kb.Hit]:
     if kind == "task":
-        hits = kb.search("task", ctx.text, ctx.plans, ctx.year, session=session, limit=50)
-        passages = kb.search("passage", ctx.text, ctx.plans, ctx.year, session=session, limit=50)
+        hits = kb.search("task", ctx.text, ctx.plans, ctx.year, session=session, limit=50, min_matched=floor)
+        passages = kb.search("passage", ctx.text, ctx.plans, ctx.year, session=session, limit=50, min_matched=floor)
         for hit in passages:
             hit.score -= 0.05  # an extracted task item reads better than a sentence
         return sorted(hits + passages, key=lambda h: -h.score)
-    return kb.search(kind, ctx.text, ctx.plans, ctx.year, session=session, limit=200)
+    return kb.search(kind, ctx.text, ctx.plans, ctx.year, session=session, limit=200, min_matched=floor)
 
 
 def _best_per_plan(hits: list[kb.Hit]) -> dict[str, float]:
@@ -382,6 +388,29 @@ def answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessio
     return Reply("\n\n".join(seen), unique, {**found[-1].state, "year": None}, found=True)
 
 
+# "bao nhiêu phòng", "mấy bài giảng", "bn giáo viên": the thing counted (folded), when it is not a
+# share, a sum of money or a time ("bao nhiêu phần trăm", "mấy tỷ", "bao lâu").
+COUNTED = re.compile(r"\b(?:bao nhieu|may|bn)\s+([a-z]+)\b")
+NOT_COUNTED = frozenset("phan ty ti trieu ty nghin ngan tien lau gio nam lan tinh chieu in muc".split())
+COUNT_BONUS = 0.15
+
+
+def counted_unit(text: str) -> Optional[str]:
+    match = COUNTED.search(kb.fold(text))
+    return match.group(1) if match and match.group(1) not in NOT_COUNTED else None
+
+
+def _prefer_counted(hits: list[kb.Hit], unit: str) -> None:
+    """A question counting something ("bao nhiêu phòng") is answered by a fact giving a number
+    of that thing ("bổ sung 02 phòng học") before one giving a number of something else ("1.000
+    tiết dạy" in "phòng học thông minh")."""
+    figure = re.compile(rf"\d[\d.,]*\s+{re.escape(unit)}\b")
+    for hit in hits:
+        if figure.search(kb.fold(describe(hit))):
+            hit.score += COUNT_BONUS
+    hits.sort(key=lambda h: -h.score)
+
+
 def _unknown_plan_number(text: str, mention: kb.PlanMention, session: Optional[Session]) -> Optional[str]:
     """"Kế hoạch số 555" when no current plan has that number (and no plan is named otherwise)."""
     if mention.plans:
@@ -423,17 +452,32 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
             state = {**state, "plan_id": ",".join(ctx.plans), "question_kind": kind, "topic": ctx.topic}
             return Reply(_refusal(ctx.plans, missing, session), [], state, found=False)
     floor = MIN_MATCHED_WITH_UNKNOWN if ctx.unknown else MIN_MATCHED
-    results = {k: [h for h in _search(k, ctx, session) if h.matched >= floor and _covers(h, asked_about)
+    results = {k: [h for h in _search(k, ctx, session, floor) if h.matched >= floor and _covers(h, asked_about)
                    and (year is None or h.year == year)]  # a part of the question: facts of its own year
                for k in FALLBACK_ORDER if k != "passage" or kind != "task"}
-    asked = results[kind]
+    unit = counted_unit(text)
+    if unit:
+        for hits in results.values():
+            _prefer_counted(hits, unit)
+    # The prior: the NLU's kind, or the kind the question's cue words ask for ("… cho phòng nào
+    # thẩm định" asks whom a report goes to, "bộ phận nào phụ trách" who does it) when its best
+    # fact scores higher; other kinds then have to beat it by the margins below.
+    prior = kind
+    cue = cue_kind(text)
+    if cue not in (kind, "task") and results.get(cue) and (
+            not results.get(kind) or results[cue][0].score > results[kind][0].score):
+        prior = cue
+    if {prior, kind} == {"responsibility", "project"} and results.get("project") and results.get("responsibility") \
+            and results["project"][0].fact.section == results["responsibility"][0].fact.section:
+        prior = "project"  # an appendix row read both ways: the project answer also gives its years
+    asked = results[prior]
     best_asked = asked[0].score if asked else 0.0
-    used_kind = kind
+    used_kind = prior
     matched_asked = asked[0].matched if asked else 0.0
     # An appendix row is both a project and its lead/partners; the project answer says more.
-    subsumed = {"responsibility"} if kind == "project" and asked and (asked[0].fact.section or "").startswith("PL") else set()
+    subsumed = {"responsibility"} if prior == "project" and asked and (asked[0].fact.section or "").startswith("PL") else set()
     others = [(hits[0].score, hits[0].matched, k) for k, hits in results.items()
-              if hits and k != kind and k != "passage" and k not in subsumed]
+              if hits and k != prior and k != "passage" and k not in subsumed]
     others += [(hits[0].score - 0.05, hits[0].matched, k) for k, hits in results.items() if hits and k == "passage"]
     if others:
         score, matched, other = max(others)
@@ -458,7 +502,7 @@ def _answer_plan_kind(kind: str, text: str, state: dict, session: Optional[Sessi
     blocks = []
     for plan in plans:
         group = _answer_group(hits, plan, None if _school_years(text) else ctx.year)
-        lines = [describe(h) for h in group]
+        lines = list(dict.fromkeys(describe(h) for h in group))  # two facts of one sentence may read alike
         cite = _citations(group)
         body = "\n".join(f"- {line}" for line in lines) if len(lines) > 1 else lines[0]
         label = _plan_name(plan, session)
@@ -700,14 +744,20 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
 # Cue words of a question (folded) → the kind of fact it asks for, in order of precedence; the
 # NLU intent is not known here (nlu_fallback / out_of_scope), so the words decide the prior.
 CUES: tuple[tuple[str, re.Pattern], ...] = (
-    ("project", re.compile(r"\b(du an|phu luc)\b")),
-    ("deadline", re.compile(r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|"
-                            r"ngay may|dinh ky)\b.*\b(bao cao|nop|gui)\b|\b(bao cao|nop|gui)\b.*\b(khi nao|bao gio|"
-                            r"luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|ngay may|dinh ky)\b")),
-    ("responsibility", re.compile(r"\b(ai|don vi nao|co quan nao|ben nao|phong nao|to nao|so nao|nganh nao|"
+    # when a report is due, how often, and to whom it goes ("gửi … cho phòng nào", "báo cáo về đâu")
+    ("deadline", re.compile(r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|hang nam|"
+                            r"ngay may|ngay nao|dinh ky|bao lau|may lan)\b.*\b(bao cao|nop|gui)\b|\b(bao cao|nop|gui)\b.*"
+                            r"\b(khi nao|bao gio|luc nao|truoc ngay|han chot|thoi han|hang quy|hang thang|hang nam|ngay may|"
+                            r"ngay nao|dinh ky|bao lau|may lan|(cho|ve|len|toi) (ai|dau|\w+ nao))\b")),
+    # "ai", and "<who> nào" for any kind of body: agency, department, team, company, network operator
+    ("responsibility", re.compile(r"\b(ai|(don vi|co quan|ben|phong|to|so|nganh|bo phan|nha mang|doanh nghiep|"
+                                  r"to chuc|luc luong|cong ty|doan the|ca nhan|ban) nao|"
                                   r"ai lo|phu trach|chu tri|phoi hop|giao cho|dau moi|trach nhiem)\b")),
-    ("target", re.compile(r"\b(bao nhieu|may(?! (tinh|chieu|in|chu|moc|quay))|bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|"
-                          r"muc tieu|dat)\b|%")),
+    # "mấy" is a count unless it is "máy" written without accents ("trên máy tính", "máy chiếu")
+    ("target", re.compile(r"\b(bao nhieu|(?<!tren )(?<!bang )(?<!phong )may(?! (tinh|chieu|in|chu|moc|quay|may))|"
+                          r"bn|ty le|ti le|phan tram|chi tieu|toi thieu|it nhat|muc tieu|dat)\b|%")),
+    # last: "phụ lục", "dự án" name where the answer is, the question words above say what is asked
+    ("project", re.compile(r"\b(du an|phu luc)\b")),
 )
 
 

@@ -32,6 +32,8 @@ class OffLoop:
     in ``async def act`` (same arguments as ``run``).  A form validation action defines no
     ``act``: its whole ``FormValidationAction.run`` goes to the thread."""
 
+    busy_text: str = BUSY  # what the user reads when the database does not answer in time
+
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         return await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
 
@@ -45,7 +47,7 @@ class OffLoop:
             events = await asyncio.wait_for(asyncio.to_thread(work), DB_TIMEOUT)
         except asyncio.TimeoutError:
             logger.warning("%s took over %.0f s (database busy?)", type(self).__name__, DB_TIMEOUT)
-            dispatcher.utter_message(text=BUSY)
+            dispatcher.utter_message(text=self.busy_text)
             return []
         dispatcher.messages.extend(own.messages)
         return events

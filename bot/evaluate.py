@@ -34,18 +34,30 @@ PARAPHRASES = DATA / "nlu-paraphrases.yml"
 SCORE_LINE = re.compile(r"^SCORE (.*)$", re.M)
 
 
+WRONG_LINE = re.compile(r"^WRONG \[(.+?)/(q|q_plain)\]", re.M)
+
+
 def qa_file(rasa_url: str, questions: Path, verbose: bool = True, rest_token: str = "") -> dict[str, float]:
-    """Scores of one question file (the scorer's own ``SCORE`` line, parsed)."""
-    cmd = [sys.executable, str(DATA / "score.py"), "qa", str(questions), "--url", rasa_url]
-    if verbose:
-        cmd.append("-v")
+    """Scores of one question file (the scorer's own ``SCORE`` line, parsed), plus
+    ``unanswerable`` (how many questions of the file have no answer in the plans) and
+    ``unanswerable_refused`` (how many of them were refused in both forms), read from the
+    scorer's ``WRONG`` lines."""
+    cmd = [sys.executable, str(DATA / "score.py"), "qa", str(questions), "--url", rasa_url, "-v"]
     out = subprocess.run(cmd, cwd=ROOT, text=True, capture_output=True,
                          env={**os.environ, "REST_TOKEN": rest_token})
-    print(out.stdout, end="", flush=True)
+    shown = out.stdout if verbose else "\n".join(l for l in out.stdout.splitlines()
+                                                if not l.startswith(("WRONG", "   ->")))
+    print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
     match = SCORE_LINE.search(out.stdout)
     if out.returncode != 0 or not match:
         raise RuntimeError(f"score.py failed on {questions.name}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
-    return {k: float(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+    scores = {k: float(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+    unanswerable = {item["id"] for item in yaml.safe_load(questions.read_text(encoding="utf-8"))
+                    if item.get("unanswerable")}
+    missed = {m.group(1) for m in WRONG_LINE.finditer(out.stdout)} & unanswerable
+    scores["unanswerable"] = float(len(unanswerable))
+    scores["unanswerable_refused"] = float(len(unanswerable - missed))
+    return scores
 
 
 def parse_intent(rasa_url: str, text: str, token: str = "") -> str:
@@ -98,18 +110,22 @@ def evaluate(model: Path, work: Path, files: list[Path] = QUESTIONS,
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cv", action="store_true", help="also 3-fold NLU cross-validation (three trainings)")
-    ap.add_argument("--min", type=float, default=0.0, help="exit 1 when a file scores below this")
+    ap.add_argument("--min", type=float, default=0.0,
+                    help="exit 1 when a file scores below this (or answers a question the plans cannot)")
     args = ap.parse_args()
     model, _ = ensure_model()
     work = Path(tempfile.mkdtemp(prefix="bot-eval-"))
     scores, f1 = evaluate(model, work)
-    print("\nCâu hỏi                     có dấu  không dấu")
+    print("\nCâu hỏi                     có dấu  không dấu  câu không có trong kế hoạch: đã từ chối")
     for name, row in scores.items():
-        print(f"  {name:26s} {row['qa_accuracy']:.3f}   {row['qa_accuracy_plain']:.3f}")
+        print(f"  {name:26s} {row['qa_accuracy']:.3f}   {row['qa_accuracy_plain']:.3f}      "
+              f"{int(row['unanswerable_refused'])}/{int(row['unanswerable'])}")
     print(f"SCORE nlu_intent_f1_paraphrases={f1:.3f}")
     if args.cv:
         print(f"SCORE nlu_intent_f1_cv={cross_validation(work):.3f}")
-    low = [n for n, row in scores.items() if min(row.values()) < args.min]
+    low = [n for n, row in scores.items()
+           if min(row["qa_accuracy"], row["qa_accuracy_plain"]) < args.min
+           or row["unanswerable_refused"] < row["unanswerable"]]
     return 1 if low else 0
 
 

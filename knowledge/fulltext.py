@@ -167,10 +167,11 @@ def _terms(words: Iterable[str]) -> list[str]:
 
 def search(session: Session, words: Sequence[str], *, accented: Iterable[str] = (),
            document_ids: Optional[Sequence[int]] = None, kinds: Optional[Sequence[str]] = None,
-           require_all: bool = False, limit: Optional[int] = 400) -> list[Match]:
+           require_all: bool = False, limit: Optional[int] = 400, ranked: bool = True) -> list[Match]:
     """Rows having any (``require_all``: every) of the folded ``words``, best first, within
     ``document_ids`` and ``kinds`` when given; ``accented`` words typed with diacritics rank the
-    rows printing them higher."""
+    rows printing them higher.  ``ranked=False``: the first ``limit`` rows in the index's order,
+    score 0 — no BM25 over every matching row, whose cost grows with the knowledge base."""
     terms = _terms(words)
     if not terms:
         return []
@@ -190,7 +191,8 @@ def search(session: Session, words: Sequence[str], *, accented: Iterable[str] = 
         for part in scope:
             query = f"({query}) AND (scope : ({part}))"
         sql = (f"SELECT kind, document_id, fact_id, -bm25({TABLE}, {BM25_WEIGHTS}) AS score FROM {TABLE} "
-               f"WHERE {TABLE} MATCH :q ORDER BY bm25({TABLE}, {BM25_WEIGHTS})")
+               f"WHERE {TABLE} MATCH :q ORDER BY bm25({TABLE}, {BM25_WEIGHTS})" if ranked else
+               f"SELECT kind, document_id, fact_id, 0.0 AS score FROM {TABLE} WHERE {TABLE} MATCH :q")
         params: dict = {"q": query}
     else:
         tsquery = (" & " if require_all else " | ").join(terms)
@@ -208,7 +210,9 @@ def search(session: Session, words: Sequence[str], *, accented: Iterable[str] = 
             where.append("kind = ANY(:kinds)")
             params["kinds"] = list(kinds)
         sql = (f"SELECT kind, document_id, fact_id, ts_rank_cd(tsv, q) AS score "
-               f"FROM {TABLE}, to_tsquery('simple', :q) AS q WHERE {' AND '.join(where)} ORDER BY score DESC")
+               f"FROM {TABLE}, to_tsquery('simple', :q) AS q WHERE {' AND '.join(where)} ORDER BY score DESC"
+               if ranked else f"SELECT kind, document_id, fact_id, 0.0 AS score "
+               f"FROM {TABLE}, to_tsquery('simple', :q) AS q WHERE {' AND '.join(where)}")
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = int(limit)

@@ -22,13 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db import session_scope
 from . import fulltext, models, queries
 from .queries import Cited, PlanInfo
-from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window_ratio, coverage, first_sentences,
+from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window, coverage, first_sentences,
                          folded_words, make_query, matched_share, names_agency)
 from document_parsing.text_utils import fold
 
@@ -101,6 +102,7 @@ class _PlanIndex:
     document_id: int = 0
     pairs: frozenset[str] = frozenset()  # every word pair of its facts and sentences (answerability)
     words: frozenset[str] = frozenset()
+    by_kind: dict[str, list["_Unit"]] = field(default_factory=dict)  # its units per kind
 
 
 @dataclass
@@ -116,6 +118,12 @@ class _Snapshot:
     places: dict[str, list[str]] = field(default_factory=dict)
     numbers: dict[str, list[str]] = field(default_factory=dict)
     url: str = ""
+    stems: list[str] = field(default_factory=list)  # every current plan, in order
+    title_words: frozenset[str] = frozenset()  # the words of every plan's title
+    rows: int = 0  # full-text rows of the current plans: how costly a ranked query over all is
+    units: int = 0  # searchable units of the current plans
+    place_keys: dict[str, list[str]] = field(default_factory=dict)  # "cantho" → ["can tho"]
+    place_words: int = 0  # words of the longest place name
 
     @property
     def version(self) -> tuple:
@@ -221,6 +229,7 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
     bodies: dict[str, str] = {}  # a numbered item's body with its lettered sub-items
     sentences_by_path: dict[str, list[list[str]]] = {}
     sentence_text: dict[tuple[str, int], str] = {}
+    section_keys: dict[str, tuple[tuple[str, int], ...]] = {}  # path → its full-text rows
     def heading_year(path: str) -> Optional[int]:
         """The year of the nearest enclosing heading that names one ("Định hướng đến năm 2025")."""
         parts = path.split(".")
@@ -232,6 +241,7 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
 
     for section in sections:
         headings.setdefault(section.path, section.heading or "")
+        section_keys[section.path] = (*section_keys.get(section.path, ()), ("section", section.id))
         parts = section.path.split(".")
         for depth in range(1, len(parts) + 1):
             key = ".".join(parts[:depth])
@@ -255,31 +265,46 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
         # The whole sentence, so "trong đó mầm non 85%" is found by the words of its head figure.
         context = sentence_text.get((t.section, sentence), "")
         text = f"{parent_heading(t.section)} {headings.get(t.section, '')} {context} {t.subject} {t.text}"
-        index.units.append(_Unit("target", t, Doc.of(text), group, t.year, keys=(("target", t.fact_id),)))
+        # Its row in the full-text index holds only the figure's own words ("đạt 100% vào năm 2026"):
+        # the sentence's section row finds it too, as it finds the sentence's other figures.
+        keys = (("target", t.fact_id),) + (section_keys.get(t.section, ()) if sentence >= 0 else ())
+        index.units.append(_Unit("target", t, Doc.of(text), group, t.year, keys=keys))
     for t in queries.tasks(plan=stem, session=session):
         text = f"{parent_heading(t.section)} {t.text}"
         index.units.append(_Unit("task", t, Doc.of(text), (stem, "task", t.section, t.text), heading_year(t.section),
                                  keys=(("task", t.fact_id),)))
-    items: "OrderedDict[str, ResponsibilityItem]" = OrderedDict()
-    item_keys: dict[str, list[tuple[str, int]]] = {}
+    # A numbered item of prose is one responsibility item (lead and partners of the same item);
+    # a row of an assignment table ("Nội dung công việc | Bộ phận thực hiện | Thời gian"), whose
+    # task is not in the section's text, is an item of its own: the rows have nothing in common
+    # but their heading.
+    items: "OrderedDict[tuple, ResponsibilityItem]" = OrderedDict()
+    item_keys: dict[tuple, list[tuple[str, int]]] = {}
+    prose = {path: f" {' '.join(folded_words(headings.get(path, '') + ' ' + bodies.get(path, '')))} "
+             for path in {*bodies, *headings}}
     for r in queries.responsibilities(plan=stem, session=session):
-        item_keys.setdefault(r.section, []).append(("responsibility", r.fact_id))
-        item = items.get(r.section)
+        task_words = folded_words(r.task)[:8]
+        row = bool(task_words) and f" {' '.join(task_words)} " not in prose.get(r.section, " ")
+        item_key = (r.section, r.task) if row else (r.section,)
+        item_keys.setdefault(item_key, []).append(("responsibility", r.fact_id))
+        item = items.get(item_key)
         if item is None:
-            item = items[r.section] = ResponsibilityItem(
+            item = items[item_key] = ResponsibilityItem(
                 plan=r.plan, plan_number=r.plan_number, issuer=r.issuer, plan_year=r.plan_year,
                 section=r.section, plan_date=r.plan_date, plan_title=r.plan_title, task=r.task, members=[])
         if (r.agency, r.role) not in item.members:
             item.members.append((r.agency, r.role))
-    for section, item in items.items():
+    for item_key, item in items.items():
+        section = item.section
         agencies = " ".join(f"{a} {role}" for a, role in item.members)
-        text = f"{headings.get(section, '')} {bodies.get(section, '')} {item.task} {agencies}"
+        body = bodies.get(section, '') if len(item_key) == 1 else ""
+        text = f"{headings.get(section, '')} {body} {item.task} {agencies}"
         keys = tuple((agency_key(a), role) for a, role in item.members)
         heading = " ".join(folded_words(headings.get(section, "")))
         heading = re.sub(r"^(de nghi |cac )+", "", heading)
         heads = tuple(k for k, _ in keys if heading.startswith(k))
-        index.units.append(_Unit("responsibility", item, Doc.of(text), (stem, "responsibility", section),
-                                 agencies=keys, heads=heads, keys=tuple(item_keys.get(section, ()))))
+        rows = tuple(item_keys.get(item_key, ())) + (section_keys.get(section, ()) if len(item_key) == 1 else ())
+        index.units.append(_Unit("responsibility", item, Doc.of(text), (stem, "responsibility", *item_key),
+                                 agencies=keys, heads=heads, keys=rows))
     for d in queries.deadlines(plan=stem, session=session):
         text = " ".join(x or "" for x in (headings.get(d.section or "", ""), d.agency, d.what, d.to, d.when))
         index.units.append(_Unit("deadline", d, Doc.of(text), (stem, "deadline", d.section, d.what),
@@ -303,6 +328,8 @@ def _build_plan(session: Session, doc: models.Document, info: PlanInfo) -> _Plan
     document_text = " ".join(x or "" for x in (doc.title, doc.issuer, doc.number, " ".join(doc.parent or [])))
     index.units.append(_Unit("document", info, Doc.of(document_text), (stem, "document"),
                              keys=(("document", doc.id),)))
+    for unit in index.units:
+        index.by_kind.setdefault(unit.kind, []).append(unit)
     return index
 
 
@@ -346,7 +373,12 @@ def _snapshot(session: Session) -> _Snapshot:
                 places.setdefault(" ".join(place), []).append(stem)
             if p.number:
                 numbers.setdefault(p.number, []).append(stem)
-        snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url)
+        snap = _cache[url] = _Snapshot(key, plans, vocab, averages, by_key, places, numbers, url, list(plans),
+                                       frozenset().union(*(p.title_words for p in plans.values())), len(by_key),
+                                       sum(len(p.units) for p in plans.values()))
+        for name in places:
+            snap.place_keys.setdefault(name.replace(" ", ""), []).append(name)
+        snap.place_words = max((len(name.split()) for name in places), default=0)
         _memo.clear()
         return snap
 
@@ -376,13 +408,14 @@ class PlanMention:
     plans: list[str]
     words: set[str]
     by_number: bool = False
+    names: list[tuple[str, ...]] = field(default_factory=list)  # the phrases that named them, as typed
 
 
 def _raw_words(text: str) -> list[str]:
     return re.findall(r"[0-9a-z]+", fold(text or ""))
 
 
-def _issuer_words(text: str, plan: _PlanIndex) -> set[str]:
+def _issuer_words(text: str, plan: _PlanIndex) -> tuple[str, ...]:
     """The issuer's words when the question writes the issuer out before the place ("UBND tỉnh
     Lâm Đồng", "ủy ban nhân dân thành phố Cần Thơ"): they name the plan, they are not the subject."""
     issuer = folded_words(plan.info.issuer or "")
@@ -391,48 +424,84 @@ def _issuer_words(text: str, plan: _PlanIndex) -> set[str]:
     for start in range(len(issuer)):
         tail = issuer[start:]
         if len(tail) > 2 and f" {' '.join(tail)} " in joined:
-            return set(tail)
-    return set()
+            return tuple(tail)
+    return ()
 
 
 def mention(text: str, snap: _Snapshot) -> PlanMention:
     """Plans named in ``text`` by number ("148", "3381/KH-UBND") or by the place of the issuer
     ("Cần Thơ", "can tho", "cantho", "cn tho"); a year narrows several plans of one place."""
     memo_key = ("mention", snap.version, text)
-    if memo_key in _memo:
-        return _memo[memo_key]
+    known = _memo.get(memo_key, _MISSING)  # one lookup: another thread may evict between two
+    if known is not _MISSING:
+        return known
     result = _mention(text, snap)
     _remember(memo_key, result)
     return result
+
+
+def _place_matches(words: list[str], snap: _Snapshot) -> list[tuple[str, list[str], float, tuple[str, ...]]]:
+    """(place, its plans, ratio, the words naming it) for the places a question names: written
+    exactly (spaces ignored: "cantho"), else with a typo (fuzzy ratio ≥ PLACE_MATCH, "cn tho").
+    A place written exactly rules out near misses elsewhere ("tỉnh làm" ≈ "Bình Lâm").  Windows
+    of the question are looked up in the snapshot's place keys — a dictionary, then one
+    vectorised fuzzy pass — so the cost does not grow with the number of plans' places."""
+    keys = snap.place_keys
+    windows: dict[str, tuple[str, ...]] = {}
+    for size in range(1, snap.place_words + 2):
+        for i in range(0, max(0, len(words) - size + 1)):
+            windows.setdefault("".join(words[i:i + size]), tuple(words[i:i + size]))
+    exact = [(name, snap.places[name], 100.0, window) for joined, window in windows.items()
+             for name in keys.get(joined, ())]
+    if exact:
+        return list({m[0]: m for m in exact}.values())
+    best: dict[str, tuple[float, tuple[str, ...]]] = {}
+    choices = list(keys)
+    for joined, window in windows.items():
+        for choice, ratio, _ in process.extract(joined, choices, scorer=fuzz.ratio, score_cutoff=PLACE_MATCH,
+                                                limit=None):
+            if abs(len(choice) - len(joined)) <= 2:
+                for name in keys[choice]:
+                    if ratio > best.get(name, (0.0, ()))[0]:
+                        best[name] = (ratio, window)
+    return [(name, snap.places[name], ratio, window) for name, (ratio, window) in best.items()]
 
 
 def _mention(text: str, snap: _Snapshot) -> PlanMention:
     words = _raw_words(text)
     numbers = {w for w in words if w.isdigit()}
     by_number = list(dict.fromkeys(stem for n in numbers for stem in snap.numbers.get(n, [])))
-    used: set[str] = {p.number for stem, p in snap.plans.items() if stem in by_number and p.number}
+    used: set[str] = {snap.plans[stem].number for stem in by_number if snap.plans[stem].number}
+    names: list[tuple[str, ...]] = []
+
+    def named_by(phrase: tuple[str, ...], window: tuple[str, ...] = ()) -> None:
+        used.update(phrase)
+        names.extend(n for n in (phrase, window) if n and n not in names)
+
     if by_number:
         for stem in by_number:
-            used |= _issuer_words(text, snap.plans[stem])
+            if snap.plans[stem].number:
+                named_by((snap.plans[stem].number,))
+            named_by(_issuer_words(text, snap.plans[stem]))
             for place in snap.plans[stem].places:
-                if best_window_ratio(words, place) >= PLACE_MATCH:
-                    used.update(place)
-        return PlanMention(by_number, used, by_number=True)
+                ratio, window = best_window(words, place)
+                if ratio >= PLACE_MATCH:
+                    named_by(tuple(place), window)
+        return PlanMention(by_number, used, by_number=True, names=names)
     found = []
-    for name, stems in snap.places.items():
-        place = name.split()
-        if best_window_ratio(words, place) >= PLACE_MATCH:
-            for stem in stems:
-                if stem not in found:
-                    found.append(stem)
-                    used.update(place)
-                    used |= _issuer_words(text, snap.plans[stem])
+    matches = _place_matches(words, snap)
+    for name, stems, _ratio, window in matches:
+        for stem in stems:
+            if stem not in found:
+                found.append(stem)
+                named_by(tuple(name.split()), window)
+                named_by(_issuer_words(text, snap.plans[stem]))
     if len(found) > 1:
         years = {int(w) for w in words if YEAR.match(w)}
         dated = [s for s in found if snap.plans[s].info.plan_year in years]
         if dated:
             found = dated
-    return PlanMention(found, used)
+    return PlanMention(found, used, names=names)
 
 
 def resolve_plans(text: str, *, session: Optional[Session] = None) -> list[PlanInfo]:
@@ -482,31 +551,35 @@ def _agency_bonus(unit: _Unit, question: list[str], says_lead: bool) -> float:
 
 
 def search(kind: str, text: str, plans: Optional[Sequence[str]] = None, year: Optional[int] = None, *,
-           session: Optional[Session] = None, limit: int = 20) -> list[Hit]:
+           session: Optional[Session] = None, limit: int = 20, min_matched: float = 0.0) -> list[Hit]:
     """Facts of ``kind`` ranked for ``text`` within ``plans`` (stems; None = all current plans).
-    Words naming the plan are not searched for; ``year`` favours targets of that year."""
+    Words naming the plan are not searched for; ``year`` favours targets of that year.  Facts
+    covering less than ``min_matched`` of the question (:func:`textsearch.matched_share`) are
+    not scored: the chatbot would not use them."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     with session_scope(session) as s:
         snap = _snapshot(s)
-        stems = [p for p in (plans if plans is not None else snap.plans) if p in snap.plans]
+        stems = snap.stems if plans is None else [p for p in plans if p in snap.plans]
         query = _query(text, snap, stems)
         question = folded_words(text)
         says_lead = "chu tri" in " ".join(question)
         found = _candidates(s, snap, query, stems)
         if found is None:
-            units = [(stem, u) for stem in stems for u in snap.plans[stem].units if u.kind == kind]
+            units = [(stem, u) for stem in stems for u in snap.plans[stem].by_kind.get(kind, ())]
         else:
             units = found.get(kind, [])
         hits: list[Hit] = []
         for stem, unit in units:
+            matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
+            if matched < min_matched:
+                continue
             score = (coverage(query, unit.doc, snap.vocab, snap.average_length.get(kind))
                      if not query.is_empty() else 0.0)
             if unit.agencies:
                 score += _agency_bonus(unit, question, says_lead)
             if year is not None and unit.year is not None:
                 score += YEAR_MATCH_BONUS if unit.year == year else -YEAR_MISMATCH_PENALTY
-            matched = matched_share(query, unit.doc, snap.vocab) if not query.is_empty() else 0.0
             hits.append(Hit(kind, stem, unit.fact, score, unit.group, unit.year, matched, unit.doc))
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
@@ -561,7 +634,13 @@ CANDIDATES = 300
 # select the candidates, so that "năm", "trường" do not pull in every row of every plan.
 CANDIDATE_WORDS = 8
 ENOUGH_WITH_ALL_WORDS = 50
+SCAN_UNITS = 3_000  # up to this many units in scope (a handful of plans), every one is scored
+UNRANKED_CANDIDATES = 80  # unranked rows are all as good to the engine: fewer, each re-scored
+RANKED_ROWS = 20_000  # up to this many rows in scope (some fifty plans), the engine's BM25 ranks them
+RARE_SHARE = 0.02  # unranked, a word in at most this share of the units selects rows on its own …
+RARE_WORDS = 4  # … and at most this many such words do
 _memo: "OrderedDict[tuple, object]" = OrderedDict()  # per-question results (mention, query, candidates)
+_MISSING = object()
 
 
 def _remember(key: tuple, value: object) -> None:
@@ -576,20 +655,33 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
     """The units (per kind, with their plan) whose full-text rows have any of the question's
     rarest words, best BM25 first, within the plans searched; ``None`` (score every unit) when
     the question has no words.  One index query per question: the kinds asked in turn reuse it."""
-    if query.is_empty():
-        return None
+    everything = len(stems) == len(snap.plans)
+    units = snap.units if everything else sum(len(snap.plans[p].units) for p in stems[:SCAN_UNITS // 20])
+    if query.is_empty() or units <= SCAN_UNITS:
+        return None  # a plan or a few: scoring their units in memory costs less than reading the index
     key = ("candidates", snap.version, tuple(query.unigrams),
            tuple(sorted(query.accented)), tuple(stems))
-    if key in _memo:
-        return _memo[key]
-    ids = None if len(stems) == len(snap.plans) else [snap.plans[p].document_id for p in stems]
+    known = _memo.get(key, _MISSING)
+    if known is not _MISSING:
+        return known
+    ids = None if everything else [snap.plans[p].document_id for p in stems]
     words = sorted(query.unigrams, key=lambda w: snap.vocab.df.get(w, 0))[:CANDIDATE_WORDS]
     words = [w for w in words if snap.vocab.df.get(w)] or words
+    # BM25 orders every row that matches, so its cost grows with the KB: over a few plans it is
+    # cheap and chooses well; over hundreds the rows are read unranked (a posting-list walk) and
+    # only the Python re-scoring below ranks them.
+    ranked = (snap.rows if everything else sum(len(snap.plans[p].units) for p in stems)) <= RANKED_ROWS
+    limit = CANDIDATES if ranked else UNRANKED_CANDIDATES
     # rows with every word first (an intersection of posting lists: cheap at any size); when
-    # too few have them all, rows with any word, ranked by BM25
-    matches = fulltext.search(session, words, document_ids=ids, require_all=True, limit=CANDIDATES)
+    # too few have them all, rows with any word (ranked: by BM25; unranked: the rarest words')
+    matches = fulltext.search(session, words, document_ids=ids, require_all=True, limit=limit, ranked=ranked)
     if len(matches) < min(ENOUGH_WITH_ALL_WORDS, 10 * len(stems)):
-        matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
+        if ranked:
+            matches = fulltext.search(session, words, accented=query.accented, document_ids=ids, limit=CANDIDATES)
+        else:
+            rare = [w for w in words if snap.vocab.df.get(w, 0) <= RARE_SHARE * snap.vocab.n] or words[:1]
+            for word in rare[:RARE_WORDS]:
+                matches += fulltext.search(session, [word], document_ids=ids, limit=limit, ranked=False)
     wanted = set(stems)
     found: dict[str, list[tuple[str, _Unit]]] = {}
     seen: set[int] = set()
@@ -604,11 +696,13 @@ def _candidates(session: Session, snap: _Snapshot, query: Query,
 
 def _query(text: str, snap: _Snapshot, stems: Sequence[str]) -> Query:
     key = ("query", snap.version, text, tuple(stems))
-    if key in _memo:
-        return _memo[key]
+    known = _memo.get(key, _MISSING)
+    if known is not _MISSING:
+        return known
     named = mention(text, snap)
-    titles = frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems)))
-    query = snap.vocab.repair(make_query(text, drop=named.words, title_words=titles))
+    titles = (snap.title_words if not named.plans and len(stems) == len(snap.plans)
+              else frozenset().union(*(snap.plans[p].title_words for p in (named.plans or stems))))
+    query = snap.vocab.repair(make_query(text, title_words=titles, names=named.names))
     _remember(key, query)
     return query
 

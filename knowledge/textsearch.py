@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -44,10 +44,11 @@ _SEMESTER_NUMBER = {"1": "i", "2": "ii"}
 
 # Function words of questions (folded).  Content words stay even when frequent: IDF weighs them.
 STOP_WORDS = frozenset("""
-a ah ai bao nhieu nao gi khong co duoc la cua thi va cho hoi o theo ve den toi nhung cac
+a ah ai nhieu nao gi khong co duoc la cua thi va cho hoi o theo ve den toi nhung cac
 mot nhu vay voi trong de do da se dang can phai muon the sao khi may ra len rang nay kia
 em anh chi ban con oi nhe nha ha ak u ma hay hoac cung nam ngay thang
 biet cam on giup dum nhieu it bi boi vao gium chua roi xong het luon thoi nua chu nhi dau ne nhiu
+bn dc ko k j vs ntn lo
 """.split())
 
 WORD = re.compile(r"[0-9a-z&]+(?:[-&][0-9a-z]+)*")
@@ -97,7 +98,9 @@ class Query:
 
 
 # Question phrases that carry no subject ("phần trăm" is printed as "%" in plans).
-QUESTION_PHRASES = re.compile(r"\b(phan tram|ty le|ti le|bao lau( mot lan)?|(ve )?lau dai|moc( thoi gian)?|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
+# "bao" alone is a content word ("báo cáo"): only the phrases "bao nhiêu", "bao giờ", "bao lâu" are
+# question words; "hạn chót", "ngày nào" ask for a date, they are not the subject.
+QUESTION_PHRASES = re.compile(r"\b(phan tram|ty le|ti le|bao nhieu|bao gio|bao lau( mot lan)?|han chot|(vao )?(ngay|thang|luc|thoi diem) nao|(ve )?lau dai|moc( thoi gian)?|the nao|ra sao|nhu nao|cho hoi|xin hoi|lam on|duoc khong|"
                               r"(co quan|don vi|so|phong|ban nganh|nhung ai|nhung) nao|lam (nhung )?(viec )?gi|nhung viec gi|"
                               r"nganh giao duc( va dao tao)?|nganh gd|chiu trach nhiem)\b")
 
@@ -109,32 +112,67 @@ _NAME_FILLER = frozenset("nganh cua trong ve tai o nay cho linh vuc tren dia ban
 def drop_plan_names(words: list[str], title_words: frozenset[str]) -> list[str]:
     """Remove the words that follow "kế hoạch"/"đề án" while they belong to the plan's title:
     "thực hiện kế hoạch ứng dụng CNTT trong giáo dục" names the plan, it is not the subject."""
+    dropped = _title_positions(words, title_words)
+    return [w for i, w in enumerate(words) if i not in dropped]
+
+
+def _title_positions(words: list[str], title_words: frozenset[str]) -> set[int]:
+    """Positions of the words :func:`drop_plan_names` removes."""
+    positions: set[int] = set()
     if not title_words:
-        return words
-    kept: list[str] = []
+        return positions
     i = 0
     while i < len(words):
-        kept.append(words[i])
         if (words[i] == "hoach" and i and words[i - 1] == "ke") or (words[i] == "an" and i and words[i - 1] == "de"):
             j = i + 1
             while j < len(words) and (words[j] in title_words or words[j] in _NAME_FILLER):
                 j += 1
             if j - (i + 1) >= 2:  # one shared word is a coincidence, a run is the plan's name
+                positions.update(range(i + 1, j))
                 i = j
                 continue
         i += 1
-    return kept
+    return positions
 
 
-def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] = frozenset()) -> Query:
-    """The content words of ``text`` minus ``drop`` (folded words already used, e.g. a place
-    name) and minus the plan's name as the user paraphrased it (see :func:`drop_plan_names`)."""
+def _naming_positions(words: list[str], names: Iterable[Sequence[str]]) -> set[int]:
+    """Positions of the words that name the plan: each occurrence of a name as a whole ("trường
+    THPT Lê Quý Đôn", "Cần Thơ") — not each of its words wherever it occurs, so "phòng học thông
+    minh" keeps "học" and "thông" when the issuer "Trường Trung học phổ thông …" was named."""
+    positions: set[int] = set()
+    for name in names:
+        n = len(name)
+        if not n:
+            continue
+        for i in range(len(words) - n + 1):
+            if tuple(words[i:i + n]) == tuple(name):
+                positions.update(range(i, i + n))
+                # "kế hoạch (số) 96 (của UBND tỉnh) Ngọc Sơn": the words that say "the plan of"
+                j = i
+                designators = DESIGNATORS | ({"so"} if name[0].isdigit() else set())  # "số 96", not "chuyển đổi số"
+                while j > 0 and words[j - 1] in designators and (j - 1) not in positions:
+                    j -= 1
+                    positions.add(j)
+    return positions
+
+
+# Words that designate a plan just before its number or place ("kế hoạch số 96", "kh của UBND tỉnh
+# Ngọc Sơn", "trường Lê Quý Đôn"): part of the plan's name, not of the subject.
+DESIGNATORS = frozenset("ke hoach de an quyet dinh van ban cua uy ban nhan dan ubnd tinh thanh pho huyen quan "
+                        "thi xa truong".split())
+
+
+def make_query(text: str, drop: Iterable[str] = (), title_words: frozenset[str] = frozenset(),
+               names: Iterable[Sequence[str]] = ()) -> Query:
+    """The content words of ``text`` minus ``drop`` (folded words never searched for, wherever
+    they occur), minus ``names`` (folded phrases that name the plan, where they occur) and minus
+    the plan's name as the user paraphrased it (see :func:`drop_plan_names`)."""
     words = folded_words(QUESTION_PHRASES.sub(" ", " ".join(folded_words(text))))
-    words = drop_plan_names(words, title_words)
+    naming = _naming_positions(words, names) | _title_positions(words, title_words)
     dropped = set(drop)
     years = [int(w) for w in words if YEAR.match(w)]
     numbers = [w for w in words if w.isdigit() and not YEAR.match(w)]
-    kept = [w for w in words if w not in dropped and not w.isdigit()]
+    kept = [w for i, w in enumerate(words) if i not in naming and w not in dropped and not w.isdigit()]
     unigrams = list(dict.fromkeys(w for w in kept if w not in STOP_WORDS and len(w) > 1))
     bigrams = list(dict.fromkeys(f"{a} {b}" for a, b in zip(kept, kept[1:])
                                  if not (a in STOP_WORDS and b in STOP_WORDS)))
@@ -183,11 +221,17 @@ class Vocabulary:
 
     def repair(self, query: Query) -> Query:
         """Replace misspelt words the corpus never uses by the closest word it does ("tuyn" →
-        "tuyen"); a real Vietnamese syllable ("tiếng") is left alone: absent is not misspelt."""
-        fixed = []
+        "tuyen", "mih" → "minh"); a real Vietnamese syllable ("tiếng") is left alone: absent is
+        not misspelt — unless it is a colloquial word whose written form the corpus uses
+        (:data:`PLAN_WORDS`: "thêm" → "bổ sung")."""
+        fixed: list[str] = []
         syllables = vietnamese_syllables()
         for word in query.unigrams:
-            if word in self.df or len(word) < 4 or not self._choices or word in syllables:
+            written = PLAN_WORDS.get(word)
+            if word not in self.df and written and all(w in self.df for w in written.split()):
+                fixed.append(written)
+                continue
+            if word in self.df or len(word) < 3 or not self._choices or word in syllables:
                 fixed.append(word)
                 continue
             best = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=80)
@@ -196,7 +240,17 @@ class Vocabulary:
             return query
         mapping = dict(zip(query.unigrams, fixed))
         bigrams = [" ".join(mapping.get(w, w) for w in pair.split()) for pair in query.bigrams]
-        return Query(list(dict.fromkeys(fixed)), bigrams, query.accented, query.years, query.numbers)
+        bigrams += [m for m in fixed if " " in m]
+        unigrams = [w for m in fixed for w in m.split()]
+        return Query(list(dict.fromkeys(unigrams)), list(dict.fromkeys(bigrams)), query.accented, query.years,
+                     query.numbers)
+
+
+# Words of spoken questions → the word plans write for the same thing, used only when no plan
+# uses the spoken word ("lắp thêm phòng học" is "bổ sung phòng học" in a plan).
+PLAN_WORDS: dict[str, str] = {
+    "them": "bo sung", "xai": "su dung", "coi": "xem",
+}
 
 
 PRECISION_WEIGHT = 0.3
@@ -309,17 +363,25 @@ def names_agency(question_words: list[str], key: str) -> bool:
 def best_window_ratio(words: list[str], phrase: list[str]) -> float:
     """How well ``phrase`` (folded words) occurs in ``words``: the best fuzzy ratio (0..100) of
     any window of the same number of words, spaces ignored ("can tho", "cantho", "cn tho")."""
+    return best_window(words, phrase)[0]
+
+
+def best_window(words: list[str], phrase: list[str]) -> tuple[float, tuple[str, ...]]:
+    """:func:`best_window_ratio` and the window of ``words`` that reached it (the phrase as the
+    user typed it), the window of the phrase's own length first among equals."""
     if not phrase or not words:
-        return 0.0
+        return 0.0, ()
     target = "".join(phrase)
-    best = 0.0
-    for size in {len(phrase), max(1, len(phrase) - 1), len(phrase) + 1}:
+    best, best_window_words = 0.0, ()
+    for size in (len(phrase), max(1, len(phrase) - 1), len(phrase) + 1):
         for i in range(0, max(1, len(words) - size + 1)):
             window = "".join(words[i:i + size])
             if abs(len(window) - len(target)) > 2:
                 continue
-            best = max(best, fuzz.ratio(window, target))
-    return best
+            ratio = fuzz.ratio(window, target)
+            if ratio > best:
+                best, best_window_words = ratio, tuple(words[i:i + size])
+    return best, best_window_words
 
 
 def first_sentences(text: str) -> list[str]:
@@ -329,7 +391,8 @@ def first_sentences(text: str) -> list[str]:
         part = part.strip(" ;")
         if len(part) <= 3:
             continue
-        if sentences and re.match(r"(?i)trong đó\b", part):  # "…90%; trong đó, mầm non 85%" is one figure
+        # "…90%; trong đó, mầm non 85%", "…50%; riêng thành phố 65%": one figure and its parts
+        if sentences and re.match(r"(?i)(trong đó|riêng)\b", part):
             sentences[-1] = f"{sentences[-1]}; {part}"
         else:
             sentences.append(part)
