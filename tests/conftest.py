@@ -148,6 +148,26 @@ def redis_server() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def bot():
+    """The real servers (action server, Rasa, web page, dashboard) every chat test shares
+    (:func:`bot.testing.shared_servers`); modules that need fake platform APIs add their
+    environment at import (``add_server_env``), before the servers start."""
+    from bot.testing import shared_servers
+
+    return shared_servers()
+
+
+@pytest.fixture(scope="session")
+def kb(bot) -> str:
+    """The shared servers' knowledge base URL, with the sample reporting units imported."""
+    from tests.fakes.readback import setup_units
+
+    url = bot.env["KB_URL"]
+    setup_units(url)
+    return url
+
+
 @pytest.fixture
 def sqlite_kb_url(tmp_path: Path) -> str:
     """A fresh SQLite knowledge-base file (created on first use)."""

@@ -11,13 +11,7 @@ import uuid
 import pytest
 
 from bot.servers import ask
-from bot.testing import shared_servers
 from bot.train import DOMAIN, RASA, ROOT, ensure_model, rasa_env
-
-
-@pytest.fixture(scope="session")
-def bot():
-    return shared_servers()
 
 
 def reply_text(bot, message: str) -> str:

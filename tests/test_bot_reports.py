@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 
 import reporting
 from bot.servers import ask
-from bot.testing import shared_servers
 
-ROOT = Path(__file__).resolve().parent.parent
 AREA = "thành phố Cần Thơ"
 
 
@@ -28,11 +25,6 @@ def _session(kb: str):
     from knowledge.db import open_session
 
     return open_session(kb)
-
-
-def setup_units(kb: str) -> None:
-    with _session(kb) as s:
-        reporting.import_units(ROOT / "samples" / "units.csv", session=s)
 
 
 def approved_reporter(kb: str, sender: str, kind: str = "school"):
@@ -77,19 +69,6 @@ def foreign_target_id(kb: str) -> int:
         return s.execute(select(models.Target.id).join(models.Document)
                          .where(models.Document.plan == "lamdong-3381-2017", models.Document.is_current.is_(True))
                          ).scalars().first()
-
-
-@pytest.fixture(scope="session")
-def bot():
-    return shared_servers()
-
-
-@pytest.fixture(scope="session")
-def kb(bot):
-    """The action server's KB URL, with the reporting units set up once."""
-    url = bot.env["KB_URL"]
-    setup_units(url)
-    return url
 
 
 class Chat:

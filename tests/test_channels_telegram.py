@@ -17,26 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.testing import add_server_env, shared_servers
+from bot.testing import add_server_env
 from tests.fakes import channel_fakes
-from tests.fakes.readback import approve, post, reporter, setup_units, stored, user_events
+from tests.fakes.readback import approve, post, reporter, stored, user_events
 from tests.fakes.telegram_api import callback_update, text_update
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = channel_fakes()
 add_server_env(FAKES.env)
-
-
-@pytest.fixture(scope="module")
-def bot():
-    return shared_servers()
-
-
-@pytest.fixture(scope="module")
-def kb(bot):
-    url = bot.env["KB_URL"]
-    setup_units(url)
-    return url
 
 
 @pytest.fixture

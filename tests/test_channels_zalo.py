@@ -16,25 +16,13 @@ import time
 
 import pytest
 
-from bot.testing import add_server_env, shared_servers
+from bot.testing import add_server_env
 from tests.fakes import channel_fakes
-from tests.fakes.readback import approve, post, reporter, setup_units, stored, turn_over, user_events
+from tests.fakes.readback import approve, post, reporter, stored, turn_over, user_events
 from tests.fakes.zalo_api import FakeZaloApi, signed, text_event
 
 FAKES = channel_fakes()
 add_server_env(FAKES.env)
-
-
-@pytest.fixture(scope="module")
-def bot():
-    return shared_servers()
-
-
-@pytest.fixture(scope="module")
-def kb(bot):
-    url = bot.env["KB_URL"]
-    setup_units(url)
-    return url
 
 
 @pytest.fixture

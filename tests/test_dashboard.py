@@ -21,9 +21,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
-from bot.testing import add_server_env, shared_servers
+from bot.testing import add_server_env
 from tests.fakes import channel_fakes
-from tests.fakes.readback import setup_units
 from webclient import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,18 +32,6 @@ PASSWORD = "mat-khau-bang-theo-doi-1"
 CANTHO = "cantho-148-2017"
 DAKLAK = "daklak-4575-2018"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture(scope="module")
-def bot():
-    return shared_servers()
-
-
-@pytest.fixture(scope="module")
-def kb(bot):
-    url = bot.env["KB_URL"]
-    setup_units(url)
-    return url
 
 
 def add_staff(kb: str, unit: str) -> str:

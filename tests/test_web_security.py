@@ -21,16 +21,10 @@ from pathlib import Path
 import pytest
 
 from bot.servers import ask
-from bot.testing import shared_servers
 from webclient import Browser, WebChat
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_PASSWORD = "mat-khau-that-dai-2024"
-
-
-@pytest.fixture(scope="module")
-def bot():
-    return shared_servers()
 
 
 def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, dict, bytes]:
