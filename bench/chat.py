@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from bot.servers import BotServers, ask, rss_bytes  # noqa: E402
 from bot.testing import build_kb  # noqa: E402
 from bot.train import ensure_model  # noqa: E402
+from timing import percentile  # noqa: E402  (bench/timing.py)
 
 KNOWLEDGE = [
     "đến năm 2020 lâm đồng bao nhiêu phần trăm cuộc họp trực tuyến",
@@ -41,15 +42,6 @@ KNOWLEDGE = [
     "Hòa Mỹ mấy phần trăm học sinh THCS học trực tuyến năm 2030?",
 ]
 GREETINGS = ["xin chào", "Chào bạn", "xin chao"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def main() -> int:

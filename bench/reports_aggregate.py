@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from knowledge.db import make_session_factory  # noqa: E402
 from knowledge.ingest import ingest_paths  # noqa: E402
 from reporting.models import Report, Reporter, ReportRevision, Unit  # noqa: E402
 from reporting.targets import target_keys  # noqa: E402
+from timing import timed  # noqa: E402  (bench/timing.py)
 
 PLAN = "cantho-148-2017"
 MAX_REPORTS = 100_000
@@ -111,16 +111,6 @@ def calibration() -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def timed(fn, runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=10_000)
@@ -145,6 +135,7 @@ def main() -> int:
             "progress()": timed(lambda: rp.progress(target, "năm 2024"), args.runs),
             "plan_progress()": timed(lambda: rp.plan_progress(PLAN, "năm 2024"), max(20, args.runs // 2)),
         }
+        results = {name: (p50 * 1000, p95 * 1000) for name, (p50, p95) in results.items()}  # ms
         base95 = results["SELECT thô"][1]
         print(f"máy: sum(range(10**7)) {calibration():.0f} ms (≈150 ms khi máy rảnh)")
         for name, (p50, p95) in results.items():

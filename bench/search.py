@@ -4,7 +4,7 @@ N generated plans in one SQLite knowledge base (goal: p95 < 20 ms at 1,000 plans
 
   .venv/bin/python bench/search.py [--plans 1000] [--kb sqlite:///…]   # --kb: kept, reused next time
 
-The plans are the variants of bench/ingest.py (other numbers, provinces and figures).  A question
+The plans are bench/generated.py's (other places, numbers and figures).  A question
 is timed as the chatbot asks it: the per-question memos cleared, then the six kinds of fact
 searched in turn (target, responsibility, deadline, task, project, passage) — the full-text
 candidates are read once and re-scored per kind.  Printed next to it, measured in the same run:
@@ -14,8 +14,6 @@ the floor (one row fetched by primary key through the same session) and the whol
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import re
 import sys
 import tempfile
 import time
@@ -31,66 +29,13 @@ from knowledge import search as kb_search  # noqa: E402
 from knowledge.db import make_session_factory  # noqa: E402
 from knowledge.ingest import ingest_file  # noqa: E402
 from actions.answering import MIN_MATCHED  # noqa: E402
+from generated import variants  # noqa: E402  (bench/generated.py, shared with bench/ingest.py)
+from timing import timed  # noqa: E402  (bench/timing.py)
 
 QUESTIONS = ["tỷ lệ cuộc họp trực tuyến năm 2020", "ai chủ trì bố trí kinh phí", "sổ điểm điện tử bao nhiêu phần trăm",
              "khi nào báo cáo kết quả thực hiện", "an toàn thông tin", "hoc sinh hoc truc tuyen bao nhieu phan tram",
              "phòng tài chính kế hoạch thẩm định dự toán", "trang thông tin điện tử tập trung ngành giáo dục"]
 KINDS = ("target", "responsibility", "deadline", "task", "project", "passage")
-
-
-FIRST = ("An Bình Cát Đông Hòa Hưng Kim Long Minh Nam Ninh Phú Phước Quang Sơn Tân Thạch Thanh Thuận Vĩnh "
-         "Bảo Cẩm Diên Gia Hà Hiệp Hội Khánh Lam Lương Mỹ Nghĩa Nhơn Quế Tam Thái Thiện Tịnh Trà Tuy").split()
-SECOND = "Xuân Hạ Thu Đông Lâm Giang Hải Điền Khánh Lợi Mỹ Nguyên Phong Quý Thành Thịnh Trung Tường Yên Hòa".split()
-SECOND += "Bắc Tây Châu Đức Hậu Lạc Lộc Mai Ngọc Tiến".split()
-
-
-def variants(n: int, out: Path) -> list[Path]:
-    """bench/ingest.py's generated plans (one generator for both benchmarks), each moved to a
-    province of its own ("Bình Xuân", "Hòa Giang", …) so that every one is a plan of its own, not
-    a new version of an earlier one (a plan printed without a number is named by its place)."""
-    spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "bench" / "ingest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    files = module.variants(n, out)
-    names = [f"{a} {b}" for a in FIRST for b in SECOND if a != b]
-    assert len(names) >= n, f"at most {len(names)} distinct generated plans"
-    places = {*module_provinces(module), *SAMPLE_PLACES}
-    pattern = re.compile("|".join(sorted({*places, *(p.upper() for p in places)}, key=len, reverse=True)))
-    for i, (path, name) in enumerate(zip(files, names)):
-        text = path.read_text(encoding="utf-8")
-        text = pattern.sub(lambda m: name.upper() if m.group(0).isupper() else name, text)
-        text = re.sub(r"(Số:\s*)\d+", lambda m: f"{m.group(1)}{10000 + i}", text, count=1)  # and a number of its own
-        path.write_text(text, encoding="utf-8")
-    return files
-
-
-# The places and the school the newer sample plans are named by (bench/ingest.py's generator
-# replaces only the first four plans' provinces).
-SAMPLE_PLACES = ["Ngọc Sơn", "Bình Lâm", "Hòa Mỹ", "Hòa An", "Tân Phước", "Lê Quý Đôn", "Lai Châu", "Sơn Giang"]
-
-
-def module_provinces(module) -> list[str]:
-    """The provinces bench/ingest.py's generator writes (read from its source: one list)."""
-    source = Path(module.__file__).read_text(encoding="utf-8")
-    listed = re.search(r"provinces = \[(.*?)\]", source, re.S).group(1)
-    return re.findall(r'"([^"]+)"', listed)
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-def timed(call, n: int) -> tuple[float, float]:
-    call()  # warm-up
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return percentile(times, .5), percentile(times, .95)
 
 
 def main() -> int:
