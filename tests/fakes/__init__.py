@@ -14,8 +14,9 @@ import secrets
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from aiohttp import web
 
@@ -34,6 +35,20 @@ class FakeServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def recent(self) -> list:
+        """The last requests recorded, shown when :meth:`wait_for` times out."""
+        return []
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 60) -> Any:
+        """``condition()``'s first truthy value, polled until ``timeout`` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout:.0f}s; {type(self).__name__} so far: {self.recent()}")
 
     def start(self) -> "FakeServer":
         self._thread.start()

@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -74,14 +74,8 @@ class FakeBotApi(FakeServer):
         """The ``sendMessage`` parameters of every message sent to ``chat_id``, in order."""
         return [c["params"] for c in self.calls("sendMessage") if str(c["params"].get("chat_id")) == str(chat_id)]
 
-    def wait_for(self, condition: Callable[[], Any], timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = condition()
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout:.0f}s; calls so far: {self.calls()[-5:]}")
+    def recent(self) -> list:
+        return self.calls()[-5:]
 
 
 _update_ids = itertools.count(int(time.time()) % 100_000_000)

@@ -18,7 +18,7 @@ import json
 import secrets
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -99,14 +99,8 @@ class FakeZaloApi(FakeServer):
         with self._lock:
             return [dict(r) for r in self._rejected]
 
-    def wait_for(self, condition: Callable[[], Any], timeout: float = 60) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = condition()
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"timed out after {timeout:.0f}s; messages so far: {self.messages()[-3:]}")
+    def recent(self) -> list:
+        return self.messages()[-3:]
 
 
 _msg_ids = itertools.count(1)
