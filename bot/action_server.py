@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import os
 import sys
+
+from bot.env_secrets import SecretMissing, env_secret
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 HEADER = "X-Action-Token"
@@ -41,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
-    token = os.environ.get(TOKEN_ENV, "")
-    if len(token) < 16:
-        print(f"{TOKEN_ENV} chưa được đặt (ít nhất 16 ký tự): máy chủ hành động không chạy khi không có mã truy cập.",
-              file=sys.stderr)
+    try:
+        token = env_secret(TOKEN_ENV)
+    except SecretMissing as exc:
+        print(f"{exc}: máy chủ hành động không chạy khi không có mã truy cập.", file=sys.stderr)
         return 2
     from rasa_sdk import utils
 

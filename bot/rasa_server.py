@@ -17,6 +17,8 @@ import logging
 import os
 import sys
 
+from bot.env_secrets import SecretMissing, env_secret
+
 TOKEN_ENV = "RASA_AUTH_TOKEN"
 
 
@@ -40,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--credentials", required=True)
     parser.add_argument("--endpoints", required=True)
     args = parser.parse_args(argv)
-    token = os.environ.get(TOKEN_ENV, "")
-    if len(token) < 16:
-        print(f"{TOKEN_ENV} chưa được đặt (ít nhất 16 ký tự): API của Rasa không được mở khi không có mã truy cập.",
-              file=sys.stderr)
+    try:
+        token = env_secret(TOKEN_ENV)
+    except SecretMissing as exc:
+        print(f"{exc}: API của Rasa không được mở khi không có mã truy cập.", file=sys.stderr)
         return 2
     origins = [o.strip().rstrip("/") for o in os.environ.get("WEB_ORIGINS", "").split(",") if o.strip()]
 

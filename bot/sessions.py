@@ -20,6 +20,8 @@ from typing import Optional
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from bot.env_secrets import SecretMissing, env_secret
+
 SECRET_ENV = "WEB_SESSION_SECRET"
 COOKIE = "kh_session"
 SESSION_DAYS = 30  # one browser keeps one conversation this long
@@ -64,11 +66,10 @@ def new_session() -> WebSession:
 
 
 def secret() -> str:
-    value = os.environ.get(SECRET_ENV, "")
-    if len(value) < 16:
-        raise SessionSecretMissing(f"{SECRET_ENV} chưa được đặt (ít nhất 16 ký tự); `make run` tự tạo một giá trị "
-                                   "cho mỗi lần chạy.")
-    return value
+    try:
+        return env_secret(SECRET_ENV)
+    except SecretMissing as exc:
+        raise SessionSecretMissing(f"{exc}; `make run` tự tạo một giá trị cho mỗi lần chạy.") from None
 
 
 def _serializer() -> URLSafeTimedSerializer:
