@@ -9,7 +9,6 @@ whatever the number of revisions.  The figure over the units and the verdict fol
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
