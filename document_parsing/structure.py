@@ -80,10 +80,10 @@ def _path(parent: Optional[Section], label: Label) -> str:
     return f"{node.path}.{label.label}" if node is not None else label.label
 
 
-def _is_attached_plan_start(text: str, recent: list[str]) -> bool:
-    """"(Ban hành kèm theo Quyết định …)" right under a "KẾ HOẠCH" title (not an appendix's)."""
-    folded = fold(text)
-    return any(m in folded for m in ATTACHED_PLAN) and any(fold(t).startswith("ke hoach") for t in recent[-4:])
+def _is_attached_plan_start(folded: str, recent_folded: list[str]) -> bool:
+    """"(Ban hành kèm theo Quyết định …)" right under a "KẾ HOẠCH" title (not an appendix's);
+    both the paragraph and the recent ones already folded (each paragraph is folded once)."""
+    return any(m in folded for m in ATTACHED_PLAN) and any(t.startswith("ke hoach") for t in recent_folded[-4:])
 
 
 def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | None = None) -> Document:
@@ -92,6 +92,7 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
     nesting = _Nesting()
     closed = False
     recent: list[str] = []  # the last few paragraph texts, to caption a table
+    recent_folded: list[str] = []  # the same, folded
 
     for block in blocks:
         if block.kind == "table":
@@ -100,7 +101,8 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             if rows:
                 # the caption runs from the last "PHỤ LỤC" line (if any) among the last paragraphs
                 tail = recent[-4:]
-                start = max((i for i, t in enumerate(tail) if fold(t).startswith("phu luc")), default=max(0, len(tail) - 3))
+                start = max((i for i, t in enumerate(recent_folded[-4:]) if t.startswith("phu luc")),
+                            default=max(0, len(tail) - 3))
                 section = "" if closed or not stack else stack[-1].path
                 doc.tables.append(Table(rows, block.location, section, " ".join(tail[start:])))
             continue
@@ -109,14 +111,16 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             text = f"{clean_space(block.label)} {text}"
         if not text:
             continue
+        folded = fold(text)
         recent.append(text)
-        if _is_attached_plan_start(text, recent) and (doc.sections or closed):
+        recent_folded.append(folded)
+        if _is_attached_plan_start(folded, recent_folded) and (doc.sections or closed):
             # a decision that carries its plan: what came before is the decision's front matter
             _flatten_into_preamble(doc)
             stack, nesting, closed = [], _Nesting(), False
             doc.preamble.append(Item("paragraph", text, block.location))
             continue
-        if not closed and stack and fold(text).startswith(CLOSING_MARKERS):
+        if not closed and stack and folded.startswith(CLOSING_MARKERS):
             closed = True
         label = None if closed else split_label(text)
         if label is not None and label.kind == "letter" and not stack:

@@ -55,6 +55,7 @@ POSTGRES_DROP = (f"DROP TABLE IF EXISTS {TABLE}",)
 # FTS5 bm25() weights per column (folded, accented, scope, kind, document_id, fact_id).
 BM25_WEIGHTS = "1.0, 0.3, 0.0, 0.0, 0.0, 0.0"
 _TERM = re.compile(r"^[0-9a-z]+$")
+_RAW_WORD = re.compile(r"[0-9a-z]+")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def row_texts(text_value: str) -> tuple[str, str]:
     """(folded words with abbreviations spelled out *and* as written, accented words)."""
     printed = nfc(text_value)
     folded_text = fold(printed)
-    raw = re.findall(r"[0-9a-z]+", folded_text)  # "kh", "ubnd" as written, too
+    raw = _RAW_WORD.findall(folded_text)  # "kh", "ubnd" as written, too
     return " ".join(dict.fromkeys([*expand_folded(folded_text), *raw])), " ".join(sorted(accented_words(printed)))
 
 

@@ -60,17 +60,25 @@ def folded_words(text: str) -> list[str]:
     return expand_folded(fold(nfc(text)))
 
 
+# each abbreviation's words, split once: the ingest expands every word of every fact it indexes
+_EXPANDED: dict[str, list[str]] = {short: long.split() for short, long in ABBREVIATIONS.items()}
+_JOINED = re.compile(r"[-&]")
+
+
 def expand_folded(folded: str) -> list[str]:
     """:func:`folded_words` of a text already folded (:func:`fold`), for callers that need the
     folded text too and so fold once."""
     words: list[str] = []
-    for raw in WORD.findall(folded):
-        expansion = ABBREVIATIONS.get(raw)
-        if expansion is None and ("&" in raw or "-" in raw):
-            words.extend(w for part in re.split(r"[-&]", raw) if part
-                         for w in ABBREVIATIONS.get(part, part).split())
-            continue
-        words.extend((expansion or raw).split())
+    for raw in WORD.findall(folded):  # a raw word has no space: as written, it is one word
+        expansion = _EXPANDED.get(raw)
+        if expansion is not None:
+            words.extend(expansion)
+        elif "&" in raw or "-" in raw:
+            words.extend(w for part in _JOINED.split(raw) if part for w in _EXPANDED.get(part, (part,)))
+        else:
+            words.append(raw)
+    if "ky" not in words:
+        return words
     return [_SEMESTER_NUMBER.get(w, w) if i and words[i - 1] == "ky" else w for i, w in enumerate(words)]
 
 
