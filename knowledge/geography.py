@@ -352,7 +352,11 @@ class _Mention:
 
 def _mentions(text: str) -> list[_Mention]:
     """Areas written with their administrative word and a capitalised name in running text."""
-    text = clean_space(text)
+    return _mentions_in(clean_space(text))
+
+
+def _mentions_in(text: str) -> list[_Mention]:
+    """:func:`_mentions` of a text already through :func:`clean_space` (offsets are into it)."""
     out: list[_Mention] = []
     for match in _ADMIN_TEXT.finditer(text):
         if out and match.start() < out[-1].end:
@@ -392,8 +396,8 @@ def learn_links(issuer: Optional[str], texts: Iterable[str]) -> list[AreaLink]:
     links: dict[tuple[str, str], AreaLink] = {}
     mentions: list[_Mention] = []
     for text in texts:
-        found = _mentions(text or "")
         plain = clean_space(text or "")
+        found = _mentions_in(plain)
         for lower, upper in zip(found, found[1:]):
             low, high = _rank(lower.key, lower.word), _rank(upper.key, upper.word)
             if lower.key != upper.key and low is not None and high is not None and high > low \

@@ -13,6 +13,7 @@ here raises for a bad file, so :func:`ingest_paths` can go on with the next one.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import document_parsing
-from document_parsing.text_utils import clean_space
+from document_parsing.text_utils import clean_space, fold
 
 from . import fulltext, geography, models, search
 from .area_models import remember_links
@@ -100,19 +101,25 @@ def _one_line(text: str) -> str:
     return clean_space(str(text)) or "(không rõ lý do)"
 
 
+_KEY_WORD = re.compile(r"[0-9a-z]+")  # a word of :func:`models.search_key`
+
+
 def _content_hash(doc: document_parsing.Document, info) -> str:
     """sha256 of what the plan says: its number and date, then the words of its sections in
     order (headings and items, table rows included), folded.  The txt, docx and pdf renderings
     of a plan hash alike whatever their line breaks, header layout, list labels or a web page's
     metadata lines around it; any changed word or figure, or a changed order, is new content."""
-    parts = [info.number or "", info.date or ""]
+    texts: list[str] = []
     for top in doc.sections:
         for section in top.walk():
-            parts.append(models.search_key(section.heading))
-            parts.extend(models.search_key(item.text) for item in section.items)
+            texts.append(section.heading or "")
+            texts.extend(item.text for item in section.items)
     if not doc.sections:  # nothing but a preamble: its words are the content
-        parts.extend(models.search_key(item.text) for item in doc.preamble)
-    normalised = " ".join(" ".join(parts).split())
+        texts.extend(item.text for item in doc.preamble)
+    # the words of each text's search key, in order: folded once, all texts together (a space
+    # between two texts is a word break either way)
+    words = _KEY_WORD.findall(fold(" ".join(texts)))
+    normalised = " ".join([*(info.number or "").split(), *(info.date or "").split(), *words])
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
@@ -138,75 +145,94 @@ def _iso_date(value: Optional[str]) -> Optional[date]:
         return None
 
 
+@dataclass(frozen=True)
+class _AgencyRef:
+    """An agency row's key and canonical name: all a fact row needs of it."""
+
+    id: int
+    name: str
+
+
+def _agency_row(name: str) -> dict:
+    return dict(name=name, folded=models.search_key(name), kind=agency_kind(name))
+
+
 class _AgencyCache:
     """Get-or-create of :class:`models.Agency` rows by canonical name within one session.
 
     :meth:`prepare` reads every agency a document names in one query and inserts the new ones
-    together, in a savepoint: a concurrent ingest that created one of them first costs a re-select
-    of that one, not the whole document."""
+    with one multi-row insert, in a savepoint: a concurrent ingest that created one of them first
+    costs a re-select of that one, not the whole document."""
 
     def __init__(self, session: Session):
         self.session = session
-        self.by_name: dict[str, models.Agency] = {}
+        self.by_name: dict[str, _AgencyRef] = {}
+
+    def _select(self, names: Iterable[str]) -> None:
+        query = select(models.Agency.id, models.Agency.name).where(models.Agency.name.in_(list(names)))
+        with self.session.no_autoflush:
+            self.by_name.update((name, _AgencyRef(key, name)) for key, name in self.session.execute(query))
 
     def prepare(self, printed: Iterable[Optional[str]]) -> None:
         names = {n for n in (canonical_agency(p or "") for p in printed) if n and n not in self.by_name}
         if not names:
             return
-        with self.session.no_autoflush:
-            for agency in self.session.execute(select(models.Agency).where(models.Agency.name.in_(names))).scalars():
-                self.by_name[agency.name] = agency
-        new = [models.Agency(name=n, folded=models.search_key(n), kind=agency_kind(n))
-               for n in sorted(names - set(self.by_name))]
+        self._select(names)
+        new = [_agency_row(n) for n in sorted(names - set(self.by_name))]
         if not new:
             return
         try:
             with self.session.begin_nested():
-                self.session.add_all(new)
+                _insert_with_ids(self.session, {models.Agency: new})
         except IntegrityError:  # created meanwhile by another ingest: one at a time
-            for agency in new:
-                self.get(agency.name)
+            for row in new:
+                self.get(row["name"])
             return
-        self.by_name.update((a.name, a) for a in new)
+        self.by_name.update((row["name"], _AgencyRef(row["id"], row["name"])) for row in new)
 
-    def get(self, printed: Optional[str]) -> Optional[models.Agency]:
+    def get(self, printed: Optional[str]) -> Optional[_AgencyRef]:
         name = canonical_agency(printed or "")
         if not name:
             return None
-        if name in self.by_name:
-            return self.by_name[name]
-        query = select(models.Agency).where(models.Agency.name == name)
-        agency = self.session.execute(query).scalar_one_or_none()
-        if agency is None:
-            agency = models.Agency(name=name, folded=models.search_key(name), kind=agency_kind(name))
+        if name not in self.by_name:
+            self._select([name])
+        if name not in self.by_name:
+            row = _agency_row(name)
             try:
                 with self.session.begin_nested():
-                    self.session.add(agency)
-            except IntegrityError:
-                agency = self.session.execute(query).scalar_one()
-        self.by_name[name] = agency
-        return agency
+                    _insert_with_ids(self.session, {models.Agency: [row]})
+                self.by_name[name] = _AgencyRef(row["id"], name)
+            except IntegrityError:  # created meanwhile by another ingest
+                self._select([name])
+        return self.by_name[name]
 
 
-def _insert_with_ids(session: Session, model: type, rows: list[dict]) -> None:
-    """Insert one table's rows of a document, as plain column values, with one executemany (no
-    ORM object per fact: a plan has hundreds), each given its primary key first (``row["id"]``)
-    so the full-text index can point at it (SQLite cannot return the keys of a multi-row
-    insert).  Safe because the writer owns the keys it takes: on SQLite the transaction holds the
-    write lock from BEGIN IMMEDIATE; on PostgreSQL the keys come from the sequence."""
-    if not rows:
+def _insert_with_ids(session: Session, tables: dict[type, list[dict]]) -> None:
+    """Insert rows of a document, table by table, as plain column values, with one executemany
+    per table (no ORM object per fact: a plan has hundreds), each given its primary key first
+    (``row["id"]``) so the full-text index can point at it (SQLite cannot return the keys of a
+    multi-row insert).  Safe because the writer owns the keys it takes: on SQLite the
+    transaction holds the write lock from BEGIN IMMEDIATE (and one query reads every table's
+    highest key); on PostgreSQL the keys come from each table's sequence."""
+    tables = {model: rows for model, rows in tables.items() if rows}
+    if not tables:
         return
-    table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
-        sequence = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
-        ids: Iterable = session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
-                                        {"s": sequence, "n": len(rows)}).scalars().all()
+        starts: dict[type, Iterable] = {}
+        for model, rows in tables.items():
+            sequence = session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                                       {"t": model.__tablename__}).scalar()
+            starts[model] = session.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"),
+                                            {"s": sequence, "n": len(rows)}).scalars().all()
     else:
-        start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() + 1
-        ids = range(start, start + len(rows))
-    for row, key in zip(rows, ids):
-        row["id"] = key
-    session.execute(table.insert(), rows)
+        quote = session.get_bind().dialect.identifier_preparer.quote
+        highest = session.execute(text("SELECT " + ", ".join(
+            f"(SELECT coalesce(max(id), 0) FROM {quote(model.__tablename__)})" for model in tables))).one()
+        starts = {model: range(top + 1, top + 1 + len(rows)) for (model, rows), top in zip(tables.items(), highest)}
+    for model, rows in tables.items():
+        for row, key in zip(rows, starts[model]):
+            row["id"] = key
+        session.execute(model.__table__.insert(), rows)
 
 
 def index_document_words(session: Session, document_id: int) -> None:
@@ -327,8 +353,8 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
             recurrence=d.recurrence, month=d.month, day=d.day,
             folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
     index = [("document", document.id, fulltext.document_text(document))]
+    _insert_with_ids(session, tables)
     for model, rows in tables.items():
-        _insert_with_ids(session, model, rows)
         kind = fulltext.KIND_OF_TABLE[model.__tablename__]
         index += [(kind, row["id"], fulltext.fact_text(kind, row, agency_names.get(row.get("agency_id"))))
                   for row in rows]

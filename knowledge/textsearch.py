@@ -65,18 +65,18 @@ _EXPANDED: dict[str, list[str]] = {short: long.split() for short, long in ABBREV
 _JOINED = re.compile(r"[-&]")
 
 
+def _expand_joined(raw: str) -> list[str]:
+    """A word joined by "&" or "-" that is no abbreviation itself: its parts, each expanded."""
+    return [w for part in _JOINED.split(raw) if part for w in _EXPANDED.get(part, (part,))]
+
+
 def expand_folded(folded: str) -> list[str]:
     """:func:`folded_words` of a text already folded (:func:`fold`), for callers that need the
     folded text too and so fold once."""
-    words: list[str] = []
-    for raw in WORD.findall(folded):  # a raw word has no space: as written, it is one word
-        expansion = _EXPANDED.get(raw)
-        if expansion is not None:
-            words.extend(expansion)
-        elif "&" in raw or "-" in raw:
-            words.extend(w for part in _JOINED.split(raw) if part for w in _EXPANDED.get(part, (part,)))
-        else:
-            words.append(raw)
+    # one comprehension over the words (the ingest runs this on every word it indexes): an
+    # abbreviation → its words, a plain word (no "&" or "-": alphanumeric) → itself
+    words = [w for raw in WORD.findall(folded)
+             for w in (_EXPANDED.get(raw) or ((raw,) if raw.isalnum() else _expand_joined(raw)))]
     if "ky" not in words:
         return words
     return [_SEMESTER_NUMBER.get(w, w) if i and words[i - 1] == "ky" else w for i, w in enumerate(words)]
