@@ -232,7 +232,28 @@ def _insert_with_ids(session: Session, tables: dict[type, list[dict]]) -> None:
     for model, rows in tables.items():
         for row, key in zip(rows, starts[model]):
             row["id"] = key
-        session.execute(model.__table__.insert(), rows)
+        _executemany(session, model.__table__, rows)
+
+
+def _executemany(session: Session, table, rows: list[dict]) -> None:
+    """``INSERT`` of ``rows`` (dicts with the same keys).  On SQLite the rows
+    go to the driver's executemany as tuples, each value through its column type's own bind
+    processor (JSON, dates): SQLAlchemy's per-row parameter handling cost as much as the
+    insert.  A table whose omitted columns have Python-side defaults takes the usual path."""
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    if dialect.name != "sqlite" or any(c.default is not None and c.name not in rows[0] for c in table.c):
+        session.execute(table.insert(), rows)
+        return
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    values = [tuple(row[name] for name in columns) for row in rows]
+    if any(processors):
+        values = [tuple(value if process is None else process(value) for value, process in zip(row, processors))
+                  for row in values]
+    session.connection().exec_driver_sql(sql, values)
 
 
 def index_document_words(session: Session, document_id: int) -> None:
