@@ -63,7 +63,12 @@ FOLDED_STOPS = frozenset(fold(s) for s in STOPS) | {"dong thoi"}
 
 def starts_with_stop(text: str) -> bool:
     """Whether ``text`` opens with a verb or connective that starts an action ("Chủ trì", "Xây dựng")."""
-    words = re.sub(r"[^\w\s]", " ", fold(text)).split()
+    # Only the first three words count: they are read from the first 80 characters when those
+    # hold a fourth word (so the third is whole), not from the whole rest of a long paragraph
+    # (this runs after every comma of an agency list).
+    words = NON_WORD.sub(" ", fold(text[:80])).split()
+    if len(words) < 4 and len(text) > 80:
+        words = NON_WORD.sub(" ", fold(text)).split()
     return any(" ".join(words[:n]) in FOLDED_STOPS for n in (1, 2, 3))
 
 
