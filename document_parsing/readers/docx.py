@@ -320,11 +320,10 @@ class StyleSheet:
 
 # --------------------------------------------------------------------------- paragraphs
 
-def _num_pr(ppr, style: Optional[StyleInfo]) -> Optional[tuple[str, int]]:
+def _num_pr(num_pr, style: Optional[StyleInfo]) -> Optional[tuple[str, int]]:
     """(numId, ilvl) of a paragraph: its own ``numPr`` or one inherited from its style chain."""
     num_id: Optional[str] = None
     ilvl: Optional[str] = None
-    num_pr = ppr.find(W_NUMPR) if ppr is not None else None
     if num_pr is not None:
         num_id = _val(num_pr.find(W_NUMID))
         ilvl = _val(num_pr.find(W_ILVL))
@@ -474,9 +473,19 @@ class BodyReader:
     def _label(self, p) -> tuple[Optional[str], Optional[StyleInfo]]:
         """The auto-number label of a paragraph (counted even when the paragraph is empty:
         Word numbers empty items too) and its paragraph style."""
-        ppr = p.find(W_PPR)
-        style = self.styles.paragraph(_val(ppr.find(W_PSTYLE)) if ppr is not None else None)
-        num = _num_pr(ppr, style)
+        # the first w:pPr and, in it, the first w:pStyle and w:numPr: one pass over the children
+        # (lxml's find() parses its tag argument on every call; this runs for every paragraph)
+        style_element = num_pr = None
+        for ppr in p.iterchildren(W_PPR):
+            for child in ppr:
+                tag = child.tag
+                if tag == W_PSTYLE:
+                    style_element = child if style_element is None else style_element
+                elif tag == W_NUMPR:
+                    num_pr = child if num_pr is None else num_pr
+            break
+        style = self.styles.paragraph(_val(style_element))
+        num = _num_pr(num_pr, style)
         return (self.numberer.next_label(*num) if num else None), style
 
     def _paragraph(self, p) -> Optional[Block]:
