@@ -161,12 +161,22 @@ class _AgencyCache:
     """Get-or-create of :class:`models.Agency` rows by canonical name within one session.
 
     :meth:`prepare` reads every agency a document names in one query and inserts the new ones
-    with one multi-row insert, in a savepoint: a concurrent ingest that created one of them first
-    costs a re-select of that one, not the whole document."""
+    with one multi-row insert, on PostgreSQL in a savepoint: a concurrent ingest that created one
+    of them first costs a re-select of that one, not the whole document.  SQLite needs no
+    savepoint: its writers take turns from BEGIN IMMEDIATE, so no other one can create an agency
+    between our select and our insert."""
 
     def __init__(self, session: Session):
         self.session = session
         self.by_name: dict[str, _AgencyRef] = {}
+        self._concurrent = session.get_bind().dialect.name != "sqlite"
+
+    def _insert(self, rows: list[dict]) -> None:
+        if not self._concurrent:
+            _insert_with_ids(self.session, {models.Agency: rows})
+            return
+        with self.session.begin_nested():
+            _insert_with_ids(self.session, {models.Agency: rows})
 
     def _select(self, names: Iterable[str]) -> None:
         query = select(models.Agency.id, models.Agency.name).where(models.Agency.name.in_(list(names)))
@@ -182,8 +192,7 @@ class _AgencyCache:
         if not new:
             return
         try:
-            with self.session.begin_nested():
-                _insert_with_ids(self.session, {models.Agency: new})
+            self._insert(new)
         except IntegrityError:  # created meanwhile by another ingest: one at a time
             for row in new:
                 self.get(row["name"])
@@ -199,8 +208,7 @@ class _AgencyCache:
         if name not in self.by_name:
             row = _agency_row(name)
             try:
-                with self.session.begin_nested():
-                    _insert_with_ids(self.session, {models.Agency: [row]})
+                self._insert([row])
                 self.by_name[name] = _AgencyRef(row["id"], name)
             except IntegrityError:  # created meanwhile by another ingest
                 self._select([name])
