@@ -183,7 +183,8 @@ def main() -> int:
     ap.add_argument("--scale", type=int, default=1000)
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--scale-only", action="store_true", help="only the scale run (queries at --scale plans)")
-    ap.add_argument("--kb", help="with --scale-only: a KB already holding the generated plans (not re-ingested)")
+    ap.add_argument("--kb", help="with --scale-only: a SQLite file (or KB URL) for the generated plans; ingested "
+                    "when the file does not exist yet, reused as is otherwise, so repeated runs skip the ingest")
     ap.add_argument("--ocr-only", action="store_true", help="only the OCR section")
     ap.add_argument("--ocr-repeat", type=int, default=2, help="OCR runs of each side, alternated, best kept")
     args = ap.parse_args()
@@ -211,7 +212,12 @@ def main() -> int:
 
     try:
         if args.scale_only:
-            return scale_run(args.scale, args.kb or sqlite_url(), tmp, ingest=not args.kb)
+            if not args.kb:
+                return scale_run(args.scale, sqlite_url(), tmp)
+            if "://" in args.kb:  # a URL: a KB already holding the generated plans
+                return scale_run(args.scale, args.kb, tmp, ingest=False)
+            kb = Path(args.kb).resolve()
+            return scale_run(args.scale, f"sqlite:///{kb}", tmp, ingest=not kb.exists())
         print(f"{'file':34s} {'pages':>5s} {'ours sqlite':>11s} {'ours pg':>9s} {'pdfplumber':>10s} {'pdfium':>8s} {'docx walk':>9s}  ratio")
         for path in PLANS:
             ours = fresh_ingest(sqlite_url, path)
