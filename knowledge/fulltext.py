@@ -11,7 +11,7 @@ best-ranked rows as candidates and re-scores only those, so a question costs the
 plans and at a thousand.
 
 The table is created by migration ``0009_fulltext`` and kept by the ingest in the transaction
-that changes which version is current (:func:`index_document`, :func:`drop_document`).
+that changes which version is current (:func:`index_rows`, :func:`drop_document`).
 """
 from __future__ import annotations
 
