@@ -11,12 +11,13 @@ best-ranked rows as candidates and re-scores only those, so a question costs the
 plans and at a thousand.
 
 The table is created by migration ``0009_fulltext`` and kept by the ingest in the transaction
-that changes which version is current (:func:`index_document`, :func:`drop_document`).
+that changes which version is current (:func:`index_rows`, :func:`drop_document`).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping, Optional, Sequence
 
 from sqlalchemy import text
@@ -55,6 +56,7 @@ POSTGRES_DROP = (f"DROP TABLE IF EXISTS {TABLE}",)
 # FTS5 bm25() weights per column (folded, accented, scope, kind, document_id, fact_id).
 BM25_WEIGHTS = "1.0, 0.3, 0.0, 0.0, 0.0, 0.0"
 _TERM = re.compile(r"^[0-9a-z]+$")
+_ACCENTED_TERM = re.compile(r"^[^\W_]+$")  # one word, nothing FTS5 or to_tsquery would parse
 _RAW_WORD = re.compile(r"[0-9a-z]+")
 
 
@@ -224,29 +226,62 @@ def search(session: Session, words: Sequence[str], *, accented: Iterable[str] = 
     return [Match(*row) for row in session.execute(text(sql), params)]
 
 
-def matching_rows(dialect: str, kind: str, words: Sequence[str], document_ids: Optional[Sequence[int]] = None):
-    """A selectable of the ``fact_id`` of ``kind`` rows having every folded word (within
-    ``document_ids``), for :mod:`knowledge.queries` to join its table to: the engine intersects
-    the words' posting lists instead of scanning rows."""
-    from sqlalchemy import Integer, column
-
+def matching_params(dialect: str, kind: str, words: Sequence[str], document_ids: Optional[Sequence[int]] = None,
+                    accented: Sequence[Sequence[str]] = ()) -> dict:
+    """The parameters of :func:`matching_statement`: ``kind`` rows having every folded word
+    (within ``document_ids``), and for each group of ``accented`` spellings of a word typed with
+    diacritics, one of them as printed ("họp" and not "hợp")."""
     terms = _terms(words)
-    params: dict = {}
+    groups = [[w for w in group if _ACCENTED_TERM.match(w)] for group in accented]
+    groups = [g for g in groups if g]
     if dialect == "sqlite":
         query = f"folded : ({' AND '.join(terms)}) AND scope : (k{kind})"
+        for group in groups:
+            query += f" AND accented : ({' OR '.join(chr(34) + w + chr(34) for w in group)})"
         if document_ids is not None:
             query += f" AND scope : ({' OR '.join(f'd{int(d)}' for d in document_ids) or 'd0'})"
-        sql = f"SELECT fact_id FROM {TABLE} WHERE {TABLE} MATCH :fulltext_query"
-        params["fulltext_query"] = query
-    else:
-        sql = (f"SELECT fact_id FROM {TABLE} WHERE tsv @@ to_tsquery('simple', :fulltext_query) "
-               "AND kind = :fulltext_kind")
-        params.update(fulltext_query=" & ".join(terms), fulltext_kind=kind)
-        if document_ids is not None:
-            sql += " AND document_id = ANY(:fulltext_ids)"
-            params["fulltext_ids"] = [int(d) for d in document_ids]
-    return text(sql).bindparams(**params).columns(column("fact_id", Integer)).subquery("matching")
+        return {"fulltext_query": query}
+    params = {"fulltext_query": " & ".join([*terms, *(f"({' | '.join(chr(39) + w + chr(39) for w in g)})"
+                                                      for g in groups)]),
+              "fulltext_kind": kind}
+    if document_ids is not None:
+        params["fulltext_ids"] = [int(d) for d in document_ids]
+    return params
 
 
-__all__ = ["matching_rows", "TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "document_text", "fact_text", "KIND_OF_TABLE", "index_rows",
+@lru_cache(maxsize=None)
+def matching_statement(dialect: str, within_documents: bool):
+    """A selectable of the ``fact_id`` of the rows :func:`matching_params` describes, for
+    :mod:`knowledge.queries` to join its table to: the engine intersects the words' posting lists
+    instead of scanning rows.  Built once per dialect, its parameters given at execution, so a
+    query that uses it is not rebuilt (and its cache key not recomputed) at each question.
+
+    Its ``ordinal`` column is the row's place in the index (the FTS5 rowid, PostgreSQL's serial
+    id: plans in the order they became current, each plan's rows in its order): ordered by it,
+    SQLite reads the matches in the index's own order, so ``LIMIT n`` stops after n matches
+    instead of sorting every match first."""
+    return _matching(text(_matching_sql(dialect, within_documents)))
+
+
+def _matching_sql(dialect: str, within_documents: bool) -> str:
+    if dialect == "sqlite":  # the kind and the documents are terms of the MATCH
+        return f"SELECT rowid AS ordinal, fact_id FROM {TABLE} WHERE {TABLE} MATCH :fulltext_query"
+    return (f"SELECT id AS ordinal, fact_id FROM {TABLE} WHERE tsv @@ to_tsquery('simple', :fulltext_query) "
+            "AND kind = :fulltext_kind" + (" AND document_id = ANY(:fulltext_ids)" if within_documents else ""))
+
+
+def _matching(clause):
+    from sqlalchemy import BigInteger, Integer, column
+
+    return clause.columns(column("ordinal", BigInteger), column("fact_id", Integer)).subquery("matching")
+
+
+def matching_rows(dialect: str, kind: str, words: Sequence[str], document_ids: Optional[Sequence[int]] = None,
+                  accented: Sequence[Sequence[str]] = ()):
+    """:func:`matching_statement` with its parameters bound (see :func:`matching_params`)."""
+    params = matching_params(dialect, kind, words, document_ids, accented)
+    return _matching(text(_matching_sql(dialect, document_ids is not None)).bindparams(**params))
+
+
+__all__ = ["matching_rows", "matching_params", "matching_statement", "TABLE", "KINDS", "Match", "create_statements", "drop_statements", "document_rows", "document_text", "fact_text", "KIND_OF_TABLE", "index_rows",
            "drop_document", "search", "row_texts"]

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
-from sqlalchemy import Integer, and_, cast, extract, func, join, literal, outerjoin, select, true, union_all
+from sqlalchemy import Integer, and_, bindparam, cast, extract, func, join, literal, outerjoin, select, true, union_all
 from sqlalchemy.orm import Session
 
 from .db import session_scope
@@ -205,18 +206,53 @@ def accented_words(text: str) -> list[str]:
     return re.findall(r"[^\W_]+", low)
 
 
+def marked_words(words: Words) -> set[str]:
+    """The words of ``words`` typed *with* diacritics, lowercase, one tone placement ("Họp" →
+    "họp"): the ones a row must print as typed."""
+    if words is None:
+        return set()
+    raw = words if isinstance(words, str) else " ".join(words)
+    return {w for w in accented_words(raw) if models.search_key(w).strip() != w}
+
+
+def spellings(word: str) -> list[str]:
+    """Every way of printing ``word`` (a word of :func:`accented_words`) that reads the same:
+    "hòa" → ["hòa", "hoà"], for the full-text index, which holds words as printed."""
+    found = [word]
+    for old, new in _TONE_PLACEMENT.items():
+        found += [w.replace(new, old) for w in found if new in w]
+    return found
+
+
+def _has_word(printed: str, forms: Sequence[str]) -> bool:
+    """Whether one of ``forms`` occurs in ``printed`` as a whole word (between characters that
+    are not letters or digits) — the words of :func:`accented_words`, found without splitting
+    ``printed`` into words (a substring search is some ten times cheaper)."""
+    for form in forms:
+        start = printed.find(form)
+        while start >= 0:
+            end = start + len(form)
+            if (start == 0 or not printed[start - 1].isalnum()) and (end == len(printed) or not printed[end].isalnum()):
+                return True
+            start = printed.find(form, start + 1)
+    return False
+
+
 def _accent_filter(rows: list, words: Words, *texts: Callable[[object], Optional[str]]) -> list:
     """Keep the rows whose text has every word the user typed *with* diacritics as typed:
     folding makes "hop" match both "họp" and "hợp", but a user who typed "họp" meant "họp".
-    Words typed without diacritics stay accent-insensitive."""
-    if words is None:
-        return rows
-    raw = words if isinstance(words, str) else " ".join(words)
-    marked = {w for w in accented_words(raw) if models.search_key(w).strip() != w}
+    Words typed without diacritics stay accent-insensitive.  (Each such word must be one of the
+    row's :func:`accented_words`: printed as a whole word in one of its :func:`spellings`.)"""
+    marked = marked_words(words)
     if not marked:
         return rows
-    return [row for row in rows
-            if marked <= set(accented_words(" ".join(t(row) or "" for t in texts)))]
+    forms = [spellings(w) for w in sorted(marked)]
+    kept = []
+    for row in rows:
+        printed = nfc(" ".join(t(row) or "" for t in texts)).lower()
+        if all(_has_word(printed, f) for f in forms):
+            kept.append(row)
+    return kept
 
 
 def _all_words(column, words: Iterable[str]):
@@ -404,34 +440,114 @@ def _target_facts(rows) -> list[TargetFact]:
         subject=subject))
 
 
+@dataclass(frozen=True)
+class _TargetShape:
+    """Which filters a target query has: one SQL statement per shape, built once."""
+
+    words: bool
+    plan: bool
+    year: bool = False
+    min_value: bool = False
+    unit: bool = False
+    by_year: bool = False  # order by plan, year, position (else plan, position)
+    limited: bool = False
+
+
+@lru_cache(maxsize=None)
+def _target_statement(dialect: str, shape: _TargetShape):
+    """The query of :func:`targets` and :func:`plans_with_target` for one ``shape``, its values as
+    bound parameters (``document_ids``, ``year``, ``min_value``, ``unit``, ``limit`` and those of
+    :func:`knowledge.fulltext.matching_params`).  Built once: building and keying a statement of
+    this size costs more than running it on SQLite.
+
+    With words and a limit, the rows kept are the first ``limit`` matches in the full-text
+    index's order (SQLite reads the index in that order and stops there, instead of joining and
+    sorting every match of words as common as "họp trực tuyến" over a thousand plans), and are
+    returned in plan order like the rows of the whole list."""
+    t, d = models.Target, models.Document
+    where = [d.is_current.is_(True)]
+    if shape.plan:
+        where.append(d.id.in_(bindparam("document_ids", expanding=True)))
+    if shape.year:
+        where.append(t.year == bindparam("year"))
+    if shape.min_value:
+        where.append(t.value >= bindparam("min_value"))
+    if shape.unit:
+        where.append(t.unit == bindparam("unit"))
+    order = (d.plan, t.year, t.position) if shape.by_year else (d.plan, t.position)
+    plain = join(t, d, t.document_id == d.id)
+    if not shape.words:
+        query = select(*_TARGET_COLUMNS).select_from(plain).where(*where).order_by(*order)
+        return query.limit(bindparam("limit")) if shape.limited else query
+    matching = fulltext.matching_statement(dialect, shape.plan)
+    base = join(join(matching, t, t.id == matching.c.fact_id), d, t.document_id == d.id)
+    if not shape.limited:
+        return select(*_TARGET_COLUMNS).select_from(base).where(*where).order_by(*order)
+    first = select(t.id).select_from(base).where(*where).order_by(matching.c.ordinal).limit(bindparam("limit"))
+    return select(*_TARGET_COLUMNS).select_from(plain).where(t.id.in_(first.scalar_subquery())).order_by(*order)
+
+
+def _select_targets(session: Session, subject_words: Words, ids: Optional[list[int]], limit: Optional[int],
+                    by_year: bool = False, **values) -> list[TargetFact]:
+    """Run :func:`_target_statement` for these values (``year``, ``min_value``, ``unit``: None
+    for no filter), then keep the rows printing the words typed with diacritics."""
+    dialect = _dialect(session)
+    words = sorted(set(query_words(subject_words)))
+    marked = marked_words(subject_words)
+    values = {key: value for key, value in values.items() if value is not None}
+    shape = _TargetShape(words=bool(words), plan=ids is not None, by_year=by_year, limited=limit is not None,
+                         **{key: True for key in values})
+    params = dict(values)
+    if words:
+        params.update(fulltext.matching_params(dialect, "target", words, ids,
+                                               [spellings(w) for w in sorted(marked)]))
+    if ids is not None:
+        params["document_ids"] = list(ids)
+    if limit is not None:
+        params["limit"] = int(limit)
+    statement = _target_statement(dialect, shape)
+    found = session.connection().execute(statement, params).all()
+    rows = _accent_filter(found, subject_words, lambda r: r.subject, lambda r: r.text)
+    # the index is a first sieve, the printed words decide: when they dropped some of the first
+    # ``limit`` matches, read further matches (twice as many each time) until ``limit`` are kept
+    read = limit
+    while limit is not None and words and len(rows) < limit and len(found) == read:
+        read *= 2
+        found = session.connection().execute(statement, params | {"limit": read}).all()
+        rows = _accent_filter(found, subject_words, lambda r: r.subject, lambda r: r.text)
+    if limit is not None and len(rows) > limit:  # keep the first ``limit`` in the index's order
+        matching = fulltext.matching_statement(dialect, ids is not None)
+        place = dict(session.connection().execute(
+            select(matching.c.fact_id, matching.c.ordinal)
+            .where(matching.c.fact_id.in_(bindparam("kept", expanding=True))),
+            params | {"kept": [r.id for r in rows]}).all())
+        first = set(sorted(place, key=place.get)[:limit])
+        rows = [r for r in rows if r.id in first]
+    return _target_facts(rows)
+
+
 def targets(plan: Optional[str] = None, year: Optional[int] = None, subject_words: Words = None, *,
             session: Optional[Session] = None, limit: Optional[int] = None) -> list[TargetFact]:
     """Targets of current plans, optionally of one plan, for one year, about some words
-    (searched in subject and text); at most ``limit`` rows (in plan order) when given."""
+    (searched in subject and text), in plan order.
+
+    ``limit``: at most that many rows — with words, the first ones in the full-text index's order
+    (plans in the order they became current, each plan's targets in its own order), returned in
+    plan order; a chat answer or a page of results needs the first rows, and these SQLite reads
+    without sorting every plan's.  Without words, the first ones in plan order."""
     with session_scope(session) as s:
-        ids = resolve_plan(s, plan)
-        base, extra = _with_words("target", query_words(subject_words), ids, dialect=_dialect(s))
-        query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(ids), extra)
-        if year is not None:
-            query = query.where(models.Target.year == int(year))
-        rows = _rows(s, query.order_by(models.Document.plan, models.Target.position).limit(limit))
-        return _target_facts(_accent_filter(rows, subject_words, lambda r: r.subject, lambda r: r.text))
+        return _select_targets(s, subject_words, resolve_plan(s, plan), limit,
+                               year=int(year) if year is not None else None)
 
 
 def plans_with_target(subject_words: Words, min_value: Optional[float] = None, *, unit: Optional[str] = None,
                       session: Optional[Session] = None, limit: Optional[int] = None) -> list[TargetFact]:
     """Across all current plans: targets about ``subject_words`` whose figure is at least
     ``min_value`` (and in ``unit`` when given), ordered by plan then year — "which plans aim
-    for at least 70% online meetings, and by when"."""
+    for at least 70% online meetings, and by when".  ``limit``: as in :func:`targets`."""
     with session_scope(session) as s:
-        base, extra = _with_words("target", query_words(subject_words), dialect=_dialect(s))
-        query = _where(select(*_TARGET_COLUMNS).select_from(base), _current(None), extra)
-        if min_value is not None:
-            query = query.where(models.Target.value >= float(min_value))
-        if unit is not None:
-            query = query.where(models.Target.unit == unit)
-        rows = _rows(s, query.order_by(models.Document.plan, models.Target.year, models.Target.position).limit(limit))
-        return _target_facts(_accent_filter(rows, subject_words, lambda r: r.subject, lambda r: r.text))
+        return _select_targets(s, subject_words, None, limit, by_year=True,
+                               min_value=float(min_value) if min_value is not None else None, unit=unit)
 
 
 def tasks(plan: Optional[str] = None, words: Words = None, *, session: Optional[Session] = None) -> list[TaskFact]:
@@ -512,5 +628,5 @@ __all__ = [
     "Cited", "PlanInfo", "TargetFact", "TaskFact", "ResponsibilityFact", "DeadlineFact", "ProjectFact",
     "PlanNotFound", "AmbiguousPlan", "find_plans", "document_info", "targets", "plans_with_target", "tasks",
     "responsibilities", "deadlines", "appendix_projects", "format_value", "query_words", "accented_words",
-    "resolve_plan",
+    "resolve_plan", "marked_words", "spellings",
 ]

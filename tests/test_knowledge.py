@@ -101,6 +101,35 @@ def test_targets_need_every_word(session) -> None:
     assert queries.targets(plan="lamdong", subject_words="hop truc tuyen khong-co-tu-nay", session=session) == []
 
 
+@pytest.mark.parametrize("words", ["hop truc tuyen", "trực tuyến", "họp"])
+def test_a_limit_keeps_the_first_matches_in_index_order(session, words) -> None:
+    """With a limit, targets() and plans_with_target() keep the first matches in the full-text
+    index's order — the order the plans became current (here the order they were ingested, as
+    their target ids), each plan's in its order — and return them in plan order like the whole
+    list: a sub-list of it, never a shorter one than asked because the accent filter came after
+    the limit."""
+    whole = queries.targets(subject_words=words, session=session)
+    above = queries.plans_with_target(words, 50, session=session)
+    assert len(whole) >= 4 and len(above) >= 3, (whole, above)
+    for found, limited in ((whole, lambda n: queries.targets(subject_words=words, session=session, limit=n)),
+                           (above, lambda n: queries.plans_with_target(words, 50, session=session, limit=n))):
+        ids = [t.fact_id for t in found]
+        for n in (1, 2, len(found) - 1, len(found), len(found) + 3):
+            first = set(sorted(ids)[:n])
+            assert [t.fact_id for t in limited(n)] == [i for i in ids if i in first], (words, n)
+    for word in queries.marked_words(words):  # every row kept prints the words as typed
+        assert all(word in f"{t.subject} {t.text}".lower() for t in whole + above)
+
+
+def test_tone_placements_are_one_spelling(session) -> None:
+    """"hoá" and "hóa" (old and new tone placement) are the same word typed with diacritics."""
+    assert queries.spellings("hóa") == ["hóa", "hoá"]
+    assert queries.spellings("họp") == ["họp"]
+    new = queries.tasks(words="xã hội hóa", session=session)
+    assert new and [t.fact_id for t in queries.tasks(words="xã hội hoá", session=session)] == [t.fact_id for t in new]
+    assert all("xã hội hóa" in t.text.lower() for t in new)
+
+
 def test_responsibilities_of_finance_department(session) -> None:
     found = queries.responsibilities(agency="Sở Tài chính", session=session)
     assert found, "Sở Tài chính phải có phân công"
@@ -320,6 +349,30 @@ def test_word_index_follows_the_current_version(kb_url: str) -> None:
         found = queries.targets(plan="lamdong", year=2020, subject_words="hop truc tuyen", session=s)
         assert [(t.value, t.section) for t in found] == [(70.0, "I.2.a")]
         assert queries.targets(subject_words="x" * 100, session=s) == []
+    factory.kw["bind"].dispose()
+
+
+def test_a_limit_reads_on_when_the_printed_words_decide(kb_url: str) -> None:
+    """The index is a first sieve for words typed with diacritics; the printed words decide.
+    When a row the index lists under "họp" no longer prints it, a limited search reads further
+    matches instead of answering fewer rows than asked."""
+    factory = make_session_factory(kb_url)
+    for name in PLAN_NAMES:
+        assert ingest_file(factory, PLANS / f"{name}.txt").ok
+    with factory() as s:
+        whole = queries.targets(subject_words="họp trực tuyến", session=s)
+        ids = sorted(t.fact_id for t in whole)
+        assert len(ids) >= 4, whole
+        changed = next(t for t in whole if t.fact_id == ids[0])
+        s.execute(update(models.Target).where(models.Target.id == changed.fact_id)
+                  .values(subject=changed.subject.replace("họp", "hợp"), text=changed.text.replace("họp", "hợp")))
+        s.commit()
+        now = [t.fact_id for t in queries.targets(subject_words="họp trực tuyến", session=s)]
+        assert now == [t.fact_id for t in whole if t.fact_id != ids[0]]
+        for n in (1, 2, 3):
+            first = set(ids[1:1 + n])
+            assert [t.fact_id for t in queries.targets(subject_words="họp trực tuyến", session=s, limit=n)] == \
+                [i for i in now if i in first], n
     factory.kw["bind"].dispose()
 
 
