@@ -359,7 +359,8 @@ class Result:
 
 
 def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Reporter], greeters: int = 10,
-             kill_replica_at: float = 0.3, kill_actions_at: float = 0.6, log: Callable[[str], None] = print) -> Result:
+             kill_replica_at: float = 0.3, kill_actions_at: float = 0.6, log: Callable[[str], None] = print,
+             dump: Optional[Path] = None) -> Result:
     rest_token = stack.secrets["REST_TOKEN"]
 
     def chat_of(r: Reporter):
@@ -395,7 +396,7 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
                 log(faults[-1])
 
     greetings: list[float] = []
-    started = time.perf_counter()
+    started, started_mono = time.perf_counter(), time.monotonic()
     with ThreadPoolExecutor(max_workers=len(reporters) + greeters + 1) as pool:
         schedule = pool.submit(fault_schedule)
         greeting_jobs = [pool.submit(greet_until, fresh_greeter, stop, greetings) for _ in range(greeters)]
@@ -407,6 +408,10 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
         for j in greeting_jobs:
             j.result()
 
+    if dump:
+        dump.write_text(json.dumps([{"channel": o.reporter.channel, "user": o.reporter.user, "restarts": o.restarts,
+                                     "turns": [asdict(t) for t in o.turns]} for o in outcomes], ensure_ascii=False)
+                        + "\n" + json.dumps({k: v - started_mono for k, v in kill_times.items()}))
     from bot.servers import rss_bytes
 
     rss = {name: round(rss_bytes(pid) / 2**20) for name, pid in stack.status().items()}
@@ -491,6 +496,7 @@ def main() -> int:
     parser.add_argument("--reporters", type=int, default=100)
     parser.add_argument("--greeters", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="để lại thư mục chạy (nhật ký) sau khi dừng")
+    parser.add_argument("--turns", type=Path, help="ghi từng lượt (JSON) vào tệp này, để phân tích")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="bench-prod-"))
     api, token, secret = fake_telegram()
@@ -500,7 +506,7 @@ def main() -> int:
         reporters = setup_reporters(stack.kb_url, args.reporters)
         print(f"{stack.url}: {args.reporters} người báo cáo (REST và Telegram), {args.greeters} người chào",
               flush=True)
-        result = run_load(stack, api, secret, reporters, greeters=args.greeters)
+        result = run_load(stack, api, secret, reporters, greeters=args.greeters, dump=args.turns)
     finally:
         stack.stop()
     for err in result.errors[:5]:
