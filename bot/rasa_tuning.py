@@ -1,5 +1,6 @@
-"""CPU that Rasa 3.6 spends on every turn for nothing, given back (installed by bot/rasa_server.py).
+"""Two things Rasa 3.6 does per action call, mended (installed by bot/rasa_server.py).
 
+**CPU spent for nothing.**
 Measured with py-spy on the production set-up (bot/prod.py) under 20 concurrent reporters: 44% of
 each replica's CPU went to ``RemoteAction._validate_action_result``, which calls
 ``jsonschema.validate(result, schema)`` after every action-server call.  ``jsonschema.validate``
@@ -11,15 +12,34 @@ greeting none, so this cost alone made a report turn several greetings long.
 Here the schema is checked once and its validator kept; each response is still validated in
 full against it and a wrong response raises the same ``ValidationError`` (the best match, as
 ``jsonschema.validate`` picks it) with Rasa's explanation appended.
+
+**A restarting action server fails the turn.**  While the action server is down (a crash, a
+``kill -9``, a deploy: it listens again a few seconds later), Rasa answers every turn that needs
+an action with nothing, and the form question or the saved report is lost from that turn; the
+user must say it again, in a conversation whose state may have moved on.  A call that could not
+*connect* never reached the action server, so nothing ran and it is safe to make again: it is
+retried for up to ``ACTION_CONNECT_PATIENCE`` seconds (default 20); the turn is just slower.  A
+call cut off after it was sent (the server died mid-action) is not retried: the action may have
+run, and the user's resend goes through the actions' own idempotency (the report session key).
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import time
 from functools import lru_cache
 from typing import Any
 
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
+
+
+logger = logging.getLogger(__name__)
+
+CONNECT_PATIENCE = float(os.environ.get("ACTION_CONNECT_PATIENCE", "20"))
+CONNECT_RETRY_PAUSE = 0.25
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +66,39 @@ def validate_action_response(result: dict[str, Any]) -> bool:
     raise error
 
 
+def never_connected(exc: BaseException) -> bool:
+    """Whether Rasa's error for an action call comes from a connection that was never made."""
+    from aiohttp import ClientConnectorError
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ClientConnectorError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
 def install() -> None:
-    """Replace Rasa's per-call schema check in this process (idempotent)."""
+    """Patch this process's ``RemoteAction`` (idempotent)."""
     from rasa.core.actions.action import RemoteAction
+    from rasa.shared.exceptions import RasaException
 
     RemoteAction._validate_action_result = lambda self, result: validate_action_response(result)
+    if getattr(RemoteAction.run, "retries_connect", False):
+        return
+    run_once = RemoteAction.run
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + CONNECT_PATIENCE
+        while True:
+            try:
+                return await run_once(self, *args, **kwargs)
+            except RasaException as exc:
+                if not never_connected(exc) or time.monotonic() >= deadline:
+                    raise
+                logger.warning("Máy chủ hành động chưa nhận kết nối; gọi lại %s", self.name())
+                await asyncio.sleep(CONNECT_RETRY_PAUSE)
+
+    run.retries_connect = True  # type: ignore[attr-defined]
+    RemoteAction.run = run
