@@ -65,6 +65,9 @@ REPLICAS = ("rasa-1", "rasa-2")
 # a replica killed mid-message blocks its conversation this long at most (bot/lock_store.py)
 LOCK_LIFETIME = int(os.environ.get("TICKET_LOCK_LIFETIME", "6"))
 ACTION_WORKERS = int(os.environ.get("ACTION_SERVER_SANIC_WORKERS", "2"))
+# processes per Rasa replica (Rasa's SANIC_WORKERS; allowed with a Redis lock store): a replica
+# left alone after the other died still uses every core
+RASA_WORKERS = int(os.environ.get("RASA_SANIC_WORKERS", "2"))
 DASHBOARD_MODULE = "dashboard"
 
 
@@ -180,6 +183,7 @@ class ProdStack:
     plans: tuple[Path, ...] = (SAMPLE_PLANS,)
     model: Optional[Path] = None
     action_workers: int = ACTION_WORKERS
+    rasa_workers: int = RASA_WORKERS
     origins: tuple[str, ...] = ()
     fast_disk: bool = False  # tests: PostgreSQL without fsync
     secrets: dict[str, str] = field(default_factory=dict, init=False)
@@ -553,7 +557,8 @@ lock_store:
                                          "--credentials", str(ROOT / "credentials.yml"),
                                          "--endpoints", str(endpoints)],
                                {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY),
-                                "SANIC_WEBSOCKET_MAX_SIZE": str(RASA_MAX_BODY)})
+                                "SANIC_WEBSOCKET_MAX_SIZE": str(RASA_MAX_BODY),
+                                "SANIC_WORKERS": str(self.rasa_workers)})
             if not self.running("worker"):  # ingestion jobs from `python -m knowledge ingest --queue`
                 self.spawn("worker", [sys.executable, "-m", "knowledge", "worker", "--name", "prod-1"],
                            {"REDIS_URL": self.queue_url})

@@ -1,4 +1,4 @@
-"""Two things Rasa 3.6 does per action call, mended (installed by bot/rasa_server.py).
+"""Three things Rasa 3.6 does under load, mended (installed by bot/rasa_server.py).
 
 **CPU spent for nothing.**
 Measured with py-spy on the production set-up (bot/prod.py) under 20 concurrent reporters: 44% of
@@ -21,6 +21,16 @@ user must say it again, in a conversation whose state may have moved on.  A call
 retried for up to ``ACTION_CONNECT_PATIENCE`` seconds (default 20); the turn is just slower.  A
 call cut off after it was sent (the server died mid-action) is not retried: the action may have
 run, and the user's resend goes through the actions' own idempotency (the report session key).
+
+**Every message at once.**  A replica starts handling every message the moment it arrives, and
+they take turns on its one event loop: each time a turn waits for the action server, it goes
+back to the end of a queue holding every other message in progress.  A greeting (no action
+call) waits in that queue once; a report turn (one to three calls) two to four times, so under
+load it took three to four greetings' time, whatever the CPU per turn.  Here each process
+handles at most ``RASA_MAX_CONCURRENT_MESSAGES`` messages (default 4: enough to keep the CPU
+busy while some wait for the action server) and the others wait their turn in arrival order
+(after taking their conversation's lock, so the lock's lease is renewed meanwhile).  Waiting is
+then the same for every kind of message, and what differs is only the work each needs.
 """
 from __future__ import annotations
 
@@ -40,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 CONNECT_PATIENCE = float(os.environ.get("ACTION_CONNECT_PATIENCE", "20"))
 CONNECT_RETRY_PAUSE = 0.25
+MAX_CONCURRENT_MESSAGES = int(os.environ.get("RASA_MAX_CONCURRENT_MESSAGES", "4"))
 
 
 @lru_cache(maxsize=1)
@@ -82,8 +93,19 @@ def never_connected(exc: BaseException) -> bool:
 def install() -> None:
     """Patch this process's ``RemoteAction`` (idempotent)."""
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
     from rasa.shared.exceptions import RasaException
 
+    if MAX_CONCURRENT_MESSAGES > 0 and not getattr(MessageProcessor.handle_message, "gated", False):
+        handle_now = MessageProcessor.handle_message
+        gate = asyncio.Semaphore(MAX_CONCURRENT_MESSAGES)  # bound to a loop on first use (after fork)
+
+        async def handle_message(self, message: Any) -> Any:
+            async with gate:
+                return await handle_now(self, message)
+
+        handle_message.gated = True  # type: ignore[attr-defined]
+        MessageProcessor.handle_message = handle_message
     RemoteAction._validate_action_result = lambda self, result: validate_action_response(result)
     if getattr(RemoteAction.run, "retries_connect", False):
         return
