@@ -150,6 +150,7 @@ class Turn:
     served_by: str
     at: float  # monotonic end time
     step: str = ""  # what was sent: opening, target, period, value, comment, confirm
+    unusable: str = ""  # the first reply that was not the report's next question (then sent again)
 
 
 @dataclass
@@ -215,7 +216,7 @@ def converse(chat, reporter: Reporter, progress: Progress, patience: float = 240
     while time.monotonic() < deadline:
         started, attempts = time.perf_counter(), 0
         turn_deadline = time.monotonic() + patience
-        reply, nxt = None, None
+        reply, nxt, unusable = None, None, ""
         while time.monotonic() < turn_deadline:
             attempts += 1
             try:
@@ -224,11 +225,13 @@ def converse(chat, reporter: Reporter, progress: Progress, patience: float = 240
                 time.sleep(1.0)
                 continue
             nxt = next_step(reply, reporter)
+            if nxt is None and not unusable:
+                unusable = reply.text[:160] or "(không có tin nhắn)"
             if nxt is not None or attempts >= 3:
                 break
             time.sleep(1.0)
         outcome.turns.append(Turn(time.perf_counter() - started, attempts, reply.served_by if reply else "",
-                                  time.monotonic(), step_name(step, reporter)))
+                                  time.monotonic(), step_name(step, reporter), unusable))
         progress.add()
         if nxt is None:
             if reply is None or restarts >= 3:
