@@ -18,7 +18,10 @@ Afterwards it checks PostgreSQL: each reporter's unit has exactly the one report
 with its value and period (none lost, none doubled), and every conversation is in the tracker
 store.  Prints throughput, p50/p95 per turn, the greeting p95 and the ratio (goal ≤ 1.5), counts.
 
-    .venv/bin/python bench/prod.py [--reporters 100] [--greeters 10]
+    .venv/bin/python bench/prod.py [--reporters 100] [--greeters 10] [--turns turns.json]
+
+``--turns`` writes every turn (seconds, attempts, replica, step, the unusable reply that made the
+client send again) and the kill times, to see where the slow turns fall.
 """
 from __future__ import annotations
 
