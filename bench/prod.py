@@ -18,7 +18,10 @@ Afterwards it checks PostgreSQL: each reporter's unit has exactly the one report
 with its value and period (none lost, none doubled), and every conversation is in the tracker
 store.  Prints throughput, p50/p95 per turn, the greeting p95 and the ratio (goal ≤ 1.5), counts.
 
-    .venv/bin/python bench/prod.py [--reporters 100] [--greeters 10]
+    .venv/bin/python bench/prod.py [--reporters 100] [--greeters 10] [--turns turns.json]
+
+``--turns`` writes every turn (seconds, attempts, replica, step, the unusable reply that made the
+client send again) and the kill times, to see where the slow turns fall.
 """
 from __future__ import annotations
 
@@ -150,6 +153,7 @@ class Turn:
     served_by: str
     at: float  # monotonic end time
     step: str = ""  # what was sent: opening, target, period, value, comment, confirm
+    unusable: str = ""  # the first reply that was not the report's next question (then sent again)
 
 
 @dataclass
@@ -215,7 +219,7 @@ def converse(chat, reporter: Reporter, progress: Progress, patience: float = 240
     while time.monotonic() < deadline:
         started, attempts = time.perf_counter(), 0
         turn_deadline = time.monotonic() + patience
-        reply, nxt = None, None
+        reply, nxt, unusable = None, None, ""
         while time.monotonic() < turn_deadline:
             attempts += 1
             try:
@@ -224,11 +228,13 @@ def converse(chat, reporter: Reporter, progress: Progress, patience: float = 240
                 time.sleep(1.0)
                 continue
             nxt = next_step(reply, reporter)
+            if nxt is None and not unusable:
+                unusable = reply.text[:160] or "(không có tin nhắn)"
             if nxt is not None or attempts >= 3:
                 break
             time.sleep(1.0)
         outcome.turns.append(Turn(time.perf_counter() - started, attempts, reply.served_by if reply else "",
-                                  time.monotonic(), step_name(step, reporter)))
+                                  time.monotonic(), step_name(step, reporter), unusable))
         progress.add()
         if nxt is None:
             if reply is None or restarts >= 3:
@@ -359,7 +365,8 @@ class Result:
 
 
 def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Reporter], greeters: int = 10,
-             kill_replica_at: float = 0.3, kill_actions_at: float = 0.6, log: Callable[[str], None] = print) -> Result:
+             kill_replica_at: float = 0.3, kill_actions_at: float = 0.6, log: Callable[[str], None] = print,
+             dump: Optional[Path] = None) -> Result:
     rest_token = stack.secrets["REST_TOKEN"]
 
     def chat_of(r: Reporter):
@@ -395,7 +402,7 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
                 log(faults[-1])
 
     greetings: list[float] = []
-    started = time.perf_counter()
+    started, started_mono = time.perf_counter(), time.monotonic()
     with ThreadPoolExecutor(max_workers=len(reporters) + greeters + 1) as pool:
         schedule = pool.submit(fault_schedule)
         greeting_jobs = [pool.submit(greet_until, fresh_greeter, stop, greetings) for _ in range(greeters)]
@@ -407,6 +414,10 @@ def run_load(stack: ProdStack, api, telegram_secret: str, reporters: list[Report
         for j in greeting_jobs:
             j.result()
 
+    if dump:
+        dump.write_text(json.dumps([{"channel": o.reporter.channel, "user": o.reporter.user, "restarts": o.restarts,
+                                     "turns": [asdict(t) for t in o.turns]} for o in outcomes], ensure_ascii=False)
+                        + "\n" + json.dumps({k: v - started_mono for k, v in kill_times.items()}))
     from bot.servers import rss_bytes
 
     rss = {name: round(rss_bytes(pid) / 2**20) for name, pid in stack.status().items()}
@@ -491,6 +502,7 @@ def main() -> int:
     parser.add_argument("--reporters", type=int, default=100)
     parser.add_argument("--greeters", type=int, default=10)
     parser.add_argument("--keep", action="store_true", help="để lại thư mục chạy (nhật ký) sau khi dừng")
+    parser.add_argument("--turns", type=Path, help="ghi từng lượt (JSON) vào tệp này, để phân tích")
     args = parser.parse_args()
     run_dir = Path(tempfile.mkdtemp(prefix="bench-prod-"))
     api, token, secret = fake_telegram()
@@ -500,7 +512,7 @@ def main() -> int:
         reporters = setup_reporters(stack.kb_url, args.reporters)
         print(f"{stack.url}: {args.reporters} người báo cáo (REST và Telegram), {args.greeters} người chào",
               flush=True)
-        result = run_load(stack, api, secret, reporters, greeters=args.greeters)
+        result = run_load(stack, api, secret, reporters, greeters=args.greeters, dump=args.turns)
     finally:
         stack.stop()
     for err in result.errors[:5]:

@@ -8,7 +8,10 @@ Like ``rasa run --enable-api``, with what the command line cannot say safely:
 * CORS allows only the web page's origins (``WEB_ORIGINS``), never ``*``;
 * a request body over ``SANIC_REQUEST_MAX_SIZE`` (set by bot/servers.py; Sanic reads it from
   the environment) is answered 413 with a Vietnamese message before it is read;
-* it binds 127.0.0.1 unless ``--host`` says otherwise.
+* it binds 127.0.0.1 unless ``--host`` says otherwise;
+* per action call (bot/rasa_tuning.py): the response is validated against a schema checked once,
+  not re-checked every time (that was most of a report turn's CPU), and a call that cannot
+  connect (the action server restarting) is made again for a while instead of failing the turn.
 """
 from __future__ import annotations
 
@@ -58,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     # `rasa run` configures structlog in rasa/__main__.py; unconfigured, structlog prints every
     # debug event (whole trackers and slot dumps on every turn), which costs CPU under load
     configure_structlog(logging.INFO)
+    from bot import rasa_tuning
+
+    rasa_tuning.install()  # schema checked once; calls retried while the action server restarts
     rasa.core.run.serve_application(
         model_path=args.model, interface=args.host, port=args.port, credentials=args.credentials,
         cors=origins or None, auth_token=token, enable_api=True,

@@ -8,6 +8,7 @@ any database, new or old, to the latest revision, so no code path calls ``create
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -111,9 +112,16 @@ def make_session_factory(url: Optional[str] = None, *, upgrade: bool = True) -> 
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
 
 
+_factory_lock = threading.Lock()
+
+
 @lru_cache(maxsize=None)
 def _cached_factory(url: str) -> sessionmaker:
-    return make_session_factory(url)
+    # Serialised: the action server's first calls come from several threads at once, and two
+    # Alembic upgrades at the same time (module-global state) fail with ``KeyError: 'script'``:
+    # every first report of a busy start was answered "không truy cập được dữ liệu".
+    with _factory_lock:
+        return make_session_factory(url)
 
 
 def default_session_factory() -> sessionmaker:
