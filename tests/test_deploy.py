@@ -146,7 +146,7 @@ def test_endpoints_match_make_prod_and_hold_no_secret(tmp_path):
     for section in ("tracker_store", "lock_store"):
         for key in ("type", "dialect", "db", "key_prefix", "username"):
             assert deployed[section].get(key) == local[section].get(key), (section, key)
-    assert deployed["tracker_store"]["db"] == "rasa" and deployed["lock_store"]["type"] == "redis"
+    assert deployed["tracker_store"]["db"] == "rasa" and deployed["lock_store"]["type"] == "bot.lock_store.LeasedRedisLockStore"
     for data in (deployed, local):
         for key, value in walk(data):
             if SECRET_NAME.search(key):
@@ -172,7 +172,7 @@ def test_helm_values_name_every_piece(helm, compose):
     stores = rasa["applicationSettings"]["endpoints"]
     assert stores["trackerStore"]["enabled"] and stores["trackerStore"]["dialect"] == "postgresql"
     assert stores["trackerStore"]["db"] == "rasa"
-    assert stores["lockStore"]["enabled"] and stores["lockStore"]["type"] == "redis"
+    assert stores["lockStore"]["enabled"] and stores["lockStore"]["type"] == "bot.lock_store.LeasedRedisLockStore"
     assert rasa["postgresql"]["install"] and rasa["redis"]["install"]
     actions = rasa["rasa-action-server"]
     assert actions["install"] and actions["replicaCount"] >= 2
