@@ -42,10 +42,8 @@ class _Scope:
     counted_kind: str  # SCHOOL, or "" for every kind
     counted: list[UnitInfo]  # by name
     rank: dict[int, int]  # unit id → position in ``units``
-
-    @property
-    def counted_ids(self) -> list[int]:
-        return [u.id for u in self.counted]
+    counted_ids: list[int]  # of ``counted``
+    counted_text: list[str]  # the same ids as text, as the database joins them (_Tally.unit_ids)
 
     @classmethod
     def load(cls, s: Session, doc: models.Document, area: Optional[str]) -> "_Scope":
@@ -53,16 +51,14 @@ class _Scope:
         kind = SCHOOL if any(u.kind == SCHOOL for u in infos.values()) else ""
         counted = sorted((u for u in infos.values() if not kind or u.kind == kind), key=lambda u: u.name)
         units = {i: (u.name, u.kind, u.area) for i, u in infos.items()}
-        return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(infos)})
+        ids = [u.id for u in counted]
+        return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(infos)}, ids, [str(i) for i in ids])
 
 
 # The columns of reporting.models.Report / Reporter (tests fail if they are renamed).
-_TALLY_SQL = ("SELECT target_key, count(latest_value), sum(latest_value) FROM reports"
-              " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys}) AND {counted}"
-              " GROUP BY target_key")
-_REPORTED_SQL = ("SELECT CASE target_key {cases} END, unit_id FROM reports"
-                 " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys}) AND {counted}"
-                 " AND latest_value IS NOT NULL")
+_TALLY_SQL = ("SELECT target_key, count(*), sum(latest_value), {unit_ids} FROM reports"
+              " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys}) AND latest_value IS NOT NULL"
+              " AND {counted} GROUP BY target_key")
 _LATEST_SQL = ("SELECT CASE target_key {cases} END, unit_id, latest_value, latest_revision, updated_at,"
                " latest_reporter_id, latest_comment FROM reports"
                " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys})")
@@ -73,19 +69,22 @@ _AUTHORS_SQL = ("SELECT id, name FROM reporters WHERE id IN"
 @dataclass
 class _Tally:
     """One target's figures over the counted units: how many reported a value, their sum, and
-    which ones did — only when some did and some did not (else nobody or everybody is missing)."""
+    which ones ("12,15,…", as the database joined them: one string instead of a row each)."""
 
     reported: int = 0
     total: float = 0.0
-    done: Optional[set[int]] = None
+    unit_ids: str = ""
+
+    def done(self) -> set[str]:
+        """The ids of the units that reported, as text (compared with :attr:`_Scope.counted_text`)."""
+        return set(self.unit_ids.split(",")) if self.unit_ids else set()
 
 
 class _Reports:
     """The statements on the reports of one plan and period, on the DB-API cursor of the
     session's connection with bound parameters: a whole plan is 10,000 reports at a province's
     scale, and what costs is making Python objects of them (SQLAlchemy's row objects, SQLite's
-    text-to-datetime processor).  Target keys are bound once per statement; where many rows come
-    back, a key comes back as its number in ``keys`` (a small int, never allocated)."""
+    text-to-datetime processor)."""
 
     def __init__(self, s: Session, plan: str, period_label: str, keys: list[str]):
         connection = s.connection()
@@ -97,46 +96,37 @@ class _Reports:
     def close(self) -> None:
         self.cursor.close()
 
-    def _run(self, sql: str, keys: list[str], counted: Optional[list[int]] = None) -> list[tuple]:
-        m = self.m
-        params: list = list(keys)  # the CASE numbers (when the statement has them)
-        if "{cases}" not in sql:
-            params = []
-        params += [self.plan, self.period_label, *keys]
-        unit_filter = ""
-        if counted is not None:
-            # One parameter for any number of units (SQLite allows 32,766).  SQLite's "+" keeps
-            # the planner from seeking the index once per (target, unit) pair, which is slower
-            # than reading the plan's index entries in order and testing each unit.
-            unit_filter = "+unit_id IN (SELECT value FROM json_each(?))" if self.sqlite else "unit_id = ANY(%s)"
-            params.append(json.dumps(counted) if self.sqlite else counted)
-        self.cursor.execute(sql.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m,
-                                       keys=", ".join([m] * len(keys)), counted=unit_filter), params)
-        return self.cursor.fetchall()
-
     def tallies(self, counted: list[int]) -> dict[str, _Tally]:
-        """target key → its :class:`_Tally` over the ``counted`` unit ids, summed by the database
-        (GROUP BY on the index of migration 0013): no row per unit reaches Python unless some
-        units of a target reported and others did not, and then only (target, unit) numbers."""
+        """target key → its :class:`_Tally` over the ``counted`` unit ids: one GROUP BY, answered
+        from the index of migration 0013, so no row per unit reaches Python."""
         tallies = {key: _Tally() for key in self.keys}
         if not counted:
             return tallies
-        for key, reported, total in self._run(_TALLY_SQL, self.keys, counted):
-            tallies[key] = _Tally(int(reported), float(total or 0.0))
-        partial = [key for key in self.keys if 0 < tallies[key].reported < len(counted)]
-        if partial:
-            done: list[set[int]] = [set() for _ in partial]
-            for number, unit_id in self._run(_REPORTED_SQL, partial, counted):
-                done[number].add(unit_id)
-            for key, units in zip(partial, done):
-                tallies[key].done = units
+        m = self.m
+        if self.sqlite:
+            # One parameter for any number of units (SQLite allows 32,766).  The "+" keeps the
+            # planner from seeking the index once per (target, unit) pair, which is slower than
+            # reading the plan's index entries in order and testing each unit.
+            in_counted, unit_ids, units = "+unit_id IN (SELECT value FROM json_each(?))", "group_concat(unit_id)", \
+                json.dumps(counted)
+        else:
+            in_counted, unit_ids, units = "unit_id = ANY(%s)", "string_agg(CAST(unit_id AS TEXT), ',')", counted
+        sql = _TALLY_SQL.format(m=m, keys=", ".join([m] * len(self.keys)), counted=in_counted, unit_ids=unit_ids)
+        self.cursor.execute(sql, (self.plan, self.period_label, *self.keys, units))
+        for key, reported, total, ids in self.cursor.fetchall():
+            tallies[key] = _Tally(int(reported), float(total), ids or "")
         return tallies
 
     def latest(self) -> tuple[dict[str, list], dict[int, str]]:
         """target key → rows (key number, unit_id, value, revision, time, author id, comment) of
         the latest value of every report (times as the driver returns them: see :func:`_time`),
         and author id → name (one string per reporter instead of one per row)."""
-        rows = self._run(_LATEST_SQL, self.keys)
+        m, keys = self.m, self.keys
+        # the target key comes back as its number in ``keys`` (a small int, never allocated)
+        self.cursor.execute(_LATEST_SQL.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m,
+                                               keys=", ".join([m] * len(keys))),
+                            (*keys, self.plan, self.period_label, *keys))
+        rows = self.cursor.fetchall()
         self.cursor.execute(_AUTHORS_SQL.format(m=self.m), (self.plan, self.period_label))
         authors = dict(self.cursor.fetchall())
         grouped: list[list] = [[] for _ in self.keys]
@@ -182,10 +172,9 @@ def _progress(option: TargetOption, period: Period, area: Optional[str], scope: 
     covered, reported = len(scope.counted), tally.reported
     if reported == covered:
         unreported: list[UnitInfo] = []
-    elif tally.done is None:  # nobody reported
-        unreported = list(scope.counted)
     else:
-        unreported = [u for u in scope.counted if u.id not in tally.done]
+        done = tally.done()
+        unreported = [u for u, text in zip(scope.counted, scope.counted_text) if text not in done]
     aggregate = reported_mean = on_track = None
     if reported:
         aggregate = tally.total / covered if rate else tally.total
