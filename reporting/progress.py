@@ -238,6 +238,8 @@ def plan_progress(plan: str, period_label: str, area: Optional[str] = None, *, u
         doc = one_plan(s, plan)
         keys = target_keys(s, doc.id)
         targets = plan_targets(s, doc)
+        if not targets:
+            return []
         scope = _Scope.load(s, doc, area)
         options = [option_of(t, doc) for t in targets]
         with _reports(s, doc.plan, period.label, sorted(set(keys.values()))) as reports:
