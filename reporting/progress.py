@@ -43,7 +43,7 @@ class _Scope:
     counted: list[UnitInfo]  # by name
     rank: dict[int, int]  # unit id → position in ``units``
     counted_ids: list[int]  # of ``counted``
-    counted_text: list[str]  # the same ids as text, as the database joins them (_Tally.unit_ids)
+    position: dict[str, int]  # the same ids as text, as the database joins them (_Tally.unit_ids) → index
 
     @classmethod
     def load(cls, s: Session, doc: models.Document, area: Optional[str]) -> "_Scope":
@@ -52,7 +52,8 @@ class _Scope:
         counted = sorted((u for u in infos.values() if not kind or u.kind == kind), key=lambda u: u.name)
         units = {i: (u.name, u.kind, u.area) for i, u in infos.items()}
         ids = [u.id for u in counted]
-        return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(infos)}, ids, [str(i) for i in ids])
+        return cls(units, kind, counted, {unit_id: i for i, unit_id in enumerate(infos)}, ids,
+                   {str(unit_id): i for i, unit_id in enumerate(ids)})
 
 
 # The columns of reporting.models.Report / Reporter (tests fail if they are renamed).
@@ -76,7 +77,7 @@ class _Tally:
     unit_ids: str = ""
 
     def done(self) -> set[str]:
-        """The ids of the units that reported, as text (compared with :attr:`_Scope.counted_text`)."""
+        """The ids of the units that reported, as text (the keys of :attr:`_Scope.position`)."""
         return set(self.unit_ids.split(",")) if self.unit_ids else set()
 
 
@@ -173,8 +174,8 @@ def _progress(option: TargetOption, period: Period, area: Optional[str], scope: 
     if reported == covered:
         unreported: list[UnitInfo] = []
     else:
-        done = tally.done()
-        unreported = [u for u, text in zip(scope.counted, scope.counted_text) if text not in done]
+        position = scope.position  # a set difference, then only the missing units in order
+        unreported = [scope.counted[i] for i in sorted(position[t] for t in position.keys() - tally.done())]
     aggregate = reported_mean = on_track = None
     if reported:
         aggregate = tally.total / covered if rate else tally.total
