@@ -16,7 +16,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Optional
+from typing import Optional
 
 from sqlalchemy.orm import Session
 
@@ -85,16 +85,19 @@ class _Reports:
     """The statements on the reports of one plan and period, on the DB-API cursor of the
     session's connection with bound parameters: a whole plan is 10,000 reports at a province's
     scale, and what costs is making Python objects of them (SQLAlchemy's row objects, SQLite's
-    text-to-datetime processor)."""
+    text-to-datetime processor).  A context manager: the cursor is closed on leaving."""
 
     def __init__(self, s: Session, plan: str, period_label: str, keys: list[str]):
         connection = s.connection()
-        self.sqlite = connection.dialect.name == "sqlite"
+        self.sqlite = connection.dialect.name == "sqlite"  # else PostgreSQL, the other supported database
         self.m = "?" if self.sqlite else "%s"
         self.cursor = connection.connection.cursor()
         self.plan, self.period_label, self.keys = plan, period_label, keys
 
-    def close(self) -> None:
+    def __enter__(self) -> "_Reports":
+        return self
+
+    def __exit__(self, *exc) -> None:
         self.cursor.close()
 
     def tallies(self, counted: list[int]) -> dict[str, _Tally]:
@@ -134,15 +137,6 @@ class _Reports:
         for row in rows:
             grouped[row[0]].append(row)
         return dict(zip(self.keys, grouped)), authors
-
-
-@contextmanager
-def _reports(s: Session, plan: str, period_label: str, keys: list[str]) -> Iterator[_Reports]:
-    reports = _Reports(s, plan, period_label, keys)
-    try:
-        yield reports
-    finally:
-        reports.close()
 
 
 def _time(value) -> datetime:
@@ -194,7 +188,7 @@ def _one_target(s: Session, target: models.Target, doc: models.Document, key: st
     """:func:`progress` of one target, with its units' rows."""
     scope = _Scope.load(s, doc, area)
     option = option_of(target, doc)
-    with _reports(s, doc.plan, period.label, [key]) as reports:
+    with _Reports(s, doc.plan, period.label, [key]) as reports:
         tally = reports.tallies(scope.counted_ids)[key]
         rows, authors = reports.latest()
     return _progress(option, period, area, scope, tally, _unit_results(option, scope, rows[key], authors))
@@ -243,7 +237,7 @@ def plan_progress(plan: str, period_label: str, area: Optional[str] = None, *, u
             return []
         scope = _Scope.load(s, doc, area)
         options = [option_of(t, doc) for t in targets]
-        with _reports(s, doc.plan, period.label, sorted(set(keys.values()))) as reports:
+        with _Reports(s, doc.plan, period.label, sorted(set(keys.values()))) as reports:
             tallies = reports.tallies(scope.counted_ids)
             if not units:
                 return [_progress(o, period, area, scope, tallies[keys[o.target_id]], None) for o in options]
