@@ -63,8 +63,8 @@ _TALLY_SQL = ("SELECT target_key, count(*), sum(latest_value), {unit_ids} FROM r
 _LATEST_SQL = ("SELECT CASE target_key {cases} END, unit_id, latest_value, latest_revision, updated_at,"
                " latest_reporter_id, latest_comment FROM reports"
                " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys})")
-_AUTHORS_SQL = ("SELECT id, name FROM reporters WHERE id IN"
-                " (SELECT latest_reporter_id FROM reports WHERE plan = {m} AND period_label = {m})")
+_AUTHORS_SQL = ("SELECT id, name FROM reporters WHERE id IN (SELECT latest_reporter_id FROM reports"
+                " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys}))")
 
 
 @dataclass
@@ -131,7 +131,8 @@ class _Reports:
                                                keys=", ".join([m] * len(keys))),
                             (*keys, self.plan, self.period_label, *keys))
         rows = self.cursor.fetchall()
-        self.cursor.execute(_AUTHORS_SQL.format(m=self.m), (self.plan, self.period_label))
+        self.cursor.execute(_AUTHORS_SQL.format(m=m, keys=", ".join([m] * len(keys))),
+                            (self.plan, self.period_label, *keys))
         authors = dict(self.cursor.fetchall())
         grouped: list[list] = [[] for _ in self.keys]
         for row in rows:

@@ -1,13 +1,14 @@
 """One covering index for progress: ``reports (plan, period_label, target_key, unit_id,
-latest_value)``, instead of ``(plan, period_label)`` (0011) and ``(plan, target_key,
-period_label)`` (0005), which are its prefixes in all but column order.
+latest_value, latest_reporter_id)``, instead of ``(plan, period_label)`` (0011) and ``(plan,
+target_key, period_label)`` (0005), which are its prefixes in all but column order.
 
 The figures of a plan are a GROUP BY over the reports of one plan and period
 (:mod:`reporting.progress`); with every column it reads in the index, the database answers from
 the index alone instead of fetching 10,000 table rows, each carrying the target's text
 (bench/reports_aggregate.py).  The same index serves one target's progress (plan, period and
-key all equal) and :func:`reporting.missing_reports` (plan and period).  The comment is left
-out: free text has no place in a B-tree entry (PostgreSQL refuses entries over ~2.7 kB).
+key all equal), the lookup of the authors of its values, and :func:`reporting.missing_reports`
+(plan and period).  The comment is left out: free text has no place in a B-tree entry
+(PostgreSQL refuses entries over ~2.7 kB).
 
 Revision ID: 0013_report_progress_index
 Revises: 0012_reminders
@@ -24,7 +25,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 INDEX = "ix_reports_progress"
-COLUMNS = ["plan", "period_label", "target_key", "unit_id", "latest_value"]
+COLUMNS = ["plan", "period_label", "target_key", "unit_id", "latest_value", "latest_reporter_id"]
 
 
 def upgrade() -> None:
