@@ -26,7 +26,8 @@ transaction as the revision (``updated_at`` is that revision's time), and progre
 reports alone.  Revisions stay the record; migration 0011 filled the columns from them.
 Migration 0013 indexes ``(plan, period_label, target_key, unit_id, latest_value,
 latest_reporter_id)``, so the figures of a plan (a sum per target) are read from the index
-without touching the table.
+without touching the table; each unit's full row (with its comment) is read through
+``(plan, period_label)``, in the table's order.
 """
 from __future__ import annotations
 
@@ -118,6 +119,8 @@ class Report(Base):
         # (migration 0013)
         Index("ix_reports_progress", "plan", "period_label", "target_key", "unit_id", "latest_value",
               "latest_reporter_id"),
+        # plan_progress(units=True): every column of a plan's reports, read in the table's order
+        Index("ix_reports_plan_period_label", "plan", "period_label"),
     )
 
 

@@ -61,8 +61,7 @@ _TALLY_SQL = ("SELECT target_key, count(*), sum(latest_value), {unit_ids} FROM r
               " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys}) AND latest_value IS NOT NULL"
               " AND {counted} GROUP BY target_key")
 _LATEST_SQL = ("SELECT CASE target_key {cases} END, unit_id, latest_value, latest_revision, updated_at,"
-               " latest_reporter_id, latest_comment FROM reports"
-               " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys})")
+               " latest_reporter_id, latest_comment FROM reports WHERE plan = {m} AND period_label = {m}")
 _AUTHORS_SQL = ("SELECT id, name FROM reporters WHERE id IN (SELECT latest_reporter_id FROM reports"
                 " WHERE plan = {m} AND period_label = {m} AND target_key IN ({keys}))")
 
@@ -121,22 +120,27 @@ class _Reports:
             tallies[key] = _Tally(int(reported), float(total), ids or "")
         return tallies
 
-    def latest(self) -> tuple[dict[str, list], dict[int, str]]:
+    def latest(self, whole_plan: bool = False) -> tuple[dict[str, list], dict[int, str]]:
         """target key → rows (key number, unit_id, value, revision, time, author id, comment) of
         the latest value of every report (times as the driver returns them: see :func:`_time`),
-        and author id → name (one string per reporter instead of one per row)."""
+        and author id → name (one string per reporter instead of one per row).
+
+        ``whole_plan``: ``keys`` are all the plan's targets, and the rows are read through
+        ``(plan, period_label)`` in the table's order (see migration 0013), those of an older
+        version's targets dropped here; else the rows of ``keys`` are sought in the index."""
         m, keys = self.m, self.keys
+        sql = _LATEST_SQL if whole_plan else _LATEST_SQL + f" AND target_key IN ({', '.join([m] * len(keys))})"
         # the target key comes back as its number in ``keys`` (a small int, never allocated)
-        self.cursor.execute(_LATEST_SQL.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m,
-                                               keys=", ".join([m] * len(keys))),
-                            (*keys, self.plan, self.period_label, *keys))
+        self.cursor.execute(sql.format(cases=" ".join(f"WHEN {m} THEN {i}" for i in range(len(keys))), m=m),
+                            (*keys, self.plan, self.period_label, *(() if whole_plan else keys)))
         rows = self.cursor.fetchall()
         self.cursor.execute(_AUTHORS_SQL.format(m=m, keys=", ".join([m] * len(keys))),
                             (self.plan, self.period_label, *keys))
         authors = dict(self.cursor.fetchall())
         grouped: list[list] = [[] for _ in self.keys]
         for row in rows:
-            grouped[row[0]].append(row)
+            if row[0] is not None:  # None: a target of an older version of the plan
+                grouped[row[0]].append(row)
         return dict(zip(self.keys, grouped)), authors
 
 
@@ -243,7 +247,7 @@ def plan_progress(plan: str, period_label: str, area: Optional[str] = None, *, u
             if not units:
                 return [_progress(o, period, area, scope, tallies[keys[o.target_id]], None) for o in options]
             with _without_gc_pauses():
-                rows, authors = reports.latest()
+                rows, authors = reports.latest(whole_plan=True)
                 return [_progress(o, period, area, scope, tallies[keys[o.target_id]],
                                   _unit_results(o, scope, rows[keys[o.target_id]], authors)) for o in options]
 
