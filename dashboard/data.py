@@ -85,7 +85,7 @@ def reported_periods(plan: str) -> list[Period]:
 
 
 def progress(plan: PlanSummary, period: Period) -> list[Progress]:
-    return plan_progress(plan.plan, period.label, plan.scope)
+    return plan_progress(plan.plan, period.label, plan.scope, units=True)
 
 
 def history(plan: PlanSummary, periods: list[Period]) -> dict[int, list[tuple[Period, Optional[float]]]]:

@@ -254,7 +254,7 @@ def export_report(plan: str, period_label: str, fmt: str, out_dir: Union[str, Pa
         raise ReportingError(f"Định dạng “{fmt}” không hỗ trợ: chọn csv, xlsx hoặc docx.")
     with session_scope(session) as s:
         doc = one_plan(s, plan)
-        items = plan_progress(doc.plan, period_label, area, session=s)
+        items = plan_progress(doc.plan, period_label, area, units=True, session=s)
         groups = _groups(s, doc, items)
         name = plan_name(doc)
         citation = f"({name})"

@@ -24,6 +24,10 @@ whole plan cost ~150 ms at 10,000 reports; :func:`reporting.saving.save_report` 
 writes ``latest_value``, ``latest_comment`` and ``latest_reporter_id`` on the report in the same
 transaction as the revision (``updated_at`` is that revision's time), and progress reads the
 reports alone.  Revisions stay the record; migration 0011 filled the columns from them.
+Migration 0013 indexes ``(plan, period_label, target_key, unit_id, latest_value,
+latest_reporter_id)``, so the figures of a plan (a sum per target) are read from the index
+without touching the table; each unit's full row (with its comment) is read through
+``(plan, period_label)``, in the table's order.
 """
 from __future__ import annotations
 
@@ -110,9 +114,12 @@ class Report(Base):
 
     __table_args__ = (
         UniqueConstraint("unit_id", "plan", "target_key", "period_label"),
-        # progress(): every unit's report of one target and period
-        Index("ix_reports_plan_target_key_period_label", "plan", "target_key", "period_label"),
-        # plan_progress(), missing_reports(): every report of one plan and period
+        # progress(), plan_progress(), missing_reports(): the reports of one plan and period (and
+        # target), with what the figures and the authors' lookup read, so they need the index alone
+        # (migration 0013)
+        Index("ix_reports_progress", "plan", "period_label", "target_key", "unit_id", "latest_value",
+              "latest_reporter_id"),
+        # plan_progress(units=True): every column of a plan's reports, read in the table's order
         Index("ix_reports_plan_period_label", "plan", "period_label"),
     )
 

@@ -62,13 +62,14 @@ class Progress:
 
     ``aggregate`` is the figure over **all** ``covered`` units (see :mod:`reporting.rule`): the
     mean of a rate with missing units as 0, the sum of a count; None when nobody reported.
-    ``on_track`` is None until enough units reported.  ``units`` are the units that reported;
+    ``on_track`` is None until enough units reported.  ``units`` are the units that reported —
+    None when the caller did not ask for them (``plan_progress(..., units=True)``);
     ``missing_units`` / ``unreported`` the counted units that have not."""
 
     target: TargetOption
     period: str  # canonical label
     area: Optional[str]
-    units: list[UnitResult]
+    units: Optional[list[UnitResult]]  # None: not read (reporting.progress.plan_progress)
     aggregate: Optional[float]  # None when no unit reported
     method: str  # "trung bình" (a "%" target) | "tổng" (a count)
     on_track: Optional[bool]  # None: nobody or too few reported (reporting.rule)
@@ -135,6 +136,8 @@ class Progress:
     def statuses(self) -> list[UnitStatus]:
         """Every unit of this progress with its status — the reported ones ("đạt", "chưa đạt",
         "đã báo cáo") and the counted ones that have not ("chưa báo cáo") — by area, kind, name."""
+        if self.units is None:
+            raise ValueError("the units' rows were not read: plan_progress(..., units=True)")
         out = [UnitStatus(r.unit_id, r.unit, r.kind, r.area, r.status, r.value,
                           not self.counted_kind or r.kind == self.counted_kind) for r in self.units]
         out += [UnitStatus(u.id, u.name, u.kind, u.area, NOT_REPORTED, None, True) for u in self.unreported]

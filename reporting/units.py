@@ -241,14 +241,15 @@ def covered_units(s: Session, issuer: Optional[str], area: Optional[str] = None)
     if area and area_key(area) == area_key(issuer):
         area = None
     links = learnt_links(s)
+    inside: dict[str, bool] = {}  # unit area → covered: a province's thousands of schools share a few areas
     units = {}
     rows = s.execute(select(Unit.id, Unit.name, Unit.kind, Unit.area)).all()
     for unit_id, name, kind, unit_area in sorted(rows, key=lambda r: (r[3], r[2], r[1])):  # same order on any database
-        if not covers(issuer, unit_area, links):
-            continue
-        if area and not covers(area, unit_area, links):
-            continue
-        units[unit_id] = UnitInfo(unit_id, name, kind, unit_area)
+        covered = inside.get(unit_area)
+        if covered is None:
+            covered = inside[unit_area] = covers(issuer, unit_area, links) and (not area or covers(area, unit_area, links))
+        if covered:
+            units[unit_id] = UnitInfo(unit_id, name, kind, unit_area)
     return units
 
 

@@ -363,6 +363,83 @@ def test_strict_comparator_and_district_scope(session) -> None:
     assert rp.target_option(strict, session=session).met_by(90.01)
 
 
+def _plan_target_ids(s, plan: str) -> list[int]:
+    from knowledge import models
+
+    return s.execute(select(models.Target.id).join(models.Document)
+                     .where(models.Document.plan == plan, models.Document.is_current.is_(True))
+                     .order_by(models.Target.position)).scalars().all()
+
+
+def _figures(p: rp.Progress) -> tuple:
+    """Everything of a target's progress but its units' rows."""
+    return (p.target, p.period, p.area, p.aggregate, p.method, p.on_track, p.missing_units, p.unreported, p.citation,
+            p.covered, p.reported, p.rule, p.reported_mean, p.counted_kind, p.verdict, p.summary())
+
+
+def _rows(p: rp.Progress) -> list[tuple]:
+    return [(u.unit_id, u.unit, u.kind, u.area, u.value, u.revision, u.author, u.reported_at, u.comment, u.on_track)
+            for u in p.units]
+
+
+def test_plan_progress_is_each_targets_progress(loaded, session) -> None:
+    """A whole plan's figures are summed per target by the database, without a row per unit:
+    every target's figure, verdict and missing units are exactly those of its own progress (the
+    rule checked by hand above), on a plan of schools and on one of offices narrowed to a
+    district; the units' rows are read only when asked for, and are then the same."""
+    assert ingest_file(loaded, PLANS / "sgd-binhlam-2024.txt").ok
+    cantho = _plan_target_ids(session, "cantho-148-2017")
+    schools = ["Châu Văn Liêm", "Lê Quý Đôn Cần Thơ", "Đoàn Thị Điểm", "Trần Quốc Toản", "Hoa Sen"]
+    who = {school: _approved(session, f"plan-{i}", school).id for i, school in enumerate(schools)}
+    who["Sở"] = _approved(session, "plan-so", "Sở Giáo dục và Đào tạo thành phố Cần Thơ").id
+
+    def report(unit: str, target: int, value: float, key: str = "") -> None:
+        rp.save_report(who[unit], target, "năm 2024", value, None, f"plan-{unit}-{target}{key}", session=session)
+
+    for i, school in enumerate(schools):  # all five: (60 + 70 + 80 + 90 + 100) / 5 = 80 < 100
+        report(school, cantho[0], 60 + 10 * i)
+    for school in schools[:4]:  # four of five at 100%: a verdict, and the fifth counts 0: 80 < 100
+        report(school, cantho[1], 100)
+    for school in schools[:2]:  # two of five: 36 over all five, no verdict
+        report(school, cantho[2], 90)
+    report("Sở", cantho[3], 100)  # the Sở's own report is shown but is none of the schools
+    report(schools[0], cantho[4], 10)
+    report(schools[0], cantho[4], 20, "-sửa")  # a correction: the latest value counts
+    binhlam = _plan_target_ids(session, "sgd-binhlam-2024")
+    computers = _target_id(session, "sgd-binhlam-2024", "II.2.a", "Bổ sung 350 bộ máy tính")
+    who["Sở BL"] = _approved(session, "plan-so-bl", "Sở Giáo dục và Đào tạo tỉnh Bình Lâm").id
+    who["Phú Điền"] = _approved(session, "plan-pd", "Phòng Giáo dục và Đào tạo huyện Phú Điền").id
+    report("Sở BL", computers, 200)
+    report("Phú Điền", computers, 160)
+    report("Phú Điền", binhlam[0], 100)
+
+    whole = rp.plan_progress("cantho-148-2017", "năm 2024", session=session)
+    assert [(p.reported, p.covered, p.aggregate, p.on_track) for p in whole[:5]] == [
+        (5, 5, pytest.approx(80.0), False), (4, 5, pytest.approx(80.0), False), (2, 5, pytest.approx(36.0), None),
+        (0, 5, None, None), (1, 5, pytest.approx(4.0), None)]
+    assert whole[1].missing_units == ["Trường Mầm non Hoa Sen"] and len(whole[3].missing_units) == 5
+    assert all(p.units is None for p in whole)
+    with pytest.raises(ValueError, match="units=True"):
+        whole[0].statuses()
+    for plan, area, ids in [("cantho-148-2017", None, cantho), ("sgd-binhlam-2024", None, binhlam),
+                            ("sgd-binhlam-2024", "Phú Điền", binhlam)]:
+        figures = rp.plan_progress(plan, "năm 2024", area, session=session)
+        detailed = rp.plan_progress(plan, "năm 2024", area, units=True, session=session)
+        assert [p.target.target_id for p in figures] == [p.target.target_id for p in detailed] == ids
+        for p, d, target_id in zip(figures, detailed, ids):
+            one = rp.progress(target_id, "năm 2024", area, session=session)
+            assert _figures(p) == _figures(d) == _figures(one)
+            assert _rows(d) == _rows(one) and d.statuses() == one.statuses()
+    by_target = {p.target.target_id: p for p in rp.plan_progress("sgd-binhlam-2024", "năm 2024", session=session)}
+    assert (by_target[computers].aggregate, by_target[computers].reported, by_target[computers].counted_kind) == \
+        (360.0, 2, "")
+    district = {p.target.target_id: p for p in rp.plan_progress("sgd-binhlam-2024", "năm 2024", "Phú Điền",
+                                                                 units=True, session=session)}
+    assert (district[computers].aggregate, district[computers].covered) == (160.0, 1)
+    assert [u.unit for u in district[computers].units] == ["Phòng Giáo dục và Đào tạo huyện Phú Điền"]
+    assert (district[binhlam[0]].aggregate, district[binhlam[0]].on_track) == (100.0, True)
+
+
 def test_reports_survive_reingest(loaded, session, tmp_path: Path) -> None:
     meetings = _target_id(session, *MEETINGS)
     reporter = _approved(session, "r1", "Châu Văn Liêm")
@@ -429,8 +506,12 @@ def test_upgrade_to_0011_fills_the_latest_value_from_the_revisions(kb_url: str) 
     from sqlalchemy import inspect
 
     assert "latest_value" not in {c["name"] for c in inspect(engine).get_columns("reports")}
-    assert "ix_reports_plan_period_label" not in {i["name"] for i in inspect(engine).get_indexes("reports")}
+    indexes = {i["name"] for i in inspect(engine).get_indexes("reports")}
+    assert "ix_reports_plan_period_label" not in indexes and "ix_reports_progress" not in indexes
     upgrade_schema(engine)
+    indexes = {i["name"] for i in inspect(engine).get_indexes("reports")}  # 0013: a covering index
+    assert {"ix_reports_progress", "ix_reports_plan_period_label"} <= indexes
+    assert "ix_reports_plan_target_key_period_label" not in indexes
     with factory() as s:
         latest = {r.latest_value: (r.latest_comment, r.latest_revision) for r in s.execute(select(Report)).scalars()}
         assert latest == {65.0: ("lần 2", 2), 90.0: ("lần 1", 1)}
