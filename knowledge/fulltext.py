@@ -92,7 +92,7 @@ def row_texts(text_value: str) -> tuple[str, str]:
     printed = nfc(text_value)
     folded_text = fold(printed)
     raw = _RAW_WORD.findall(folded_text)  # "kh", "ubnd" as written, too
-    marked = sorted(w for w in accented_words(printed) if not w.isascii())
+    marked = sorted(w for w in accented_words(printed) if not w.isascii()) if not printed.isascii() else ()
     return " ".join(dict.fromkeys([*expand_folded(folded_text), *raw])), " ".join(marked)
 
 
