@@ -84,11 +84,16 @@ def drop_statements(dialect: str) -> tuple[str, ...]:
 
 
 def row_texts(text_value: str) -> tuple[str, str]:
-    """(folded words with abbreviations spelled out *and* as written, accented words)."""
+    """(folded words with abbreviations spelled out *and* as written, accented words).
+
+    The accented column holds only the words printed with a letter outside ASCII: it is only
+    ever searched for words typed with diacritics ("họp" ≠ "hợp"), and a plain word there would
+    just lengthen every row."""
     printed = nfc(text_value)
     folded_text = fold(printed)
     raw = _RAW_WORD.findall(folded_text)  # "kh", "ubnd" as written, too
-    return " ".join(dict.fromkeys([*expand_folded(folded_text), *raw])), " ".join(sorted(accented_words(printed)))
+    marked = sorted(w for w in accented_words(printed) if not w.isascii()) if not printed.isascii() else ()
+    return " ".join(dict.fromkeys([*expand_folded(folded_text), *raw])), " ".join(marked)
 
 
 # kind → the table it indexes and the columns its text is made of ("agency_name": the canonical

@@ -347,7 +347,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
             body = " ".join(i.text for i in section.items if i.kind != "table_row")
             tables[models.Section].append(dict(
                 document_id=document.id, position=position, path=section.path, heading=section.heading or "",
-                body=body, folded=models.search_key(section.heading, body)))
+                body=body))
             position += 1
     for i, t in enumerate(extraction.targets):
         tables[models.Target].append(dict(
@@ -355,8 +355,7 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
             unit=t.unit, comparator=t.comparator or "=", year=t.year, subject=t.subject or "",
             folded=models.search_key(t.subject, t.text)))
     for i, t in enumerate(extraction.tasks):
-        tables[models.Task].append(dict(document_id=document.id, position=i, section_path=t.section, text=t.text,
-                                        folded=models.search_key(t.text)))
+        tables[models.Task].append(dict(document_id=document.id, position=i, section_path=t.section, text=t.text))
     agency_names: dict[int, str] = {}
     for i, r in enumerate(extraction.responsibilities):
         agency = agencies.get(r.agency)
@@ -365,22 +364,19 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         agency_names[agency.id] = agency.name
         tables[models.Responsibility].append(dict(
             document_id=document.id, position=i, section_path=r.section, agency_id=agency.id, role=r.role,
-            task=r.task or "", folded=models.search_key(r.task)))
+            task=r.task or ""))
     for i, p in enumerate(extraction.appendix_projects):
         lead = agencies.get(p.lead)
         tables[models.AppendixProject].append(dict(
             document_id=document.id, position=i, no=int(p.no), name=p.name, lead=p.lead,
             lead_agency_id=lead.id if lead else None, partners=list(p.partners or []),
-            years=[int(y) for y in p.years or []], section_path=p.section,
-            folded=models.search_key(p.name, canonical_agency(p.lead or ""),
-                                     *(canonical_agency(x) for x in p.partners or []))))
+            years=[int(y) for y in p.years or []], section_path=p.section))
     for i, d in enumerate(extraction.deadlines):
         agency = agencies.get(d.agency)
         tables[models.Deadline].append(dict(
             document_id=document.id, position=i, section_path=d.section, agency=d.agency,
             agency_id=agency.id if agency else None, what=d.what or "", to=d.to, when=d.when,
-            recurrence=d.recurrence, month=d.month, day=d.day,
-            folded=models.search_key(canonical_agency(d.agency or ""), d.what, canonical_agency(d.to or ""), d.when)))
+            recurrence=d.recurrence, month=d.month, day=d.day))
     index = [("document", document.id, fulltext.document_text(document))]
     _insert_with_ids(session, tables)
     for model, rows in tables.items():

@@ -2,12 +2,13 @@
 
 Every fact row belongs to one :class:`Document` *version*; re-ingesting a plan adds a new
 version and clears ``is_current`` on the old one, so queries filter on ``is_current`` and old
-answers stay reproducible.  Rows that users search carry a ``folded`` column (see
-:func:`search_key`) so accent-insensitive matching is a plain ``LIKE`` on an indexed table,
-identical on SQLite and PostgreSQL.  ``position`` keeps the plan's own order for export.
+answers stay reproducible.  ``position`` keeps the plan's own order for export.
 
-Word searches do not scan those columns: the full-text index (:mod:`knowledge.fulltext`, FTS5 or
-a PostgreSQL GIN index) is written by the ingest in the same transaction as the facts.
+Word searches go through the full-text index (:mod:`knowledge.fulltext`, FTS5 or a PostgreSQL
+GIN index), written by the ingest in the same transaction as the facts.  Only the rows matched
+in Python by their words (documents, agencies, targets, units, procedures) keep a ``folded``
+column (see :func:`search_key`); the other fact tables lost theirs in migration 0014, as nothing
+read them and filling them was a tenth of an ingest.
 """
 from __future__ import annotations
 
@@ -100,7 +101,6 @@ class Section(Base):
     path = Column(String(100), nullable=False)  # "III.2.a"
     heading = Column(Text, nullable=False, default="")
     body = Column(Text, nullable=False, default="")
-    folded = Column(Text, nullable=False, default=" ")
 
     document = relationship("Document", back_populates="sections")
 
@@ -157,7 +157,6 @@ class Task(Base):
     position = Column(Integer, nullable=False)
     section_path = Column(String(100), nullable=False)
     text = Column(Text, nullable=False)
-    folded = Column(Text, nullable=False, default=" ")
 
     document = relationship("Document", back_populates="tasks")
 
@@ -176,7 +175,6 @@ class Responsibility(Base):
     agency_id = Column(Integer, ForeignKey("agencies.id"), nullable=False)
     role = Column(String(30), nullable=False)
     task = Column(Text, nullable=False, default="")
-    folded = Column(Text, nullable=False, default=" ")  # task text
 
     document = relationship("Document", back_populates="responsibilities")
     agency = relationship("Agency")
@@ -201,7 +199,6 @@ class AppendixProject(Base):
     lead_agency_id = Column(Integer, ForeignKey("agencies.id"))  # its canonical agency
     partners = Column(JSON, nullable=False, default=list)  # as printed
     years = Column(JSON, nullable=False, default=list)
-    folded = Column(Text, nullable=False, default=" ")  # name, lead and partners (canonical)
     section_path = Column(String(50))  # "PL.3", "PLI.3" (numbered appendices); None in older versions
 
     document = relationship("Document", back_populates="appendix_projects")
@@ -230,7 +227,6 @@ class Deadline(Base):
     recurrence = Column(String(20))
     month = Column(Integer)
     day = Column(Integer)
-    folded = Column(Text, nullable=False, default=" ")  # agency, what, to, when
 
     document = relationship("Document", back_populates="deadlines")
     agency_ref = relationship("Agency")
