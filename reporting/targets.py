@@ -21,7 +21,8 @@ from knowledge import models
 from knowledge.area_models import learnt_links
 from knowledge.db import session_scope
 from knowledge.geography import covers
-from knowledge.queries import AmbiguousPlan, Cited, PlanNotFound, accented_words, format_value, resolve_plan
+from knowledge.queries import (AmbiguousPlan, Cited, PlanNotFound, accented_words, format_value, marked_words,
+                               resolve_plan)
 
 from .errors import ReportingError
 from .models import Unit
@@ -173,7 +174,7 @@ def ranked_targets(s: Session, docs: list[models.Document], words: str,
     rows = s.execute(select(models.Target).where(models.Target.document_id.in_(list(by_id)))).scalars().all()
     wanted = target_words(words)
     # words typed with diacritics count again when they match as typed: "họp" is not "hợp"
-    marked = {w for w in accented_words(words or "") if models.search_key(w).strip() != w}
+    marked = marked_words(words)
     scored = []
     for t in rows:
         overlap = len(wanted & set(t.folded.split())) if wanted else 0
