@@ -5,17 +5,41 @@ port 5055 could run ``action_submit_report`` with a forged tracker.  Here every 
 ``GET /health`` must carry ``X-Action-Token: $ACTION_SERVER_TOKEN`` (Rasa sends it: endpoints.yml
 ``action_endpoint.headers``), compared in constant time; the server binds 127.0.0.1 unless
 ``--host`` says otherwise, and refuses to start without a token.
+
+Each server process builds the chatbot's search index of every current plan as soon as it
+listens (:func:`build_search_index`), in a thread beside the event loop: built at the first
+question instead, it made that question wait about a second for the sample plans and about two
+minutes for a thousand.
 """
 from __future__ import annotations
 
 import argparse
 import hmac
+import logging
 import sys
+import time
 
 from bot.env_secrets import SecretMissing, env_secret
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
 HEADER = "X-Action-Token"
+
+logger = logging.getLogger(__name__)
+
+
+def build_search_index() -> None:
+    """Build this process's search index now (knowledge.search keeps it and rebuilds only the
+    plans that change).  A knowledge base that cannot be read is only logged here: the first
+    question then says so in Vietnamese, as it did before."""
+    start = time.monotonic()
+    try:
+        from knowledge import search
+
+        plans = len(search.plan_infos())
+    except Exception:  # noqa: BLE001 — any failure is the first question's to report
+        logger.exception("Không dựng được chỉ mục tìm kiếm lúc khởi động")
+        return
+    logger.info("Chỉ mục tìm kiếm: %d kế hoạch, dựng trong %.1f s", plans, time.monotonic() - start)
 
 
 def create_app(actions: str, token: str):
@@ -32,6 +56,10 @@ def create_app(actions: str, token: str):
         if not hmac.compare_digest(request.headers.get(HEADER, "").encode(), expected):
             return response.json({"error": "Thiếu hoặc sai mã truy cập máy chủ hành động."}, status=403)
         return None
+
+    @app.listener("after_server_start")
+    async def search_index_in_background(_app, loop):
+        loop.run_in_executor(None, build_search_index)
 
     return app
 

@@ -28,6 +28,27 @@ def test_servers_are_healthy(bot):
         assert b"model_file" in resp.read()
 
 
+def test_search_index_is_built_when_the_action_server_starts(bot):
+    """The first question does not wait for the index: the server builds it over every current
+    plan of its knowledge base as soon as it listens (other tests may add plans later)."""
+    import re
+    import time
+
+    from knowledge import queries
+    from knowledge.db import make_session_factory
+
+    log = bot.log_dir / "actions.log"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "Chỉ mục tìm kiếm:" not in log.read_text(errors="replace"):
+        time.sleep(0.5)
+    built = re.search(r"Chỉ mục tìm kiếm: (\d+) kế hoạch", log.read_text(errors="replace"))
+    assert built, bot.log_tail("actions")
+    factory = make_session_factory(bot.env["KB_URL"])
+    with factory() as session:
+        plans = len(queries.find_plans(session=session))
+    assert 8 <= int(built.group(1)) <= plans
+
+
 @pytest.mark.parametrize("greeting", ["Xin chào", "xin chao"])
 def test_greeting_gets_a_vietnamese_greeting(bot, greeting):
     assert "Xin chào" in reply_text(bot, greeting)
