@@ -13,7 +13,6 @@ here raises for a bad file, so :func:`ingest_paths` can go on with the next one.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import document_parsing
-from document_parsing.text_utils import clean_space, fold
+from document_parsing.text_utils import clean_space
 
 from . import fulltext, geography, models, search
 from .area_models import remember_links
@@ -101,9 +100,6 @@ def _one_line(text: str) -> str:
     return clean_space(str(text)) or "(không rõ lý do)"
 
 
-_KEY_WORD = re.compile(r"[0-9a-z]+")  # a word of :func:`models.search_key`
-
-
 def _content_hash(doc: document_parsing.Document, info) -> str:
     """sha256 of what the plan says: its number and date, then the words of its sections in
     order (headings and items, table rows included), folded.  The txt, docx and pdf renderings
@@ -118,7 +114,7 @@ def _content_hash(doc: document_parsing.Document, info) -> str:
         texts.extend(item.text for item in doc.preamble)
     # the words of each text's search key, in order: folded once, all texts together (a space
     # between two texts is a word break either way)
-    words = _KEY_WORD.findall(fold(" ".join(texts)))
+    words = models.key_words(" ".join(texts))
     normalised = " ".join([*(info.number or "").split(), *(info.date or "").split(), *words])
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 

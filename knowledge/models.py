@@ -32,12 +32,21 @@ Base.metadata.naming_convention = {
 }
 
 
+_KEY_WORD = re.compile(r"[0-9a-z]+")
+
+
+def key_words(*parts: str | None) -> list[str]:
+    """The accent-folded words of ``parts``, punctuation a word break ("148/KH-UBND" →
+    ["148", "kh", "ubnd"]): the words of :func:`search_key`."""
+    return _KEY_WORD.findall(fold(" ".join(p for p in parts if p)))
+
+
 def search_key(*parts: str | None) -> str:
     """Accent-folded lowercase words separated by single spaces and padded with one space on
     each side, so that ``LIKE '% hop %'`` matches the whole word "họp" and not "hợp tác"'s
     neighbours: punctuation becomes a word break ("148/KH-UBND" → " 148 kh ubnd ")."""
-    words = re.sub(r"[^0-9a-z]+", " ", fold(" ".join(p for p in parts if p)))
-    return f" {words.strip()} " if words.strip() else " "
+    words = " ".join(key_words(*parts))
+    return f" {words} " if words else " "
 
 
 class Document(Base):
