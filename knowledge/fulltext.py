@@ -23,9 +23,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from document_parsing.text_utils import fold, nfc
-
-from .textsearch import accented_words, expand_folded
+from .textsearch import indexed_words
 
 TABLE = "fulltext"
 KINDS = ("document", "section", "target", "task", "responsibility", "project", "deadline")
@@ -57,7 +55,6 @@ POSTGRES_DROP = (f"DROP TABLE IF EXISTS {TABLE}",)
 BM25_WEIGHTS = "1.0, 0.3, 0.0, 0.0, 0.0, 0.0"
 _TERM = re.compile(r"^[0-9a-z]+$")
 _ACCENTED_TERM = re.compile(r"^[^\W_]+$")  # one word, nothing FTS5 or to_tsquery would parse
-_RAW_WORD = re.compile(r"[0-9a-z]+")
 
 
 @dataclass(frozen=True)
@@ -89,11 +86,8 @@ def row_texts(text_value: str) -> tuple[str, str]:
     The accented column holds only the words printed with a letter outside ASCII: it is only
     ever searched for words typed with diacritics ("họp" ≠ "hợp"), and a plain word there would
     just lengthen every row."""
-    printed = nfc(text_value)
-    folded_text = fold(printed)
-    raw = _RAW_WORD.findall(folded_text)  # "kh", "ubnd" as written, too
-    marked = sorted(w for w in accented_words(printed) if not w.isascii()) if not printed.isascii() else ()
-    return " ".join(dict.fromkeys([*expand_folded(folded_text), *raw])), " ".join(marked)
+    expanded, raw, marked = indexed_words(text_value)  # raw: "kh", "ubnd" as written, too
+    return " ".join(dict.fromkeys([*expanded, *raw])), " ".join(sorted(marked))
 
 
 # kind → the table it indexes and the columns its text is made of ("agency_name": the canonical

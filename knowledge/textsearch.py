@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -70,16 +72,57 @@ def _expand_joined(raw: str) -> list[str]:
     return [w for part in _JOINED.split(raw) if part for w in _EXPANDED.get(part, (part,))]
 
 
-def expand_folded(folded: str) -> list[str]:
-    """:func:`folded_words` of a text already folded (:func:`fold`), for callers that need the
-    folded text too and so fold once."""
-    # one comprehension over the words (the ingest runs this on every word it indexes): an
-    # abbreviation → its words, a plain word (no "&" or "-": alphanumeric) → itself
-    words = [w for raw in WORD.findall(folded)
-             for w in (_EXPANDED.get(raw) or ((raw,) if raw.isalnum() else _expand_joined(raw)))]
+def _expand_abbreviations(folded: str) -> list[str]:
+    # one comprehension over the words: an abbreviation → its words, a plain word (no "&" or
+    # "-": alphanumeric) → itself
+    return [w for raw in WORD.findall(folded)
+            for w in (_EXPANDED.get(raw) or ((raw,) if raw.isalnum() else _expand_joined(raw)))]
+
+
+def _semester_numbers(words: list[str]) -> list[str]:
+    """"ky 1" → "ky i": the one rule that reads a word's neighbour."""
     if "ky" not in words:
         return words
     return [_SEMESTER_NUMBER.get(w, w) if i and words[i - 1] == "ky" else w for i, w in enumerate(words)]
+
+
+def expand_folded(folded: str) -> list[str]:
+    """:func:`folded_words` of a text already folded (:func:`fold`), for callers that need the
+    folded text too and so fold once."""
+    return _semester_numbers(_expand_abbreviations(folded))
+
+
+_RAW_WORD = re.compile(r"[0-9a-z]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    folded = fold(chunk)
+    marked = () if chunk.isascii() else tuple(w for w in accented_words(chunk) if not w.isascii())
+    return tuple(_expand_abbreviations(folded)), tuple(_RAW_WORD.findall(folded)), marked
+
+
+def indexed_words(text: str) -> tuple[list[str], list[str], set[str]]:
+    """The distinct words a full-text index stores for ``text``, in order of first appearance:
+    (:func:`expand_folded` of its folded form, its folded words as written — "gd&dt" → "gd",
+    "dt" —, its :func:`accented_words` printed with a letter outside ASCII).
+
+    Worked out once per distinct whitespace-separated chunk and cached: no rule looks across a
+    space but the semester one, and plans are made of a few thousand distinct syllables, so the
+    ingest's cost no longer grows with each repetition of them."""
+    chunks = nfc(text).split()
+    expanded, raw, marked = _chunks_words(dict.fromkeys(chunks))
+    if "ky" in expanded and ("1" in expanded or "2" in expanded):
+        # "kỳ 1" → "ky i", yet "1" elsewhere stays: only the sequence of every word tells
+        expanded = _semester_numbers(_chunks_words(chunks)[0])
+    return list(dict.fromkeys(expanded)), list(dict.fromkeys(raw)), marked
+
+
+def _chunks_words(chunks: Iterable[str]) -> tuple[list[str], list[str], set[str]]:
+    # map/chain/itemgetter: no Python-level step per chunk, which would cost more than the lookup
+    words = list(map(_chunk_words, chunks))
+    return (list(chain.from_iterable(map(itemgetter(0), words))), list(chain.from_iterable(map(itemgetter(1), words))),
+            set(chain.from_iterable(map(itemgetter(2), words))))
 
 
 def accented_words(text: str) -> set[str]:

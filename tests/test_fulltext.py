@@ -76,3 +76,23 @@ def test_migration_fills_the_index_of_an_existing_kb(kb_url: str) -> None:
         after = {(m.kind, m.fact_id) for m in fulltext.search(s, ["hop", "truc", "tuyen"], limit=None)}
     assert after == before
     engine.dispose()
+
+
+def test_row_words_are_those_of_the_whole_text_folded_at_once() -> None:
+    """row_texts works per whitespace-separated chunk (cached); its words must be those of the
+    whole text folded and expanded in one go, semester numbers ("kỳ 1" → "ky i") included."""
+    import re
+
+    from document_parsing.text_utils import fold, nfc
+    from knowledge.textsearch import accented_words, expand_folded
+
+    texts = ["Học kỳ 1 và HK2; kỳ\n2, kỹ năng 1", "Sở GD&ĐT, GD-ĐT, tc-kh, gv-hs", "Uỷ ban\u00a0nhân dân",
+             "a-b -c & d", "ky-1", "\u0301abc e\u0301"]
+    texts += [line for path in sorted(PLANS.glob("*.txt")) for line in path.read_text(encoding="utf-8").splitlines()]
+    for value in texts:
+        folded = fold(nfc(value))
+        words = set(expand_folded(folded)) | set(re.findall(r"[0-9a-z]+", folded))
+        marked = {w for w in accented_words(value) if not w.isascii()}
+        row_folded, row_accented = fulltext.row_texts(value)
+        assert (set(row_folded.split()), set(row_accented.split())) == (words, marked), value
+        assert len(row_folded.split()) == len(words)  # each word once: BM25 reads no repetition
