@@ -86,8 +86,8 @@ def row_texts(text_value: str) -> tuple[str, str]:
     The accented column holds only the words printed with a letter outside ASCII: it is only
     ever searched for words typed with diacritics ("họp" ≠ "hợp"), and a plain word there would
     just lengthen every row."""
-    expanded, raw, marked = indexed_words(text_value)  # raw: "kh", "ubnd" as written, too
-    return " ".join(dict.fromkeys([*expanded, *raw])), " ".join(sorted(marked))
+    words, marked = indexed_words(text_value)
+    return " ".join(words), " ".join(sorted(marked))
 
 
 # kind → the table it indexes and the columns its text is made of ("agency_name": the canonical

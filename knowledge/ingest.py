@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -249,15 +250,23 @@ def _executemany(session: Session, table, rows: list[dict]) -> None:
     if dialect.name != "sqlite" or any(c.default is not None and c.name not in rows[0] for c in table.c):
         session.execute(table.insert(), rows)
         return
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    quote = dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
-           f"VALUES ({', '.join('?' * len(columns))})")
+    sql, processors = _sqlite_insert(table, tuple(columns), dialect)
     values = [tuple(row[name] for name in columns) for row in rows]
     if any(processors):
         values = [tuple(value if process is None else process(value) for value, process in zip(row, processors))
                   for row in values]
     session.connection().exec_driver_sql(sql, values)
+
+
+@lru_cache(maxsize=256)  # a few tables × the engines of one process
+def _sqlite_insert(table, columns: tuple[str, ...], dialect) -> tuple[str, list]:
+    """The INSERT statement and the bind processors of ``columns`` of ``table``, worked out once
+    (looking up a column type's processor costs more than inserting a row)."""
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    return sql, processors
 
 
 def index_document_words(session: Session, document_id: int) -> None:

@@ -96,33 +96,35 @@ _RAW_WORD = re.compile(r"[0-9a-z]+")
 
 
 @lru_cache(maxsize=1 << 16)
-def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(folded words, expanded and as written, without repeats; words printed with a letter
+    outside ASCII) of one whitespace-free chunk of NFC text."""
     folded = fold(chunk)
-    marked = () if chunk.isascii() else tuple(w for w in accented_words(chunk) if not w.isascii())
-    return tuple(_expand_abbreviations(folded)), tuple(_RAW_WORD.findall(folded)), marked
+    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *_RAW_WORD.findall(folded)]))
+    return words, (() if chunk.isascii() else tuple(w for w in accented_words(chunk) if not w.isascii()))
 
 
-def indexed_words(text: str) -> tuple[list[str], list[str], set[str]]:
-    """The distinct words a full-text index stores for ``text``, in order of first appearance:
-    (:func:`expand_folded` of its folded form, its folded words as written — "gd&dt" → "gd",
-    "dt" —, its :func:`accented_words` printed with a letter outside ASCII).
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 
-    Worked out once per distinct whitespace-separated chunk and cached: no rule looks across a
-    space but the semester one, and plans are made of a few thousand distinct syllables, so the
-    ingest's cost no longer grows with each repetition of them."""
+
+def indexed_words(text: str) -> tuple[list[str], set[str]]:
+    """The words a full-text index stores for ``text``: the distinct words of
+    :func:`expand_folded` of its folded form and its folded words as written ("gd&dt" → "gd",
+    "dt"), and the set of its :func:`accented_words` printed with a letter outside ASCII.
+
+    Worked out once per distinct whitespace-separated chunk and cached, with no Python-level
+    step per chunk (map, chain, itemgetter): no rule looks across a space but the semester one,
+    and plans are made of a few thousand distinct syllables, so the cost of a row is a few
+    lookups per word however often the plan repeats them."""
     chunks = nfc(text).split()
-    expanded, raw, marked = _chunks_words(dict.fromkeys(chunks))
-    if "ky" in expanded and ("1" in expanded or "2" in expanded):
-        # "kỳ 1" → "ky i", yet "1" elsewhere stays: only the sequence of every word tells
-        expanded = _semester_numbers(_chunks_words(chunks)[0])
-    return list(dict.fromkeys(expanded)), list(dict.fromkeys(raw)), marked
-
-
-def _chunks_words(chunks: Iterable[str]) -> tuple[list[str], list[str], set[str]]:
-    # map/chain/itemgetter: no Python-level step per chunk, which would cost more than the lookup
-    words = list(map(_chunk_words, chunks))
-    return (list(chain.from_iterable(map(itemgetter(0), words))), list(chain.from_iterable(map(itemgetter(1), words))),
-            set(chain.from_iterable(map(itemgetter(2), words))))
+    found = list(map(_chunk_words, dict.fromkeys(chunks)))
+    words = dict.fromkeys(chain.from_iterable(map(_FIRST, found)))
+    if "ky" in words and ("1" in words or "2" in words):
+        # "kỳ 1" → "ky i", yet a "1" elsewhere stays: only the sequence of every word tells
+        folded = fold(" ".join(chunks))
+        words = dict.fromkeys([*expand_folded(folded), *_RAW_WORD.findall(folded)])
+    return list(words), set(chain.from_iterable(map(_SECOND, found)))
 
 
 def accented_words(text: str) -> set[str]:
