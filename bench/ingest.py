@@ -72,17 +72,32 @@ def docx_walk(path: Path) -> None:
         paragraph.text
 
 
+def ingest_once(url_factory, path: Path) -> float:
+    """One ingest of one file into a fresh KB (schema creation not timed)."""
+    factory = make_session_factory(url_factory())
+    start = time.perf_counter()
+    result = ingest_file(factory, path)
+    elapsed = time.perf_counter() - start
+    assert result.ok, result.error
+    factory.kw["bind"].dispose()
+    return elapsed
+
+
 def fresh_ingest(url_factory, path: Path) -> float:
-    """Best of three ingests of one file, each into a fresh KB (schema creation not timed)."""
-    times = []
-    for _ in range(3):
-        factory = make_session_factory(url_factory())
+    """Best of three ingests of one file, each into a fresh KB."""
+    return min(ingest_once(url_factory, path) for _ in range(3))
+
+
+def ours_and_floor(url_factory, path: Path, floor, repeat: int = 5) -> tuple[float, float]:
+    """Best of ``repeat`` of our ingest and of its floor, measured in turn, so that a spell of
+    load on a shared machine weighs on both sides of the ratio rather than on one."""
+    ours, floors = [], []
+    for _ in range(repeat):
+        ours.append(ingest_once(url_factory, path))
         start = time.perf_counter()
-        result = ingest_file(factory, path)
-        times.append(time.perf_counter() - start)
-        assert result.ok, result.error
-        factory.kw["bind"].dispose()
-    return min(times)
+        floor(path)
+        floors.append(time.perf_counter() - start)
+    return min(ours), min(floors)
 
 
 def scale_run(scale: int, url: str, tmp: Path, ingest: bool = True) -> int:
@@ -223,21 +238,26 @@ def main() -> int:
             kb = Path(args.kb).resolve()
             return scale_run(args.scale, f"sqlite:///{kb}", tmp, ingest=not kb.exists())
         print(f"{'file':34s} {'pages':>5s} {'ours sqlite':>11s} {'ours pg':>9s} {'pdfplumber':>10s} {'pdfium':>8s} {'docx walk':>9s}  ratio")
+        worst_docx = 0.0
         for path in PLANS:
-            ours = fresh_ingest(sqlite_url, path)
-            ours_pg = fresh_ingest(postgres_url, path) if pg_url else float("nan")
             pages = plumber = pdfium = walk = float("nan")
             ratio = ""
             if path.suffix == ".pdf":
+                ours, plumber = ours_and_floor(sqlite_url, path, pdfplumber_text)
                 pages = len(pypdfium2.PdfDocument(str(path)))
-                plumber = best_of(lambda: pdfplumber_text(path))
                 pdfium = best_of(lambda: pdfium_text(path))
                 ratio = f"ours/pdfplumber = {ours / plumber:.2f}  (goal ≤ 0.50)"
             elif path.suffix == ".docx":
-                walk = best_of(lambda: docx_walk(path))
-                ratio = f"ours/walk = {ours / walk:.1f}  (goal ≤ 3.0)"
+                ours, walk = ours_and_floor(sqlite_url, path, docx_walk)
+                ratio = f"ours/walk = {ours / walk:.2f}  (goal ≤ 3.0)"
+                worst_docx = max(worst_docx, ours / walk)
+            else:
+                ours = fresh_ingest(sqlite_url, path)
+            ours_pg = fresh_ingest(postgres_url, path) if pg_url else float("nan")
             ms = lambda v: "-" if v != v else f"{v * 1000:.1f}ms"  # noqa: E731
             print(f"{path.name:34s} {pages if pages == pages else '-':>5} {ms(ours):>11s} {ms(ours_pg):>9s} {ms(plumber):>10s} {ms(pdfium):>8s} {ms(walk):>9s}  {ratio}")
+
+        print(f"worst DOCX ratio ours/walk: {worst_docx:.2f} (goal ≤ 3.0)")
 
         batch = [PLANS[i % len(PLANS)] for i in range(100)]
         factory = make_session_factory(sqlite_url())
