@@ -11,6 +11,7 @@ are two deadlines.  The closing "khó khăn, vướng mắc" paragraph belongs t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from ..model import Document, Section
@@ -54,14 +55,19 @@ def _recurrence(text: str) -> Optional[str]:
     return None
 
 
+DAY_MONTH = re.compile(r"(?:trước|sau) ngày\s*(\d{1,2})/(\d{1,2})", re.I)
+DAY = re.compile(r"(?:trước|sau) ngày\s*(\d{1,2})\b(?!/)", re.I)
+MONTH = re.compile(r"(?:cuối|đầu|trong)?\s*tháng\s+(\d{1,2})\b", re.I)
+
+
 def _month_day(text: str) -> tuple[Optional[int], Optional[int]]:
-    m = re.search(r"(?:trước|sau) ngày\s*(\d{1,2})/(\d{1,2})", text, re.I)
+    m = DAY_MONTH.search(text)
     if m:
         return int(m.group(2)), int(m.group(1))
-    m = re.search(r"(?:trước|sau) ngày\s*(\d{1,2})\b(?!/)", text, re.I)
+    m = DAY.search(text)
     if m:
         return None, int(m.group(1))
-    m = re.search(r"(?:cuối|đầu|trong)?\s*tháng\s+(\d{1,2})\b", text, re.I)
+    m = MONTH.search(text)
     if m and 1 <= int(m.group(1)) <= 12:
         return int(m.group(1)), None
     return None, None
@@ -75,18 +81,23 @@ def _to(text: str) -> Optional[str]:
     return ", ".join(canonical_agency(n) for n in names) or None
 
 
-def _timings(clause: str) -> list[str]:
-    """The distinct timings of a clause; adjacent ones ("định kỳ hằng quý, trước ngày 25 …") are one."""
+ONLY_COMMAS = re.compile(r"[\s,]*")
+
+
+@lru_cache(maxsize=4096)
+def _timings(clause: str) -> tuple[str, ...]:
+    """The distinct timings of a clause; adjacent ones ("định kỳ hằng quý, trước ngày 25 …") are one.
+    Cached: a clause is asked again when the clauses after it are grouped with it."""
     found: list[list[str]] = []
     last_end = None
     for m in TIMING.finditer(clause):
         gap = clause[last_end: m.start()] if last_end is not None else None
-        if found and gap is not None and re.fullmatch(r"[\s,]*", gap):
+        if found and gap is not None and ONLY_COMMAS.fullmatch(gap):
             found[-1].append(m.group(0))
         else:
             found.append([m.group(0)])
         last_end = m.end()
-    return [", ".join(group) for group in found]
+    return tuple(", ".join(group) for group in found)
 
 
 def _deadline(section: str, agency: Optional[str], what: str, when: Optional[str]) -> Deadline:
@@ -95,13 +106,17 @@ def _deadline(section: str, agency: Optional[str], what: str, when: Optional[str
                     recurrence=_recurrence(when or ""), month=month, day=day)
 
 
+SENTENCE_END = re.compile(r"(?<=\.)\s+")
+CLAUSE_END = re.compile(r";\s*")
+
+
 def _deadlines_in(text: str, section: str, agency: Optional[str]) -> list[Deadline]:
     found: list[Deadline] = []
-    for sentence in re.split(r"(?<=\.)\s+", text):
+    for sentence in SENTENCE_END.split(text):
         opening = TIMING.match(sentence.strip())
         sentence_timing = opening.group(0) if opening else None
         groups: list[list[str]] = []
-        for clause in re.split(r";\s*", sentence):
+        for clause in CLAUSE_END.split(sentence):
             if not CUE.search(clause):
                 continue
             own = [t for t in _timings(clause) if t != sentence_timing]
@@ -164,7 +179,7 @@ def _table_deadlines(doc: Document, table: TableLayout) -> list[Deadline]:
         agency = canonical_agency(names[0]) if names else None
         what = table.cell(row, table.task).rstrip(" .;")
         section = section_of(doc, table.table, row)
-        timings = _timings(cell) if not SPAN.match(cell) else []
+        timings = _timings(cell) if not SPAN.match(cell) else ()
         dated = [t for t in timings if _recurrence(t) or any(_month_day(t))]
         if len(dated) > 1:
             found.extend(_deadline(section, agency, what, t) for t in dated)

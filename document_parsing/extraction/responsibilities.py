@@ -13,6 +13,7 @@ thực hiện).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from ..model import Document, Section
@@ -30,10 +31,13 @@ PARTNER_CUE = re.compile(r"phối hợp với\s*", re.I)
 REQUEST = re.compile(r"^(?:Đề nghị|Giao|Trách nhiệm của|Nhiệm vụ của|Đối với)\s+", re.I)
 
 
-def _named(text: str) -> tuple[list[str], str]:
-    """The agencies a heading or paragraph opens with (vague collectives dropped) and the rest."""
+@lru_cache(maxsize=4096)
+def _named(text: str) -> tuple[tuple[str, ...], str]:
+    """The agencies a heading or paragraph opens with (vague collectives dropped) and the rest.
+    Cached: a heading is asked as an item, as the child of a possible group, and again by the
+    deadlines for the agency of every section under it."""
     names, rest = agencies_and_rest(REQUEST.sub("", clean_space(text)))
-    return [n for n in names if not is_vague(n)], rest
+    return tuple(n for n in names if not is_vague(n)), rest
 
 
 def _bodies(item: Section, rest: str) -> list[str]:
@@ -55,17 +59,20 @@ def _role(texts: list[str]) -> str:
     return "thực hiện"
 
 
+# "Chủ trì, phối hợp với … tổ chức …": the role words before what is to be done
+ROLE_WORDS = re.compile(r"^(?:Là [^,;]*?,\s*)?(?:Chủ trì|Phối hợp)(?:,\s*|\s+)(?:phối hợp với [^;]*?(?=\s(?:tổ chức|triển khai"
+                        r"|thực hiện|xây dựng|bố trí|tham mưu|hướng dẫn)))?", re.I)
+
+
 def _strip_role_words(text: str) -> str:
-    text = re.sub(r"^(?:Là [^,;]*?,\s*)?(?:Chủ trì|Phối hợp)(?:,\s*|\s+)(?:phối hợp với [^;]*?(?=\s(?:tổ chức|triển khai|thực hiện|xây dựng|bố trí|tham mưu|hướng dẫn)))?",
-                  "", text, flags=re.I)
-    return text.strip(" ,;:")
+    return ROLE_WORDS.sub("", text).strip(" ,;:")
 
 
 def _task(texts: list[str]) -> str:
     return _strip_role_words(clean_space("; ".join(t.rstrip(" ;.") for t in texts)))[:1000]
 
 
-def _item_responsibilities(item: Section, agencies: list[str], rest: str, own_text: bool = True) -> list[Responsibility]:
+def _item_responsibilities(item: Section, agencies: tuple[str, ...], rest: str, own_text: bool = True) -> list[Responsibility]:
     bodies = _bodies(item, rest) if own_text else [rest.strip(" :.-")]
     keys = {fold(canonical_agency(a)): a for a in agencies}
     own: dict[str, list[str]] = {k: [] for k in keys}
