@@ -19,17 +19,24 @@ from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..model import Document, Section
-from .figures import (Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
+from .figures import (ANY_DIGIT, Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
                       school_year, vocabulary, year_for, year_mentions)
 from .parts import target_parts, task_parts
 from .records import Target
 from .target_tables import extract_table_targets
 
 
+SCHOOL_YEAR_WORDS = re.compile(r"năm\s+học", re.I)
+SENTENCE_END = re.compile(r"(?<=[;.])\s+(?=\S)")
+SPACES = re.compile(r"\s+")
+PARENTHESES = re.compile(r"\([^()]*\)")
+CLOSES_AT_FIGURE = re.compile(r"\s*[,)]")  # "… đạt trên 85%, tiểu học …"
+
+
 def plan_school_year(doc: Document) -> Optional[tuple[int, int]]:
     """The school year the plan is for ("Kế hoạch … năm học 2024 - 2025"), from its front matter."""
     for item in doc.preamble:
-        named = re.search(r"năm\s+học", item.text, re.I)
+        named = SCHOOL_YEAR_WORDS.search(item.text)
         found = school_year(item.text[named.start():]) if named else None
         if found:
             return found
@@ -46,7 +53,7 @@ def _in_situation(section: Section, part: Section) -> bool:
 
 
 def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[;.])\s+(?=\S)", text)
+    parts = SENTENCE_END.split(text)
     return [p for p in parts if p.strip()]
 
 
@@ -89,12 +96,15 @@ def _clauses() -> _Clauses:
     )
 
 
+EDGE_PUNCTUATION = re.compile(r"^[,;)\s]+|[(\s]+$")
+
+
 def _tidy(text: str) -> str:
     text = text.strip().strip(";,.").strip()
-    text = re.sub(r"^[,;)\s]+|[(\s]+$", "", text)
+    text = EDGE_PUNCTUATION.sub("", text)
     if text.count("(") > text.count(")"):
         text = text + ")"
-    return re.sub(r"\s+", " ", text).strip()
+    return SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=1)
@@ -105,17 +115,46 @@ def _qualifiers() -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+@dataclass(frozen=True)
+class _SubjectPatterns:
+    """What :func:`_subject` strips, compiled once (two hold the vocabulary's qualifier words)."""
+
+    percent: re.Pattern
+    rate_words: re.Pattern
+    leading_qualifiers: re.Pattern
+    leading_deadline: re.Pattern
+    leading_plural: re.Pattern
+    trailing_qualifiers: re.Pattern
+    range_close: tuple[re.Pattern, ...]  # "trở lên" after a count's noun
+    figure_first: re.Pattern  # what may stand before a sentence's first figure: qualifiers, punctuation
+
+
+@lru_cache(maxsize=1)
+def _subject_patterns() -> _SubjectPatterns:
+    qualifiers = _qualifiers()
+    return _SubjectPatterns(
+        percent=re.compile(r"\d{1,3}(?:[.,]\d+)?\s*%"),
+        rate_words=re.compile(r"\b(?:tỷ lệ|tỉ lệ)\b", re.I),
+        leading_qualifiers=re.compile(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", re.I),
+        leading_deadline=re.compile(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", re.I),
+        leading_plural=re.compile(r"^(?:các|những)\s+"),
+        trailing_qualifiers=re.compile(rf"(?:\s+(?:{qualifiers}))+\s*$", re.I),
+        range_close=tuple(re.compile(rf"(?<=\w)\s+{re.escape(close)}\b", re.I) for close in vocabulary().range_close),
+        figure_first=re.compile(rf"\W|{qualifiers}"),
+    )
+
+
 def _subject(text: str, figure_text: str) -> str:
     """What the figure counts: its clause without the figure, the qualifiers and a leading deadline."""
-    qualifiers = _qualifiers()
+    patterns = _subject_patterns()
     rest = text.replace(figure_text, " ", 1)
-    rest = re.sub(r"\d{1,3}(?:[.,]\d+)?\s*%", " ", rest)
-    rest = re.sub(r"\b(?:tỷ lệ|tỉ lệ)\b", " ", rest, flags=re.I)
-    rest = re.sub(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", "", rest.strip(), flags=re.I)
-    rest = re.sub(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", "", rest.strip(), flags=re.I)
-    rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
-    rest = re.sub(rf"(?:\s+(?:{qualifiers}))+\s*$", "", rest, flags=re.I)
-    return re.sub(r"\s+", " ", rest).strip(" ,;:.")
+    rest = patterns.percent.sub(" ", rest)
+    rest = patterns.rate_words.sub(" ", rest)
+    rest = patterns.leading_qualifiers.sub("", rest.strip())
+    rest = patterns.leading_deadline.sub("", rest.strip())
+    rest = patterns.leading_plural.sub("", rest.strip())
+    rest = patterns.trailing_qualifiers.sub("", rest)
+    return SPACES.sub(" ", rest).strip(" ,;:.")
 
 
 def _count_subject(text: str, number: str) -> str:
@@ -124,9 +163,9 @@ def _count_subject(text: str, number: str) -> str:
     at = text.find(number)
     if at < 0:
         return _subject(text, number)
-    head = re.sub(r"\s+", " ", text[at + len(number):]).strip(" ,;:.")
-    for close in vocabulary().range_close:  # "20 em trở lên": the range is the comparator's
-        head = re.sub(rf"(?<=\w)\s+{re.escape(close)}\b", "", head, flags=re.I)
+    head = SPACES.sub(" ", text[at + len(number):]).strip(" ,;:.")
+    for close in _subject_patterns().range_close:  # "20 em trở lên": the range is the comparator's
+        head = close.sub("", head)
     owner = _subject(text[:at], "")
     return f"{head} ({owner})" if head and owner else head or owner
 
@@ -141,7 +180,7 @@ def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
         m = _clauses().subgroup.search(gap)
         if m:
             cuts.append(offset + m.start())
-        elif re.match(r"\s*[,)]", gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
+        elif CLOSES_AT_FIGURE.match(gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
             cuts.append(offset + gap.index(gap.strip()[0]) + 1)
         elif "," in gap:
             cuts.append(offset + gap.rindex(",") + 1)
@@ -175,7 +214,7 @@ def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
         return
     bounds = _segments(chunk, figures)
     short_heads = all(len(chunk[f.end: bounds[i][1]].split()) <= 4 for i, f in enumerate(figures[:-1]))
-    figure_first = not re.sub(rf"\W|{_qualifiers()}", "", chunk[: figures[0].start].lower())
+    figure_first = not _subject_patterns().figure_first.sub("", chunk[: figures[0].start].lower())
     for i, figure in enumerate(figures):
         start, end = bounds[i]
         text = chunk[start:end]
@@ -186,7 +225,7 @@ def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
 
 
 def _paren_groups(sentence: str) -> list[re.Match]:
-    return [m for m in re.finditer(r"\([^()]*\)", sentence) if find_figures(m.group(0))]
+    return [m for m in PARENTHESES.finditer(sentence) if find_figures(m.group(0))]
 
 
 @dataclass
@@ -203,7 +242,7 @@ class _Found:
 def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     """Each figure of a sentence; parenthesised sub-groups ("(trong đó khu vực thuận lợi ít nhất
     60%)", "(chiếm 75% …)") are taken apart from the main clause."""
-    if not re.search(r"\d", sentence):
+    if not ANY_DIGIT.search(sentence):
         return
     topic = TOPIC.match(sentence.strip())
     keep = topic is None or year_mentions(topic.group(0)) or find_figures(topic.group(0))
@@ -212,7 +251,7 @@ def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     main = sentence
     for m in reversed(groups):
         main = main[: m.start()] + " " + main[m.end():]
-    main = re.sub(r"\s+", " ", main)
+    main = SPACES.sub(" ", main)
     previous: tuple[str, str] | None = None  # (text before the figure, subject) of the last piece
     for chunk in [main, *(g.group(0)[1:-1] for g in groups)]:
         mentions = year_mentions(chunk)
