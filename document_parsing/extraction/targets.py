@@ -96,23 +96,34 @@ def _clauses() -> _Clauses:
     )
 
 
-EDGE_PUNCTUATION = re.compile(r"^[,;)\s]+|[(\s]+$")
-
-
 def _tidy(text: str) -> str:
+    """The clause without the punctuation and spaces at its ends, its parenthesis closed, single
+    spaces.  (Plain string loops, not ``re.sub(r"^[,;)\s]+|[(\s]+$", …)``: that pattern is tried at
+    every position of the clause.)"""
     text = text.strip().strip(";,.").strip()
-    text = EDGE_PUNCTUATION.sub("", text)
+    start, end = 0, len(text)
+    while start < end and (text[start] in ",;)" or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] == "(" or text[end - 1].isspace()):
+        end -= 1
+    text = text[start:end]
     if text.count("(") > text.count(")"):
         text = text + ")"
-    return SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def _qualifier_words() -> tuple[str, ...]:
+    """Comparator, glue and range words of the vocabulary, longest first."""
+    vocab = vocabulary()
+    words = {phrase for phrase, _ in vocab.comparators if phrase[0].isalpha()} | set(vocab.glue) | set(vocab.range_open)
+    return tuple(sorted(words, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
 def _qualifiers() -> str:
-    """Comparator, glue and range words of the vocabulary as one regex alternation, longest first."""
-    vocab = vocabulary()
-    words = {phrase for phrase, _ in vocab.comparators if phrase[0].isalpha()} | set(vocab.glue) | set(vocab.range_open)
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    """The qualifier words as one regex alternation, longest first."""
+    return "|".join(re.escape(w) for w in _qualifier_words())
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class _SubjectPatterns:
     leading_deadline: re.Pattern
     leading_plural: re.Pattern
     trailing_qualifiers: re.Pattern
+    ends_with_qualifier: re.Pattern  # a cheap test before ``trailing_qualifiers``, searched in the last words only
     range_close: tuple[re.Pattern, ...]  # "trở lên" after a count's noun
     figure_first: re.Pattern  # what may stand before a sentence's first figure: qualifiers, punctuation
 
@@ -139,9 +151,22 @@ def _subject_patterns() -> _SubjectPatterns:
         leading_deadline=re.compile(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", re.I),
         leading_plural=re.compile(r"^(?:các|những)\s+"),
         trailing_qualifiers=re.compile(rf"(?:\s+(?:{qualifiers}))+\s*$", re.I),
+        ends_with_qualifier=re.compile(rf"(?:{qualifiers})$", re.I),
         range_close=tuple(re.compile(rf"(?<=\w)\s+{re.escape(close)}\b", re.I) for close in vocabulary().range_close),
-        figure_first=re.compile(rf"\W|{qualifiers}"),
+        # atomic and possessive: each position takes the first alternative that matches and never
+        # gives it back, as ``re.sub`` does when it removes them left to right
+        figure_first=re.compile(rf"(?>\W|{qualifiers})*+"),
     )
+
+
+def _strip_trailing_qualifiers(text: str) -> str:
+    """``text`` without the qualifier words that end it ("… đạt", "… trở lên có").  The full pattern
+    is tried only when the last characters are a qualifier (a match is as long as its word)."""
+    patterns = _subject_patterns()
+    bare = text.rstrip()
+    if not patterns.ends_with_qualifier.search(bare, max(0, len(bare) - len(_qualifier_words()[0]))):
+        return text
+    return patterns.trailing_qualifiers.sub("", text)
 
 
 def _subject(text: str, figure_text: str) -> str:
@@ -153,8 +178,8 @@ def _subject(text: str, figure_text: str) -> str:
     rest = patterns.leading_qualifiers.sub("", rest.strip())
     rest = patterns.leading_deadline.sub("", rest.strip())
     rest = patterns.leading_plural.sub("", rest.strip())
-    rest = patterns.trailing_qualifiers.sub("", rest)
-    return SPACES.sub(" ", rest).strip(" ,;:.")
+    rest = _strip_trailing_qualifiers(rest)
+    return " ".join(rest.split()).strip(" ,;:.")
 
 
 def _count_subject(text: str, number: str) -> str:
@@ -214,7 +239,8 @@ def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
         return
     bounds = _segments(chunk, figures)
     short_heads = all(len(chunk[f.end: bounds[i][1]].split()) <= 4 for i, f in enumerate(figures[:-1]))
-    figure_first = not _subject_patterns().figure_first.sub("", chunk[: figures[0].start].lower())
+    # nothing but punctuation and qualifiers before the first figure
+    figure_first = _subject_patterns().figure_first.fullmatch(chunk[: figures[0].start].lower()) is not None
     for i, figure in enumerate(figures):
         start, end = bounds[i]
         text = chunk[start:end]
