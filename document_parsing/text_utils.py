@@ -16,9 +16,17 @@ def nfc(text: object) -> str:
 def clean_space(text: str) -> str:
     """NFC, non-breaking and zero-width spaces removed, runs of whitespace collapsed."""
     text = nfc(text).replace("\u200b", "").replace("\ufeff", "")
+    if _single_spaced(text):
+        return text  # already clean (the common case: extractors clean text the reader cleaned)
     # str.split() splits on exactly the characters ``\s`` matches (U+00A0 included), at a
     # fraction of a regex substitution's cost: this runs on every paragraph, several times
     return " ".join(text.split())
+
+
+def _single_spaced(text: str) -> bool:
+    """No space at either end, no two in a row, no whitespace but " " — a printable string holds
+    no tab, newline or other separator, and ``isprintable`` is one C loop."""
+    return text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" ")
 
 
 @lru_cache(maxsize=4096)

@@ -24,17 +24,21 @@ from .responsibilities import primary_agency
 from .tables import TableLayout, layouts, section_of
 
 ADDRESSEES = r"(?:Ủy ban|Uỷ ban|UBND|Hiệu trưởng|Giám đốc|Chủ tịch|Sở|Phòng|Bộ|Thủ tướng|HĐND|Hội đồng|cấp có thẩm quyền)"
-CUE = re.compile(rf"báo cáo|gửi\s|sơ kết|tổng kết|phản ánh|\btrình\s+{ADDRESSEES}", re.I)
+# Each pattern below opens with a look-ahead at the letters its alternatives can start with: the
+# scan then passes over every other position at once instead of trying each alternative there
+# (the same matches, several times faster on long clauses).
+CUE = re.compile(rf"(?=[bgstp])(?:báo cáo|gửi\s|sơ kết|tổng kết|phản ánh|\btrình\s+{ADDRESSEES})", re.I)
 _DATE = r"\d{1,2}(?:/\d{1,2})?(?:/\d{4})?"
 _EVERY = r"(?:hàng|hằng|mỗi)\s+(?:năm|quý|tháng|tuần)"
 TIMING = re.compile(
+    rf"(?=[đhmtscq])(?:"
     rf"(?:định kỳ\s+)?{_EVERY}(?:\s*,?\s*(?:trước|sau)\s+ngày\s*{_DATE}(?:\s+của\s+tháng\s+(?:cuối|đầu)\s+quý)?)?"
     rf"|định kỳ[^,;.]*"
     rf"|(?:hoàn thành\s+)?(?:trước|sau)\s+ngày\s*{_DATE}(?:\s+của\s+tháng\s+(?:cuối|đầu)\s+quý)?(?:\s+{_EVERY})?"
     rf"|(?:cuối|đầu|trong)\s+tháng\s+\d{{1,2}}(?:/\d{{4}})?"
     rf"|(?:trong\s+)?quý\s+(?:[IV]{{1,3}}|[1-4])(?:/\d{{4}}|\s+năm\s+\d{{4}})?"
     rf"|sau\s+(?:\d+\s+(?:năm|tháng)|khi)[^,;.]*|theo (?:yêu cầu|quy định)"
-    rf"|trong quá trình[^.]*?(?:vướng mắc|khó khăn)", re.I)
+    rf"|trong quá trình[^.]*?(?:vướng mắc|khó khăn))", re.I)
 RECURRENCE = [(re.compile(r"(hàng|hằng|mỗi)\s+năm|định kỳ\s+(hàng\s+)?năm", re.I), "yearly"),
               (re.compile(r"(hàng|hằng|mỗi)\s+quý|định kỳ\s+(hàng\s+)?quý|tháng\s+(?:cuối|đầu)\s+quý", re.I), "quarterly"),
               (re.compile(r"(hàng|hằng|mỗi)\s+tháng|định kỳ\s+(hàng\s+)?tháng", re.I), "monthly"),

@@ -320,13 +320,19 @@ def _year_pattern() -> re.Pattern:
         return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
     prep = rf"(?:{alternatives(vocab.year_prepositions)})(?:\s+(?:{alternatives(vocab.year_modifiers)}))?"
+    # Where a mention can start: a word that begins like a preposition or "nam", the text's start,
+    # or right after a comma, colon or parenthesis.  Checked first, so that the scan passes over
+    # every other position at once instead of trying each alternative there (the same matches).
+    initials = "".join(sorted({re.escape(w[0]) for w in vocab.year_prepositions} | {"n"}))
     return re.compile(
+        rf"(?:(?=\b[{initials}])|(?<=[,;:(])|^)(?:"
         rf"\b{prep}\s+nam\s+hoc\s+(?P<s1>\d{{4}})\s*[-–—/]\s*(?P<s2>\d{{4}})"
         rf"|\bnam\s+hoc\s+(?P<s3>\d{{4}})\s*[-–—/]\s*(?P<s4>\d{{4}})"
         rf"|\b{prep}\s+nam\s+(?P<y1>\d{{4}})\b"
         rf"|\b{prep}\s+(?:thang\s+\d{{1,2}}|quy\s+[ivx\d]+)\s*(?:/|nam)\s*(?P<y2>\d{{4}})\b"
         rf"|\b{prep}\s+(?:ngay\s+)?\d{{1,2}}/\d{{1,2}}/(?P<y4>\d{{4}})\b"
         rf"|(?:^|(?<=[,;:(]))\s*nam\s+(?P<y3>\d{{4}})\s*(?=[,:])"
+        rf")"
     )
 
 
