@@ -15,18 +15,19 @@ def nfc(text: object) -> str:
 
 def clean_space(text: str) -> str:
     """NFC, non-breaking and zero-width spaces removed, runs of whitespace collapsed."""
-    text = nfc(text).replace("\u200b", "").replace("\ufeff", "")
-    if _single_spaced(text):
-        return text  # already clean (the common case: extractors clean text the reader cleaned)
-    # str.split() splits on exactly the characters ``\s`` matches (U+00A0 included), at a
-    # fraction of a regex substitution's cost: this runs on every paragraph, several times
+    return squash_spaces(nfc(text).replace("\u200b", "").replace("\ufeff", ""))
+
+
+def squash_spaces(text: str) -> str:
+    """Runs of whitespace as one space, none at either end: ``" ".join(text.split())``.
+
+    str.split() splits on exactly the characters ``\s`` matches (U+00A0 included), at a fraction
+    of a regex substitution's cost.  Text that is already so (the common case: extractors clean
+    again what the reader cleaned) is returned as it is, after one check: a printable string
+    holds no tab, newline or other separator, and ``isprintable`` is one C loop."""
+    if text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+        return text
     return " ".join(text.split())
-
-
-def _single_spaced(text: str) -> bool:
-    """No space at either end, no two in a row, no whitespace but " " — a printable string holds
-    no tab, newline or other separator, and ``isprintable`` is one C loop."""
-    return text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" ")
 
 
 @lru_cache(maxsize=4096)
@@ -56,7 +57,7 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if not lowered.isascii():
         lowered = lowered.translate(_FOLD)
-    return " ".join(lowered.split())
+    return squash_spaces(lowered)
 
 
 class _AlignedFoldTable(dict):

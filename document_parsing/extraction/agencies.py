@@ -60,8 +60,12 @@ def _starts_with_head(fragment: str) -> bool:
 
 
 def starts_with_head(text: str) -> bool:
-    """Whether ``text`` opens with a word that begins an agency name ("Sở", "Tổ", "Giáo viên" …)."""
-    return _starts_with_head(text) or _starts_with_head(text[:1].upper() + text[1:])
+    """Whether ``text`` opens with a word that begins an agency name ("Sở", "Tổ", "Giáo viên" …),
+    written with a capital or not."""
+    if _starts_with_head(text):
+        return True
+    capitalised = text[:1].upper() + text[1:]
+    return capitalised != text and _starts_with_head(capitalised)
 
 
 FOLDED_STOPS = frozenset(fold(s) for s in STOPS) | {"dong thoi"}

@@ -110,13 +110,24 @@ def _deadline(section: str, agency: Optional[str], what: str, when: Optional[str
                     recurrence=_recurrence(when or ""), month=month, day=day)
 
 
-SENTENCE_END = re.compile(r"(?<=\.)\s+")
+SENTENCE_BREAK = re.compile(r"\.(\s+)")  # the stop first: the scan jumps from one to the next
 CLAUSE_END = re.compile(r";\s*")
+
+
+def _sentences(text: str) -> list[str]:
+    """The text cut at the spaces after each ".", as ``re.split(r"(?<=\.)\s+", text)`` would."""
+    parts: list[str] = []
+    start = 0
+    for m in SENTENCE_BREAK.finditer(text):
+        parts.append(text[start: m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
+    return parts
 
 
 def _deadlines_in(text: str, section: str, agency: Optional[str]) -> list[Deadline]:
     found: list[Deadline] = []
-    for sentence in SENTENCE_END.split(text):
+    for sentence in _sentences(text):
         opening = TIMING.match(sentence.strip())
         sentence_timing = opening.group(0) if opening else None
         groups: list[list[str]] = []

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..model import Section
-from ..text_utils import clean_space, fold, fold_aligned
+from ..text_utils import clean_space, fold, fold_aligned, squash_spaces
 from ..vocab import load_vocabulary
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def low(text: str) -> str:
     are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form."""
     if not unicodedata.is_normalized("NFC", text):
         text = clean_space(text)
-    return " ".join(text.lower().split())
+    return squash_spaces(text.lower())
 
 
 def _folded(words) -> tuple[str, ...]:

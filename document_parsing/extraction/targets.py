@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..model import Document, Section
+from ..text_utils import squash_spaces
 from .figures import (ANY_DIGIT, Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
                       school_year, vocabulary, year_for, year_mentions)
 from .parts import target_parts, task_parts
@@ -27,7 +28,8 @@ from .target_tables import extract_table_targets
 
 
 SCHOOL_YEAR_WORDS = re.compile(r"năm\s+học", re.I)
-SENTENCE_END = re.compile(r"(?<=[;.])\s+(?=\S)")
+# the spaces after "." or ";" that end a sentence (the stop first: the scan jumps from one to the next)
+SENTENCE_BREAK = re.compile(r"[;.](\s+)(?=\S)")
 SPACES = re.compile(r"\s+")
 PARENTHESES = re.compile(r"\([^()]*\)")
 CLOSES_AT_FIGURE = re.compile(r"\s*[,)]")  # "… đạt trên 85%, tiểu học …"
@@ -53,7 +55,13 @@ def _in_situation(section: Section, part: Section) -> bool:
 
 
 def _sentences(text: str) -> list[str]:
-    parts = SENTENCE_END.split(text)
+    """The sentences and clauses of a paragraph, cut at the spaces after "." and ";"."""
+    parts: list[str] = []
+    start = 0
+    for m in SENTENCE_BREAK.finditer(text):
+        parts.append(text[start: m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
     return [p for p in parts if p.strip()]
 
 
@@ -109,7 +117,7 @@ def _tidy(text: str) -> str:
     text = text[start:end]
     if text.count("(") > text.count(")"):
         text = text + ")"
-    return " ".join(text.split())
+    return squash_spaces(text)
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +187,7 @@ def _subject(text: str, figure_text: str) -> str:
     rest = patterns.leading_deadline.sub("", rest.strip())
     rest = patterns.leading_plural.sub("", rest.strip())
     rest = _strip_trailing_qualifiers(rest)
-    return " ".join(rest.split()).strip(" ,;:.")
+    return squash_spaces(rest).strip(" ,;:.")
 
 
 def _count_subject(text: str, number: str) -> str:
@@ -188,7 +196,7 @@ def _count_subject(text: str, number: str) -> str:
     at = text.find(number)
     if at < 0:
         return _subject(text, number)
-    head = SPACES.sub(" ", text[at + len(number):]).strip(" ,;:.")
+    head = squash_spaces(text[at + len(number):]).strip(" ,;:.")
     for close in _subject_patterns().range_close:  # "20 em trở lên": the range is the comparator's
         head = close.sub("", head)
     owner = _subject(text[:at], "")
