@@ -55,6 +55,17 @@ LONG_HEADS = sorted({fold(h) for h in HEADS if " " in h}, key=len, reverse=True)
 LONG_HEAD_START = re.compile(r"^(?:" + "|".join(map(re.escape, LONG_HEADS)) + r")(?:\s|$)")
 
 
+HEAD_PREFIXES: tuple[str, ...] = tuple(set(HEADS))
+LONG_HEAD_PREFIXES: tuple[str, ...] = tuple(LONG_HEADS)
+
+
+def _may_start_with_head(text: str) -> bool:
+    """Whether ``text`` begins with the letters of an agency head — what :func:`_starts_with_head`
+    needs of any beginning of ``text``, without its word-end test: a cheap test before working out
+    where a name would end in a long paragraph."""
+    return text.startswith(HEAD_PREFIXES) or fold_aligned(text[:40]).startswith(LONG_HEAD_PREFIXES)
+
+
 def _starts_with_head(fragment: str) -> bool:
     return HEAD_START.match(fragment) is not None or LONG_HEAD_START.match(fold_aligned(fragment[:40])) is not None
 
@@ -235,6 +246,8 @@ def _take_one(text: str) -> tuple[str, str, bool]:
     m = DEPARTMENTS_COLLECTIVE.match(text)
     if m:
         return m.group(0), text[m.end():], False
+    if not _may_start_with_head(text):
+        return "", "", True  # no beginning of it names a body: no need to find where the name would end
     # anything else: up to the next comma / "và" + head, or the first verb
     first = _first_segment(text)
     name, stopped = _cut_at_stop(first)
