@@ -25,9 +25,9 @@ PERSON = re.compile(rf"(?<!\S)((?:{NAME_WORD}\s+){{1,4}}{NAME_WORD})\s*$")
 SIGNER_FIELD = re.compile(r"Người ký\s*:?\s*([^\n]+?)\s*(?:Lĩnh vực|$)")
 DATE_SHORT = re.compile(r"(?:Ngày ban hành|ban hành ngày)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
 ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ' -]*?[A-ZĐÀ-Ỹ])(?=\s+(?:CỘNG|Số|[-–]|$)|$)")
-# the national motto printed beside the issuer; in a PDF's text layer its words interleave with it
-# (each of these long patterns opens with a look-ahead at the letters it can start with: the scan
-# passes over every other position at once instead of trying each alternative there)
+# the national motto printed beside the issuer; in a PDF's text layer its words interleave with it.
+# (MOTTO and PARENT_INLINE open with a look-ahead at the letters they can start with: the scan
+# passes over every other position at once instead of trying each alternative there.)
 MOTTO = re.compile(r"(?=[CVĐ-])(?:CỘNG\s+HÒA\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA|VIỆT\s+NAM|Độc\s+lập\s*-\s*Tự\s+do\s*-\s*Hạnh\s+phúc|-{3,})")
 AREA = re.compile(r"trên địa bàn (tỉnh|thành phố|huyện|quận|thị xã) ((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})")
 ISSUER_SENTENCE = re.compile(r"(?:Ủy ban nhân dân|Uỷ ban nhân dân|UBND)\s+(tỉnh|thành phố|huyện|quận|thị xã)\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})", re.U)
