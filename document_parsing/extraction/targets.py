@@ -145,6 +145,7 @@ class _SubjectPatterns:
     leading_plural: re.Pattern
     trailing_qualifiers: re.Pattern
     ends_with_qualifier: re.Pattern  # a cheap test before ``trailing_qualifiers``, searched in the last words only
+    qualifier_char: re.Pattern  # a space or a letter of a qualifier word: what ``trailing_qualifiers`` matches
     range_close: tuple[re.Pattern, ...]  # "trở lên" after a count's noun
     figure_first: re.Pattern  # what may stand before a sentence's first figure: qualifiers, punctuation
 
@@ -160,6 +161,7 @@ def _subject_patterns() -> _SubjectPatterns:
         leading_plural=re.compile(r"^(?:các|những)\s+"),
         trailing_qualifiers=re.compile(rf"(?:\s+(?:{qualifiers}))+\s*$", re.I),
         ends_with_qualifier=re.compile(rf"(?:{qualifiers})$", re.I),
+        qualifier_char=re.compile("[\\s" + "".join(sorted({re.escape(c) for w in _qualifier_words() for c in w if not c.isspace()})) + "]", re.I),
         range_close=tuple(re.compile(rf"(?<=\w)\s+{re.escape(close)}\b", re.I) for close in vocabulary().range_close),
         # atomic and possessive: each position takes the first alternative that matches and never
         # gives it back, as ``re.sub`` does when it removes them left to right
@@ -168,13 +170,19 @@ def _subject_patterns() -> _SubjectPatterns:
 
 
 def _strip_trailing_qualifiers(text: str) -> str:
-    """``text`` without the qualifier words that end it ("… đạt", "… trở lên có").  The full pattern
-    is tried only when the last characters are a qualifier (a match is as long as its word)."""
+    """``text`` without the qualifier words that end it ("… đạt trên", "… có tối thiểu").  The full
+    pattern is tried only when the last characters are a qualifier (a match is as long as its word),
+    and only from where the run of spaces and qualifier letters that ends the text begins: a match
+    cannot start before it, and trying every position of a long clause is what costs."""
     patterns = _subject_patterns()
     bare = text.rstrip()
     if not patterns.ends_with_qualifier.search(bare, max(0, len(bare) - len(_qualifier_words()[0]))):
         return text
-    return patterns.trailing_qualifiers.sub("", text)
+    start = len(text)
+    while start and patterns.qualifier_char.match(text, start - 1):
+        start -= 1
+    m = patterns.trailing_qualifiers.search(text, start)
+    return text[: m.start()] + text[m.end():] if m else text
 
 
 def _subject(text: str, figure_text: str) -> str:
