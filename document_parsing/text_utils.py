@@ -60,6 +60,21 @@ def fold(text: str) -> str:
     return squash_spaces(lowered)
 
 
+def fold_startswith(text: str, prefix: str) -> bool:
+    """``fold(text).startswith(prefix)``, folding only the first words of a long text.
+
+    The fold of a text's beginning is a beginning of the text's fold (lowercasing and the table
+    work character by character, collapsing spaces keeps a prefix a prefix) except for a capital
+    sigma, whose lowercase depends on what follows it; so the beginning decides when it holds no
+    sigma and folds to at least ``prefix``'s length."""
+    head = text[: 2 * len(prefix) + 40]
+    if len(head) < len(text) and "Σ" not in head:
+        folded = fold(head)
+        if len(folded) >= len(prefix):
+            return folded.startswith(prefix)
+    return fold(text).startswith(prefix)
+
+
 class _AlignedFoldTable(dict):
     """Like :class:`_FoldTable` but exactly one character out for each character in."""
 

@@ -50,9 +50,11 @@ class Vocabulary:
     table: dict[str, tuple[str, ...]]
 
 
+@lru_cache(maxsize=8192)
 def low(text: str) -> str:
     """Lowercase NFC with single spaces: how vocabulary words are compared with plan text.  Accents
-    are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form."""
+    are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form.
+    (Cached: the text before a figure is read both for the situation and for the comparator.)"""
     if not unicodedata.is_normalized("NFC", text):
         text = clean_space(text)
     return squash_spaces(text.lower())

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Optional
 
 from ..model import Document
-from ..text_utils import fold
+from ..text_utils import fold_startswith
 from ..agency_names import canonical_agency
 from .records import DocumentInfo
 
@@ -174,7 +174,7 @@ def _signer(front: list[str], closing: list[str]) -> Optional[str]:
             return m.group(1).strip()
     block: list[str] = []
     for text in closing:
-        if fold(text).startswith("phu luc"):
+        if fold_startswith(text, "phu luc"):
             break
         block.append(text)
     for text in reversed(block):
@@ -187,7 +187,7 @@ def _signer(front: list[str], closing: list[str]) -> Optional[str]:
 def _title(front: list[str]) -> Optional[str]:
     """"KẾ HOẠCH" followed by its subject, in sentence case."""
     for i, text in enumerate(front):
-        if not fold(text).startswith("ke hoach"):
+        if not fold_startswith(text, "ke hoach"):
             continue
         if len(text.split()) <= 3 and i + 1 < len(front):
             rest = front[i + 1]

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..model import Document, Section
-from ..text_utils import clean_space, fold
+from ..text_utils import clean_space, fold, fold_startswith
 from .agencies import agencies_and_rest, canonical_agency, is_vague, split_agencies, starts_with_head, starts_with_stop
 from .appendix import split_partners
 from .parts import organisation_parts
@@ -25,7 +25,8 @@ from .records import Responsibility
 from .tables import TableLayout, layouts, section_of
 
 RANK = {"chủ trì": 3, "thực hiện": 2, "phối hợp": 1}
-LEADS = re.compile(r"(?<!đơn vị )(?<!cơ quan )\bchủ trì\b", re.I)
+# (the look-ahead at "c" first: the look-behinds are then tried only where "chủ trì" can start)
+LEADS = re.compile(r"(?=c)(?<!đơn vị )(?<!cơ quan )\bchủ trì\b", re.I)
 PARTNER_CUE = re.compile(r"phối hợp với\s*", re.I)
 # What may stand before the agencies an item is about: a request, an assignment, "Trách nhiệm của".
 REQUEST = re.compile(r"^(?:Đề nghị|Giao|Trách nhiệm của|Nhiệm vụ của|Đối với)\s+", re.I)
@@ -54,7 +55,7 @@ def _bodies(item: Section, rest: str) -> list[str]:
 def _role(texts: list[str]) -> str:
     if any(LEADS.search(t) for t in texts):
         return "chủ trì"
-    if texts and fold(texts[0]).startswith("phoi hop"):
+    if texts and fold_startswith(texts[0], "phoi hop"):
         return "phối hợp"
     return "thực hiện"
 
