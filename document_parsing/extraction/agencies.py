@@ -125,7 +125,7 @@ AND_WITH = re.compile(r"^(?:và|với)\s+")
 DEPARTMENTS_FOLDED: tuple[tuple[str, str], ...] = tuple((d, fold(d)) for d in sorted(DEPARTMENTS, key=len, reverse=True))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # keys are whole paragraphs: enough for one plan, little memory
 def _agencies_and_rest(text: str) -> tuple[tuple[str, ...], str]:
     """:func:`agencies_and_rest` of clean text.  Cached: a heading is read as an item, as a child of
     a possible group and again for the deadlines it sets; a paragraph as an item and as a body."""
@@ -195,14 +195,14 @@ def _first_segment(text: str) -> str:
         after = text[comma.end():]
         if not after or starts_with_head(after) or starts_with_stop(after) or after[:1] in "(\"“":
             return text[: comma.start()]
-        if CONTINUES.match(after):
+        if CLAUSE_WORD.match(after):
             return text[: comma.start()]
     return text[:end]
 
 
 COMMA = re.compile(r",\s*")
-# a comma followed by one of these words ends the name: what follows is no part of it
-CONTINUES = re.compile(r"(?:và|với|để|nhằm|trong|theo|có|được)\b")
+# a comma followed by one of these words ends the name: what follows is a clause, not more of it
+CLAUSE_WORD = re.compile(r"(?:và|với|để|nhằm|trong|theo|có|được)\b")
 
 
 DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, sorted(DEPARTMENTS, key=len, reverse=True)))

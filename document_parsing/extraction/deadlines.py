@@ -88,7 +88,7 @@ def _to(text: str) -> Optional[str]:
 ONLY_COMMAS = re.compile(r"[\s,]*")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _timings(clause: str) -> tuple[str, ...]:
     """The distinct timings of a clause; adjacent ones ("định kỳ hằng quý, trước ngày 25 …") are one.
     Cached: a clause is asked again when the clauses after it are grouped with it."""

@@ -32,7 +32,7 @@ PARTNER_CUE = re.compile(r"phối hợp với\s*", re.I)
 REQUEST = re.compile(r"^(?:Đề nghị|Giao|Trách nhiệm của|Nhiệm vụ của|Đối với)\s+", re.I)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # keys are whole paragraphs: enough for one plan, little memory
 def _named(text: str) -> tuple[tuple[str, ...], str]:
     """The agencies a heading or paragraph opens with (vague collectives dropped) and the rest.
     Cached: a heading is asked as an item, as the child of a possible group, and again by the
