@@ -45,7 +45,8 @@ RECURRENCE = [(re.compile(r"(hàng|hằng|mỗi)\s+năm|định kỳ\s+(hàng\s+
               (re.compile(r"(?:6|06|sáu) tháng", re.I), None),
               (re.compile(r"trước ngày\s*\d{1,2}/\d{1,2}(?![\d/])", re.I), "yearly"),  # a day of the year, no year: every year
               (re.compile(r"sau\s+(?:\d+\s+(?:năm|tháng)|khi)|trước ngày|sau ngày|tháng\s+\d{1,2}/\d{4}|quý\s+\S+", re.I), "once")]
-TROUBLE = re.compile(r"khó khăn,?\s*vướng mắc|vướng mắc,?\s*khó khăn", re.I)
+TROUBLE_WORDS = r"khó khăn,?\s*vướng mắc|vướng mắc,?\s*khó khăn"
+TROUBLE = re.compile(rf"(?=[kv])(?:{TROUBLE_WORDS})", re.I)
 TO = re.compile(r"(?:gửi(?:\s+về)?|báo cáo|phản ánh về|về|trình)\s+((?:Sở|Phòng|Bộ|Ủy ban|Uỷ ban|UBND|Ban|Văn phòng|Hiệu trưởng|Giám đốc)[^;.]*)")
 # Cells of a deadline column that set no date ("Thường xuyên", roadmap years "2021 - 2023").
 UNDATED = re.compile(r"^\s*(?:thường xuyên|liên tục|hằng ngày|hàng ngày)\s*$|^\s*(?:năm\s+)?(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*$", re.I)
@@ -159,7 +160,7 @@ def _closing_subject(text: str) -> Optional[str]:
 
 def _closing(text: str, section: str) -> list[Deadline]:
     """"Trong quá trình thực hiện, nếu có khó khăn, vướng mắc, … phản ánh về …": no date."""
-    start = re.search(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE.pattern, text, re.I)
+    start = re.search(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE_WORDS, text, re.I)
     clause = text[start.start():] if start else text
     when = re.search(r"(?:trong quá trình|nếu)[^.]*?(?:vướng mắc|khó khăn)", clause, re.I)
     return [Deadline(section=section, agency=_closing_subject(clause), what=clean_space(clause).strip(" ./"),
