@@ -47,10 +47,10 @@ def _apply_rules(text: str) -> str:
     """Every phrase rule in turn; the text is folded again only after a rule has changed it."""
     folded = fold_aligned(text)
     for pattern, replacement in _COMPILED:
-        matches = list(pattern.finditer(folded))
-        if matches:
-            text = _apply(text, matches, replacement)
-            folded = fold_aligned(text)
+        if pattern.search(folded) is None:  # most rules do not apply: one search, no list of matches
+            continue
+        text = _apply(text, list(pattern.finditer(folded)), replacement)
+        folded = fold_aligned(text)
     return text
 
 
