@@ -98,9 +98,11 @@ def _item_responsibilities(item: Section, agencies: tuple[str, ...], rest: str, 
         add(name, _role(texts), _task(texts))
     joined = " ".join(bodies)  # "phối hợp với các Sở:" may list its members in the next paragraph
     for cue in PARTNER_CUE.finditer(joined):
-        for name in split_agencies(joined[cue.end():]):
-            if not is_vague(name):
-                add(name, "phối hợp", _task([joined[cue.end():]]))
+        after = joined[cue.end():]
+        partners = [name for name in split_agencies(after) if not is_vague(name)]
+        task = _task([after]) if partners else ""  # the same for every partner the cue names
+        for name in partners:
+            add(name, "phối hợp", task)
     return list(found.values())
 
 
