@@ -47,7 +47,7 @@ RECURRENCE = [(re.compile(r"(hàng|hằng|mỗi)\s+năm|định kỳ\s+(hàng\s+
               (re.compile(r"sau\s+(?:\d+\s+(?:năm|tháng)|khi)|trước ngày|sau ngày|tháng\s+\d{1,2}/\d{4}|quý\s+\S+", re.I), "once")]
 TROUBLE_WORDS = r"khó khăn,?\s*vướng mắc|vướng mắc,?\s*khó khăn"
 TROUBLE = re.compile(rf"(?=[kv])(?:{TROUBLE_WORDS})", re.I)
-TO = re.compile(r"(?:gửi(?:\s+về)?|báo cáo|phản ánh về|về|trình)\s+((?:Sở|Phòng|Bộ|Ủy ban|Uỷ ban|UBND|Ban|Văn phòng|Hiệu trưởng|Giám đốc)[^;.]*)")
+TO = re.compile(r"(?=[gbpvt])(?:gửi(?:\s+về)?|báo cáo|phản ánh về|về|trình)\s+((?:Sở|Phòng|Bộ|Ủy ban|Uỷ ban|UBND|Ban|Văn phòng|Hiệu trưởng|Giám đốc)[^;.]*)")
 # Cells of a deadline column that set no date ("Thường xuyên", roadmap years "2021 - 2023").
 UNDATED = re.compile(r"^\s*(?:thường xuyên|liên tục|hằng ngày|hàng ngày)\s*$|^\s*(?:năm\s+)?(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*$", re.I)
 SPAN = re.compile(r"^\s*(?:năm\s+)?(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*$", re.I)
