@@ -302,7 +302,7 @@ def _comparator_words() -> _ComparatorWords:
 
 # ---------------------------------------------------------------------------- years
 
-FOUR_DIGITS = re.compile(r"\d{4}")
+FOUR_DIGITS = re.compile(r"\d\d\d\d")  # not \d{4}: a pattern that opens with a class is scanned for it at once
 
 
 @dataclass(frozen=True)

@@ -338,8 +338,12 @@ def _leading_year(sentence: str) -> Optional[int]:
 
 def _text_targets(section: Section, default_year: Optional[int]) -> Iterator[Target]:
     for paragraph in _section_texts(section):
+        if not ANY_DIGIT.search(paragraph):
+            continue  # no figure and no year in any of its sentences (most paragraphs)
         carried: Optional[int] = None
         for sentence in _sentences(paragraph):
+            if not ANY_DIGIT.search(sentence):
+                continue  # neither a figure nor a year of its own: nothing found, nothing carried
             own = _leading_year(sentence)
             for found in _targets_in_sentence(sentence):
                 year = found.year or own or carried or default_year
