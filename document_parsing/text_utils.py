@@ -19,7 +19,7 @@ def clean_space(text: str) -> str:
 
 
 def squash_spaces(text: str) -> str:
-    """Runs of whitespace as one space, none at either end: ``" ".join(text.split())``.
+    r"""Runs of whitespace as one space, none at either end: ``" ".join(text.split())``.
 
     str.split() splits on exactly the characters ``\s`` matches (U+00A0 included), at a fraction
     of a regex substitution's cost.  Text that is already so (the common case: extractors clean

@@ -116,7 +116,7 @@ CLAUSE_END = re.compile(r";\s*")
 
 
 def _sentences(text: str) -> list[str]:
-    """The text cut at the spaces after each ".", as ``re.split(r"(?<=\.)\s+", text)`` would."""
+    """The text cut at the spaces after each "." (an empty last piece when it ends with them)."""
     parts: list[str] = []
     start = 0
     for m in SENTENCE_BREAK.finditer(text):

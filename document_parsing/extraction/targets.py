@@ -108,7 +108,7 @@ def _clauses() -> _Clauses:
 
 def _tidy(text: str) -> str:
     """The clause without the punctuation and spaces at its ends, its parenthesis closed, single
-    spaces.  (Plain string loops, not ``re.sub(r"^[,;)\s]+|[(\s]+$", …)``: that pattern is tried at
+    spaces.  (Plain loops over its ends, not one pattern for both ends: such a pattern is tried at
     every position of the clause.)"""
     text = text.strip().strip(";,.").strip()
     start, end = 0, len(text)
@@ -155,6 +155,7 @@ class _SubjectPatterns:
 @lru_cache(maxsize=1)
 def _subject_patterns() -> _SubjectPatterns:
     qualifiers = _qualifiers()
+    letters = "".join(sorted({re.escape(c) for w in _qualifier_words() for c in w if not c.isspace()}))
     return _SubjectPatterns(
         percent=re.compile(r"\d{1,3}(?:[.,]\d+)?\s*%"),
         rate_words=re.compile(r"\b(?:tỷ lệ|tỉ lệ)\b", re.I),
@@ -163,7 +164,7 @@ def _subject_patterns() -> _SubjectPatterns:
         leading_plural=re.compile(r"^(?:các|những)\s+"),
         trailing_qualifiers=re.compile(rf"(?:\s+(?:{qualifiers}))+\s*$", re.I),
         ends_with_qualifier=re.compile(rf"(?:{qualifiers})$", re.I),
-        qualifier_char=re.compile("[\\s" + "".join(sorted({re.escape(c) for w in _qualifier_words() for c in w if not c.isspace()})) + "]", re.I),
+        qualifier_char=re.compile(rf"[\s{letters}]", re.I),
         range_close=tuple(re.compile(rf"(?<=\w)\s+{re.escape(close)}\b", re.I) for close in vocabulary().range_close),
         # atomic and possessive: each position takes the first alternative that matches and never
         # gives it back, as ``re.sub`` does when it removes them left to right
