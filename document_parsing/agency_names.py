@@ -35,11 +35,22 @@ _KNOWN_BY_FOLD = {fold(name): name for name in KNOWN_AGENCIES}
 _SPELLING: dict[str, str] = _VOCABULARY["spelling"]
 
 
-def _apply(text: str, pattern: re.Pattern[str], replacement: str) -> str:
-    matches = list(pattern.finditer(fold_aligned(text)))
+def _apply(text: str, matches: list[re.Match[str]], replacement: str) -> str:
+    """``text`` with each match (found in its folded form, same positions) replaced, last first."""
     for match in reversed(matches):
-        start, end = match.span("x") if "x" in pattern.groupindex else match.span()
+        start, end = match.span("x") if "x" in match.re.groupindex else match.span()
         text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _apply_rules(text: str) -> str:
+    """Every phrase rule in turn; the text is folded again only after a rule has changed it."""
+    folded = fold_aligned(text)
+    for pattern, replacement in _COMPILED:
+        if pattern.search(folded) is None:  # most rules do not apply: one search, no list of matches
+            continue
+        text = _apply(text, list(pattern.finditer(folded)), replacement)
+        folded = fold_aligned(text)
     return text
 
 
@@ -56,9 +67,7 @@ def canonical_agency(name: str) -> str:
     text = clean_space(name or "")
     for old, new in _SPELLING.items():
         text = text.replace(old, new)
-    for pattern, replacement in _COMPILED:
-        text = _apply(text, pattern, replacement)
-    text = clean_space(text).strip(" :;,.-–")
+    text = clean_space(_apply_rules(text)).strip(" :;,.-–")
     if not text:
         return ""
     known = _KNOWN_BY_FOLD.get(fold(text))

@@ -15,9 +15,18 @@ def nfc(text: object) -> str:
 
 def clean_space(text: str) -> str:
     """NFC, non-breaking and zero-width spaces removed, runs of whitespace collapsed."""
-    text = nfc(text).replace("\u200b", "").replace("\ufeff", "")
-    # str.split() splits on exactly the characters ``\s`` matches (U+00A0 included), at a
-    # fraction of a regex substitution's cost: this runs on every paragraph, several times
+    return squash_spaces(nfc(text).replace("\u200b", "").replace("\ufeff", ""))
+
+
+def squash_spaces(text: str) -> str:
+    r"""Runs of whitespace as one space, none at either end: ``" ".join(text.split())``.
+
+    str.split() splits on exactly the characters ``\s`` matches (U+00A0 included), at a fraction
+    of a regex substitution's cost.  Text that is already so (the common case: extractors clean
+    again what the reader cleaned) is returned as it is, after one check: a printable string
+    holds no tab, newline or other separator, and ``isprintable`` is one C loop."""
+    if text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+        return text
     return " ".join(text.split())
 
 
@@ -48,7 +57,22 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if not lowered.isascii():
         lowered = lowered.translate(_FOLD)
-    return " ".join(lowered.split())
+    return squash_spaces(lowered)
+
+
+def fold_startswith(text: str, prefix: str) -> bool:
+    """``fold(text).startswith(prefix)``, folding only the first words of a long text.
+
+    The fold of a text's beginning is a beginning of the text's fold (lowercasing and the table
+    work character by character, collapsing spaces keeps a prefix a prefix) except for a capital
+    sigma, whose lowercase depends on what follows it; so the beginning decides when it holds no
+    sigma and folds to at least ``prefix``'s length."""
+    head = text[: 2 * len(prefix) + 40]
+    if len(head) < len(text) and "Σ" not in head:
+        folded = fold(head)
+        if len(folded) >= len(prefix):
+            return folded.startswith(prefix)
+    return fold(text).startswith(prefix)
 
 
 class _AlignedFoldTable(dict):

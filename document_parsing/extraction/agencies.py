@@ -7,6 +7,7 @@ ordinary structure of Vietnamese local government, not any one plan's wording.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from ..agency_names import canonical_agency
@@ -27,15 +28,20 @@ PLACES = r"(?:các\s+)?(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phư�
 FILLER = frozenset("co lien quan va duoc thuoc truc tren dia ban khac".split())
 
 
+COLLECTIVES_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(COLLECTIVES, key=len, reverse=True))
+
+
+@lru_cache(maxsize=4096)
 def is_vague(name: str) -> bool:
-    """"Các cơ quan, đơn vị liên quan", "các đơn vị": a collective that names no body."""
+    """"Các cơ quan, đơn vị liên quan", "các đơn vị": a collective that names no body.  (Cached:
+    the same name is asked about for every record, role and deadline it appears in.)"""
     if VAGUE.search(clean_space(name)):
         return True
-    words = re.sub(r"[^\w\s]", " ", fold(name)).split()
+    words = NON_WORD.sub(" ", fold(name)).split()
     if words and words[0] in ("cac", "nhung"):
         words = words[1:]
     text = " ".join(words)
-    for collective in sorted(COLLECTIVES, key=len, reverse=True):
+    for collective in COLLECTIVES_LONGEST_FIRST:
         text = text.replace(collective, " ")
     return not (set(text.split()) - FILLER)
 
@@ -49,13 +55,28 @@ LONG_HEADS = sorted({fold(h) for h in HEADS if " " in h}, key=len, reverse=True)
 LONG_HEAD_START = re.compile(r"^(?:" + "|".join(map(re.escape, LONG_HEADS)) + r")(?:\s|$)")
 
 
+HEAD_PREFIXES: tuple[str, ...] = tuple(set(HEADS))
+LONG_HEAD_PREFIXES: tuple[str, ...] = tuple(LONG_HEADS)
+
+
+def _may_start_with_head(text: str) -> bool:
+    """Whether ``text`` begins with the letters of an agency head — what :func:`_starts_with_head`
+    needs of any beginning of ``text``, without its word-end test: a cheap test before working out
+    where a name would end in a long paragraph."""
+    return text.startswith(HEAD_PREFIXES) or fold_aligned(text[:40]).startswith(LONG_HEAD_PREFIXES)
+
+
 def _starts_with_head(fragment: str) -> bool:
     return HEAD_START.match(fragment) is not None or LONG_HEAD_START.match(fold_aligned(fragment[:40])) is not None
 
 
 def starts_with_head(text: str) -> bool:
-    """Whether ``text`` opens with a word that begins an agency name ("Sở", "Tổ", "Giáo viên" …)."""
-    return _starts_with_head(text) or _starts_with_head(text[:1].upper() + text[1:])
+    """Whether ``text`` opens with a word that begins an agency name ("Sở", "Tổ", "Giáo viên" …),
+    written with a capital or not."""
+    if _starts_with_head(text):
+        return True
+    capitalised = text[:1].upper() + text[1:]
+    return capitalised != text and _starts_with_head(capitalised)
 
 
 FOLDED_STOPS = frozenset(fold(s) for s in STOPS) | {"dong thoi"}
@@ -94,9 +115,22 @@ def split_agencies(text: str) -> list[str]:
 
 def agencies_and_rest(text: str) -> tuple[list[str], str]:
     """:func:`split_agencies` and the text that follows the list (what they are to do)."""
-    text = clean_space(text)
+    names, rest = _agencies_and_rest(clean_space(text))
+    return list(names), rest
+
+
+SHARED_HEAD = re.compile(r"^(?:các\s+)?(Sở|Phòng)\s*:\s*(.*)$", re.I)
+AND_WITH = re.compile(r"^(?:và|với)\s+")
+# (department as printed in the vocabulary, its folded form), longest first
+DEPARTMENTS_FOLDED: tuple[tuple[str, str], ...] = tuple((d, fold(d)) for d in sorted(DEPARTMENTS, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1024)  # keys are whole paragraphs: enough for one plan, little memory
+def _agencies_and_rest(text: str) -> tuple[tuple[str, ...], str]:
+    """:func:`agencies_and_rest` of clean text.  Cached: a heading is read as an item, as a child of
+    a possible group and again for the deadlines it sets; a paragraph as an item and as a body."""
     # "các Sở: Tài chính, Kế hoạch và Đầu tư" → "Sở Tài chính, Sở Kế hoạch và Đầu tư"
-    m = re.match(r"^(?:các\s+)?(Sở|Phòng)\s*:\s*(.*)$", text, re.I)
+    m = SHARED_HEAD.match(text)
     shared_head = m.group(1).capitalize() if m else None
     if m:
         text = m.group(2)
@@ -104,12 +138,12 @@ def agencies_and_rest(text: str) -> tuple[list[str], str]:
     rest = text
     while rest:
         rest = rest.lstrip(" ,;")
-        rest = re.sub(r"^(?:và|với)\s+", "", rest)
+        rest = AND_WITH.sub("", rest)
         if not rest:
             break
         if shared_head and not _starts_with_head(rest):
-            dept = next((d for d in sorted(DEPARTMENTS, key=len, reverse=True)
-                         if rest[:1].isupper() and fold(rest).startswith(fold(d))), None)
+            folded_rest = fold(rest) if rest[:1].isupper() else ""
+            dept = next((d for d, folded in DEPARTMENTS_FOLDED if folded_rest and folded_rest.startswith(folded)), None)
             if dept is None:
                 break
             names.append(f"{shared_head} {rest[:len(dept)]}")
@@ -123,7 +157,7 @@ def agencies_and_rest(text: str) -> tuple[list[str], str]:
         rest = after
         if stopped:
             break
-    return names, rest.lstrip(" ,;:.")
+    return tuple(names), rest.lstrip(" ,;:.")
 
 
 def _proper_name(text: str) -> str:
@@ -157,33 +191,46 @@ def _first_segment(text: str) -> str:
     m = LONG_HEAD_AFTER_AND.search(fold_aligned(text[:end]))
     if m:
         end = m.start()
-    for comma in re.finditer(r",\s*", text[:end]):
+    for comma in COMMA.finditer(text, 0, end):
         after = text[comma.end():]
         if not after or starts_with_head(after) or starts_with_stop(after) or after[:1] in "(\"“":
             return text[: comma.start()]
-        if re.match(r"(?:và|với|để|nhằm|trong|theo|có|được)\b", after):
+        if CLAUSE_WORD.match(after):
             return text[: comma.start()]
     return text[:end]
+
+
+COMMA = re.compile(r",\s*")
+# a comma followed by one of these words ends the name: what follows is a clause, not more of it
+CLAUSE_WORD = re.compile(r"(?:và|với|để|nhằm|trong|theo|có|được)\b")
 
 
 DEPARTMENT_NAME = re.compile(r"^(Sở|Phòng)\s+(?:" + "|".join(map(re.escape, sorted(DEPARTMENTS, key=len, reverse=True)))
                              + rf")(?=$|[\s,;:.])(\s+{PLACES})?", re.I)
 
 
+PLURAL = re.compile(r"^(?:các|những)\s+(.*)$", re.I)
+
+
 def _names_a_body(name: str) -> bool:
     """"Các trường …", "các tổ trưởng …", "các cơ quan …" name bodies; "Các nội dung công việc …"
     does not: after "các" must come an agency head or a collective noun."""
-    m = re.match(r"^(?:các|những)\s+(.*)$", name, re.I)
+    m = PLURAL.match(name)
     if not m:
         return True
     rest = m.group(1)
     return starts_with_head(rest) or any(fold(rest).startswith(c) for c in COLLECTIVES)
 
 
+PEOPLES_COMMITTEE = re.compile(rf"^((?:Ủy|Uỷ) ban nhân dân|UBND)\s+({PLACES})")
+DEPARTMENTS_COLLECTIVE = re.compile(r"^(?:[Cc]ác\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*"
+                                    r"(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?")
+
+
 def _take_one(text: str) -> tuple[str, str, bool]:
     """One agency from the start of ``text``: (name, the rest, whether the list ended)."""
     # Ủy ban nhân dân + places: "Ủy ban nhân dân quận, huyện", "UBND các xã, thị trấn"
-    m = re.match(rf"^((?:Ủy|Uỷ) ban nhân dân|UBND)\s+({PLACES})", text)
+    m = PEOPLES_COMMITTEE.match(text)
     if m:
         end = m.end()
         if not m.group(2).startswith("các") and "," not in m.group(2):
@@ -196,9 +243,11 @@ def _take_one(text: str) -> tuple[str, str, bool]:
             end += len(_proper_name(text[end:]))  # "Sở Giáo dục và Đào tạo tỉnh Bình Lâm"
         return text[:end], text[end:], False
     # collective: "các Sở, ban, ngành, địa phương", "các sở, ban, ngành thành phố"
-    m = re.match(r"^(?:[Cc]ác\s+)?(?:sở|Sở),\s*ban,\s*ngành(?:,\s*(?:địa phương|đoàn thể))*(?:\s+(?:tỉnh|thành phố|huyện))?(?:\s+(?:có\s+)?liên quan)?", text)
+    m = DEPARTMENTS_COLLECTIVE.match(text)
     if m:
         return m.group(0), text[m.end():], False
+    if not _may_start_with_head(text):
+        return "", "", True  # no beginning of it names a body: no need to find where the name would end
     # anything else: up to the next comma / "và" + head, or the first verb
     first = _first_segment(text)
     name, stopped = _cut_at_stop(first)

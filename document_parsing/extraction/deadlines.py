@@ -11,6 +11,7 @@ are two deadlines.  The closing "khó khăn, vướng mắc" paragraph belongs t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from ..model import Document, Section
@@ -23,25 +24,30 @@ from .responsibilities import primary_agency
 from .tables import TableLayout, layouts, section_of
 
 ADDRESSEES = r"(?:Ủy ban|Uỷ ban|UBND|Hiệu trưởng|Giám đốc|Chủ tịch|Sở|Phòng|Bộ|Thủ tướng|HĐND|Hội đồng|cấp có thẩm quyền)"
-CUE = re.compile(rf"báo cáo|gửi\s|sơ kết|tổng kết|phản ánh|\btrình\s+{ADDRESSEES}", re.I)
+# CUE, TIMING, TROUBLE and TO open with a look-ahead at the letters their alternatives can start
+# with: the scan then passes over every other position at once instead of trying each alternative
+# there (the same matches, several times faster on long clauses).
+CUE = re.compile(rf"(?=[bgstp])(?:báo cáo|gửi\s|sơ kết|tổng kết|phản ánh|\btrình\s+{ADDRESSEES})", re.I)
 _DATE = r"\d{1,2}(?:/\d{1,2})?(?:/\d{4})?"
 _EVERY = r"(?:hàng|hằng|mỗi)\s+(?:năm|quý|tháng|tuần)"
 TIMING = re.compile(
+    rf"(?=[đhmtscq])(?:"
     rf"(?:định kỳ\s+)?{_EVERY}(?:\s*,?\s*(?:trước|sau)\s+ngày\s*{_DATE}(?:\s+của\s+tháng\s+(?:cuối|đầu)\s+quý)?)?"
     rf"|định kỳ[^,;.]*"
     rf"|(?:hoàn thành\s+)?(?:trước|sau)\s+ngày\s*{_DATE}(?:\s+của\s+tháng\s+(?:cuối|đầu)\s+quý)?(?:\s+{_EVERY})?"
     rf"|(?:cuối|đầu|trong)\s+tháng\s+\d{{1,2}}(?:/\d{{4}})?"
     rf"|(?:trong\s+)?quý\s+(?:[IV]{{1,3}}|[1-4])(?:/\d{{4}}|\s+năm\s+\d{{4}})?"
     rf"|sau\s+(?:\d+\s+(?:năm|tháng)|khi)[^,;.]*|theo (?:yêu cầu|quy định)"
-    rf"|trong quá trình[^.]*?(?:vướng mắc|khó khăn)", re.I)
+    rf"|trong quá trình[^.]*?(?:vướng mắc|khó khăn))", re.I)
 RECURRENCE = [(re.compile(r"(hàng|hằng|mỗi)\s+năm|định kỳ\s+(hàng\s+)?năm", re.I), "yearly"),
               (re.compile(r"(hàng|hằng|mỗi)\s+quý|định kỳ\s+(hàng\s+)?quý|tháng\s+(?:cuối|đầu)\s+quý", re.I), "quarterly"),
               (re.compile(r"(hàng|hằng|mỗi)\s+tháng|định kỳ\s+(hàng\s+)?tháng", re.I), "monthly"),
               (re.compile(r"(?:6|06|sáu) tháng", re.I), None),
               (re.compile(r"trước ngày\s*\d{1,2}/\d{1,2}(?![\d/])", re.I), "yearly"),  # a day of the year, no year: every year
               (re.compile(r"sau\s+(?:\d+\s+(?:năm|tháng)|khi)|trước ngày|sau ngày|tháng\s+\d{1,2}/\d{4}|quý\s+\S+", re.I), "once")]
-TROUBLE = re.compile(r"khó khăn,?\s*vướng mắc|vướng mắc,?\s*khó khăn", re.I)
-TO = re.compile(r"(?:gửi(?:\s+về)?|báo cáo|phản ánh về|về|trình)\s+((?:Sở|Phòng|Bộ|Ủy ban|Uỷ ban|UBND|Ban|Văn phòng|Hiệu trưởng|Giám đốc)[^;.]*)")
+TROUBLE_WORDS = r"khó khăn,?\s*vướng mắc|vướng mắc,?\s*khó khăn"
+TROUBLE = re.compile(rf"(?=[kv])(?:{TROUBLE_WORDS})", re.I)
+TO = re.compile(r"(?=[gbpvt])(?:gửi(?:\s+về)?|báo cáo|phản ánh về|về|trình)\s+((?:Sở|Phòng|Bộ|Ủy ban|Uỷ ban|UBND|Ban|Văn phòng|Hiệu trưởng|Giám đốc)[^;.]*)")
 # Cells of a deadline column that set no date ("Thường xuyên", roadmap years "2021 - 2023").
 UNDATED = re.compile(r"^\s*(?:thường xuyên|liên tục|hằng ngày|hàng ngày)\s*$|^\s*(?:năm\s+)?(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*$", re.I)
 SPAN = re.compile(r"^\s*(?:năm\s+)?(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*$", re.I)
@@ -54,14 +60,19 @@ def _recurrence(text: str) -> Optional[str]:
     return None
 
 
+DAY_MONTH = re.compile(r"(?:trước|sau) ngày\s*(\d{1,2})/(\d{1,2})", re.I)
+DAY = re.compile(r"(?:trước|sau) ngày\s*(\d{1,2})\b(?!/)", re.I)
+MONTH = re.compile(r"(?:cuối|đầu|trong)?\s*tháng\s+(\d{1,2})\b", re.I)
+
+
 def _month_day(text: str) -> tuple[Optional[int], Optional[int]]:
-    m = re.search(r"(?:trước|sau) ngày\s*(\d{1,2})/(\d{1,2})", text, re.I)
+    m = DAY_MONTH.search(text)
     if m:
         return int(m.group(2)), int(m.group(1))
-    m = re.search(r"(?:trước|sau) ngày\s*(\d{1,2})\b(?!/)", text, re.I)
+    m = DAY.search(text)
     if m:
         return None, int(m.group(1))
-    m = re.search(r"(?:cuối|đầu|trong)?\s*tháng\s+(\d{1,2})\b", text, re.I)
+    m = MONTH.search(text)
     if m and 1 <= int(m.group(1)) <= 12:
         return int(m.group(1)), None
     return None, None
@@ -75,18 +86,23 @@ def _to(text: str) -> Optional[str]:
     return ", ".join(canonical_agency(n) for n in names) or None
 
 
-def _timings(clause: str) -> list[str]:
-    """The distinct timings of a clause; adjacent ones ("định kỳ hằng quý, trước ngày 25 …") are one."""
+ONLY_COMMAS = re.compile(r"[\s,]*")
+
+
+@lru_cache(maxsize=1024)
+def _timings(clause: str) -> tuple[str, ...]:
+    """The distinct timings of a clause; adjacent ones ("định kỳ hằng quý, trước ngày 25 …") are one.
+    Cached: a clause is asked again when the clauses after it are grouped with it."""
     found: list[list[str]] = []
     last_end = None
     for m in TIMING.finditer(clause):
         gap = clause[last_end: m.start()] if last_end is not None else None
-        if found and gap is not None and re.fullmatch(r"[\s,]*", gap):
+        if found and gap is not None and ONLY_COMMAS.fullmatch(gap):
             found[-1].append(m.group(0))
         else:
             found.append([m.group(0)])
         last_end = m.end()
-    return [", ".join(group) for group in found]
+    return tuple(", ".join(group) for group in found)
 
 
 def _deadline(section: str, agency: Optional[str], what: str, when: Optional[str]) -> Deadline:
@@ -95,13 +111,28 @@ def _deadline(section: str, agency: Optional[str], what: str, when: Optional[str
                     recurrence=_recurrence(when or ""), month=month, day=day)
 
 
+SENTENCE_BREAK = re.compile(r"\.(\s+)")  # the stop first: the scan jumps from one to the next
+CLAUSE_END = re.compile(r";\s*")
+
+
+def _sentences(text: str) -> list[str]:
+    """The text cut at the spaces after each "." (an empty last piece when it ends with them)."""
+    parts: list[str] = []
+    start = 0
+    for m in SENTENCE_BREAK.finditer(text):
+        parts.append(text[start: m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
+    return parts
+
+
 def _deadlines_in(text: str, section: str, agency: Optional[str]) -> list[Deadline]:
     found: list[Deadline] = []
-    for sentence in re.split(r"(?<=\.)\s+", text):
+    for sentence in _sentences(text):
         opening = TIMING.match(sentence.strip())
         sentence_timing = opening.group(0) if opening else None
         groups: list[list[str]] = []
-        for clause in re.split(r";\s*", sentence):
+        for clause in CLAUSE_END.split(sentence):
             if not CUE.search(clause):
                 continue
             own = [t for t in _timings(clause) if t != sentence_timing]
@@ -129,7 +160,7 @@ def _closing_subject(text: str) -> Optional[str]:
 
 def _closing(text: str, section: str) -> list[Deadline]:
     """"Trong quá trình thực hiện, nếu có khó khăn, vướng mắc, … phản ánh về …": no date."""
-    start = re.search(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE.pattern, text, re.I)
+    start = re.search(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE_WORDS, text, re.I)
     clause = text[start.start():] if start else text
     when = re.search(r"(?:trong quá trình|nếu)[^.]*?(?:vướng mắc|khó khăn)", clause, re.I)
     return [Deadline(section=section, agency=_closing_subject(clause), what=clean_space(clause).strip(" ./"),
@@ -164,7 +195,7 @@ def _table_deadlines(doc: Document, table: TableLayout) -> list[Deadline]:
         agency = canonical_agency(names[0]) if names else None
         what = table.cell(row, table.task).rstrip(" .;")
         section = section_of(doc, table.table, row)
-        timings = _timings(cell) if not SPAN.match(cell) else []
+        timings = _timings(cell) if not SPAN.match(cell) else ()
         dated = [t for t in timings if _recurrence(t) or any(_month_day(t))]
         if len(dated) > 1:
             found.extend(_deadline(section, agency, what, t) for t in dated)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..model import Section
-from ..text_utils import clean_space, fold, fold_aligned
+from ..text_utils import clean_space, fold, fold_aligned, squash_spaces
 from ..vocab import load_vocabulary
 
 @dataclass(frozen=True)
@@ -50,12 +50,14 @@ class Vocabulary:
     table: dict[str, tuple[str, ...]]
 
 
+@lru_cache(maxsize=8192)
 def low(text: str) -> str:
     """Lowercase NFC with single spaces: how vocabulary words are compared with plan text.  Accents
-    are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form."""
+    are kept on purpose: folding would make "tại" (at) the noun "tài" and "tổ" the "tờ" of a form.
+    (Cached: the text before a figure is read both for the situation and for the comparator.)"""
     if not unicodedata.is_normalized("NFC", text):
         text = clean_space(text)
-    return " ".join(text.lower().split())
+    return squash_spaces(text.lower())
 
 
 def _folded(words) -> tuple[str, ...]:
@@ -142,9 +144,12 @@ def is_label_number(before: str) -> bool:
     return _ends_with_label(before) or _enumerated_after_label(before)
 
 
+ENUMERATION_TAIL = re.compile(r"(\d+)\s*(?:,|và|hoặc|đến|-|–)\s*$")
+
+
 def _enumerated_after_label(before: str) -> bool:
     """"mức độ 3, 4" / "mức độ 3 và 4": the next number continues a label's enumeration."""
-    m = re.search(r"(\d+)\s*(?:,|và|hoặc|đến|-|–)\s*$", before)
+    m = ENUMERATION_TAIL.search(before)
     if not m:
         return False
     return _ends_with_label(before[: m.start()]) or _enumerated_after_label(before[: m.start()])
@@ -181,6 +186,16 @@ def _lead_in_patterns() -> tuple[re.Pattern, re.Pattern]:
             re.compile(rf"^(?:\s+[^\W\d_]+){{0,3}}?\s+(?:{words})\s*(?:[.;]|$)"))
 
 
+NEXT_WORD = re.compile(r"\s+([^\W\d_][\w]*)")
+RATE = re.compile(r"\s*/\s*([^\W\d_]+)")  # "/ngày" after a count: a rate
+
+
+@lru_cache(maxsize=1024)
+def _unit_pattern(unit: str) -> re.Pattern:
+    """The unit's words after a number, whatever the spaces between them."""
+    return re.compile(r"\s+" + r"\s+".join(map(re.escape, unit.split())))
+
+
 def find_figures(text: str) -> list[Figure]:
     """Every percentage and counted figure of ``text``, in order."""
     return list(_figures(text))
@@ -208,16 +223,16 @@ def _figures(text: str) -> tuple[Figure, ...]:
         words: list[str] = []
         pos = m.end()
         while len(words) < 4:
-            w = re.match(r"\s+([^\W\d_][\w]*)", text[pos:])
+            w = NEXT_WORD.match(text, pos)
             if not w:
                 break
             words.append(w.group(1))
-            pos += w.end()
+            pos = w.end()
         if not words or not words[0][:1].islower() or low(words[0]) in vocab.non_units:
             continue
         unit = head_noun(words)
-        unit_end = m.end() + len(re.match(r"\s+" + r"\s+".join(map(re.escape, unit.split())), text[m.end():]).group(0))
-        rate = re.match(r"\s*/\s*([^\W\d_]+)", text[unit_end:])
+        unit_end = _unit_pattern(unit).match(text, m.end()).end()
+        rate = RATE.match(text, unit_end)
         if rate and low(rate.group(1)) in vocab.rate_time_units:
             continue  # "02 buổi/ngày": a timetable
         if _is_lead_in(unit, text[unit_end:]):
@@ -234,36 +249,60 @@ def comparator(before: str, after: str) -> str:
     ``before`` is the clause text up to the figure, ``after`` the clause text after it.  A plain
     "đạt" does not hide an earlier "phấn đấu" ("phấn đấu … đạt 90%" is ">=")."""
     vocab = vocabulary()
+    words = _comparator_words()
     tail = low(before).rstrip(" :,")
     head = low(after)
-    if any(head.startswith(close) for close in vocab.range_close):
+    if head.startswith(vocab.range_close):
         return ">="
-    if any(tail == w or tail.endswith(" " + w) for w in vocab.range_open) and any(c in head[:80] for c in vocab.range_close):
+    if any(tail == w or tail.endswith(spaced) for w, spaced in words.range_open) and any(c in head[:80] for c in vocab.range_close):
         return ">="
     stripped = tail
     for _ in range(3):  # "tối thiểu có", "phấn đấu đạt được"
-        for phrase, op in vocab.comparators:
-            if stripped == phrase or stripped.endswith(" " + phrase) or (not phrase[0].isalnum() and stripped.endswith(phrase)):
+        for phrase, spaced, symbol, op in words.comparators:
+            if stripped == phrase or stripped.endswith(spaced) or (symbol and stripped.endswith(phrase)):
                 if op != "=":
                     return op
                 break
         else:
-            for glue in vocab.glue:
-                if stripped.endswith(" " + glue):
+            for glue, spaced in words.glue:
+                if stripped.endswith(spaced):
                     stripped = stripped[: -len(glue) - 1].rstrip()
                     break
             else:
                 break
             continue
         break
-    if any(re.search(rf"(?:^|\s){re.escape(a)}(?:\s|$)", tail) for a in vocab.aspiration):
+    if words.aspiration is not None and words.aspiration.search(tail):
         return ">="
     return "="
 
 
+@dataclass(frozen=True)
+class _ComparatorWords:
+    """The vocabulary's comparator words ready for :func:`comparator`: each with its space-led form
+    (a word ends the text only as a whole word), computed once rather than for every figure."""
+
+    comparators: tuple[tuple[str, str, bool, str], ...]  # (phrase, " phrase", is a symbol, operator)
+    glue: tuple[tuple[str, str], ...]
+    range_open: tuple[tuple[str, str], ...]
+    aspiration: Optional[re.Pattern]  # any aspiration word as a whole word
+
+
+@lru_cache(maxsize=1)
+def _comparator_words() -> _ComparatorWords:
+    vocab = vocabulary()
+    aspiration = "|".join(re.escape(a) for a in vocab.aspiration)
+    return _ComparatorWords(
+        comparators=tuple((phrase, " " + phrase, not phrase[0].isalnum(), op) for phrase, op in vocab.comparators),
+        glue=tuple((g, " " + g) for g in vocab.glue),
+        range_open=tuple((w, " " + w) for w in vocab.range_open),
+        aspiration=re.compile(rf"(?:^|\s)(?:{aspiration})(?:\s|$)") if vocab.aspiration else None,
+    )
+
+
 # ---------------------------------------------------------------------------- years
 
-FOUR_DIGITS = re.compile(r"\d{4}")
+FOUR_DIGITS = re.compile(r"\d\d\d\d")  # not \d{4}: a pattern that opens with a class is scanned for it at once
 
 
 @dataclass(frozen=True)
@@ -283,13 +322,19 @@ def _year_pattern() -> re.Pattern:
         return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
     prep = rf"(?:{alternatives(vocab.year_prepositions)})(?:\s+(?:{alternatives(vocab.year_modifiers)}))?"
+    # Where a mention can start: a word that begins like a preposition or "nam", the text's start,
+    # or right after a comma, colon or parenthesis.  Checked first, so that the scan passes over
+    # every other position at once instead of trying each alternative there (the same matches).
+    initials = "".join(sorted({re.escape(w[0]) for w in vocab.year_prepositions} | {"n"}))
     return re.compile(
+        rf"(?:(?=\b[{initials}])|(?<=[,;:(])|^)(?:"
         rf"\b{prep}\s+nam\s+hoc\s+(?P<s1>\d{{4}})\s*[-–—/]\s*(?P<s2>\d{{4}})"
         rf"|\bnam\s+hoc\s+(?P<s3>\d{{4}})\s*[-–—/]\s*(?P<s4>\d{{4}})"
         rf"|\b{prep}\s+nam\s+(?P<y1>\d{{4}})\b"
         rf"|\b{prep}\s+(?:thang\s+\d{{1,2}}|quy\s+[ivx\d]+)\s*(?:/|nam)\s*(?P<y2>\d{{4}})\b"
         rf"|\b{prep}\s+(?:ngay\s+)?\d{{1,2}}/\d{{1,2}}/(?P<y4>\d{{4}})\b"
         rf"|(?:^|(?<=[,;:(]))\s*nam\s+(?P<y3>\d{{4}})\s*(?=[,:])"
+        rf")"
     )
 
 
@@ -297,6 +342,9 @@ def year_mentions(text: str) -> list[YearMention]:
     """Deadline years in ``text`` (see :func:`_year_mentions`; cached: a sentence is read several
     times, once per figure and once for the year it carries over)."""
     return list(_year_mentions(text))
+
+
+COMMA_OR_COLON = re.compile(r"\s*[,:]\s*")
 
 
 @lru_cache(maxsize=8192)
@@ -310,15 +358,19 @@ def _year_mentions(text: str) -> tuple[YearMention, ...]:
     out: list[YearMention] = []
     for m in _year_pattern().finditer(folded):
         year = next(int(g) for g in (m.group("s2"), m.group("s4"), m.group("y1"), m.group("y2"), m.group("y3"), m.group("y4")) if g)
-        punct = re.match(r"\s*[,:]\s*", folded[m.end():])
-        leading = bool(punct) and not any(f.start == 0 for f in find_figures(text[m.end() + punct.end():][:40]))
+        punct = COMMA_OR_COLON.match(folded, m.end())
+        leading = bool(punct) and not any(f.start == 0 for f in find_figures(text[punct.end():][:40]))
         out.append(YearMention(m.start(), m.end(), year, leading))
     return tuple(out)
 
 
+SCHOOL_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-–—/]\s*((?:19|20)\d{2})(?!\d)")
+BARE_YEAR = re.compile(r"(?:^|\s)năm\s+((?:19|20)\d{2})\b", re.I)
+
+
 def school_year(text: str) -> Optional[tuple[int, int]]:
     """The first school year "2024 - 2025" printed in ``text``."""
-    m = re.search(r"(?<!\d)((?:19|20)\d{2})\s*[-–—/]\s*((?:19|20)\d{2})(?!\d)", text)
+    m = SCHOOL_YEAR.search(text)
     if m and int(m.group(2)) == int(m.group(1)) + 1:
         return int(m.group(1)), int(m.group(2))
     return None
@@ -329,19 +381,34 @@ def heading_year(section: Section, stop: Optional[Section] = None) -> Optional[i
     ("a) Đến năm 2026", "1.1. Đến năm 2023", "Mục tiêu … trong năm học 2024 - 2025", "Chỉ tiêu năm 2025",
     "Chỉ tiêu giai đoạn 2023 - 2025" → its last year)."""
     for node in [section, *section.ancestors()]:
-        mentions = year_mentions(node.heading)
-        if mentions:
-            return mentions[0].year
-        bare = re.search(r"(?:^|\s)năm\s+((?:19|20)\d{2})\b", node.heading, re.I)
-        if bare and len(node.heading) <= 80 and "tháng" not in low(node.heading[max(0, bare.start() - 12): bare.start()]):
-            return int(bare.group(1))  # a short heading "Chỉ tiêu năm 2025", "Năm 2025", not a date
-        words = "|".join(re.escape(w) for w in vocabulary().period_words)
-        period = re.search(rf"(?:{words})\s+(?:19|20)\d{{2}}\s*[-–—]\s*((?:19|20)\d{{2}})\b", low(node.heading))
-        if period:  # "Các chỉ tiêu chủ yếu giai đoạn 2023 - 2025": by the end of the period
-            return int(period.group(1))
+        year = _own_heading_year(node.heading)
+        if year is not None:
+            return year
         if node is stop:
             break
     return None
+
+
+@lru_cache(maxsize=4096)
+def _own_heading_year(heading: str) -> Optional[int]:
+    """The year one heading gives (see :func:`heading_year`).  Cached: every section of a part
+    asks again for each heading above it."""
+    mentions = year_mentions(heading)
+    if mentions:
+        return mentions[0].year
+    bare = BARE_YEAR.search(heading)
+    if bare and len(heading) <= 80 and "tháng" not in low(heading[max(0, bare.start() - 12): bare.start()]):
+        return int(bare.group(1))  # a short heading "Chỉ tiêu năm 2025", "Năm 2025", not a date
+    period = _period_pattern().search(low(heading))
+    if period:  # "Các chỉ tiêu chủ yếu giai đoạn 2023 - 2025": by the end of the period
+        return int(period.group(1))
+    return None
+
+
+@lru_cache(maxsize=1)
+def _period_pattern() -> re.Pattern:
+    words = "|".join(re.escape(w) for w in vocabulary().period_words)
+    return re.compile(rf"(?:{words})\s+(?:19|20)\d{{2}}\s*[-–—]\s*((?:19|20)\d{{2}})\b")
 
 
 def year_for(figure: Figure, figures: list[Figure], mentions: list[YearMention]) -> Optional[int]:
@@ -361,14 +428,25 @@ def year_for(figure: Figure, figures: list[Figure], mentions: list[YearMention])
 def describes_situation(sentence_before: str, clause_before: str) -> bool:
     """Figures of today, not goals: "Hiện nay trường có 42 lớp", "đã trang bị 02 phòng".
     ``sentence_before`` / ``clause_before``: the sentence / clause text before the figure."""
-    vocab = vocabulary()
+    sentence_markers, clause_markers = _situation_markers()
     sentence_f = f" {low(sentence_before)} "
+    if any(m in sentence_f for m in sentence_markers):
+        return True
     clause_f = f" {low(clause_before)} "
-    return (any(f" {m} " in sentence_f for m in vocab.situation_sentence)
-            or any(f" {m} " in clause_f for m in vocab.situation_clause))
+    return any(m in clause_f for m in clause_markers)
 
 
+@lru_cache(maxsize=1)
+def _situation_markers() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The situation markers as whole words (space on each side), padded once."""
+    vocab = vocabulary()
+    return tuple(f" {m} " for m in vocab.situation_sentence), tuple(f" {m} " for m in vocab.situation_clause)
+
+
+@lru_cache(maxsize=4096)
 def is_situation_heading(heading: str) -> bool:
+    """A heading about the present situation ("Thực trạng …", "Kết quả đạt được …"), not about goals
+    (cached: every section asks it of each heading above it)."""
     vocab = vocabulary()
     text = low(heading)
     return any(text.startswith(w) for w in vocab.situation_headings) and not any(w in text for w in vocab.goal_heading_words)

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Optional
 
 from ..model import Document
-from ..text_utils import fold
+from ..text_utils import fold_startswith
 from ..agency_names import canonical_agency
 from .records import DocumentInfo
 
@@ -25,14 +25,18 @@ PERSON = re.compile(rf"(?<!\S)((?:{NAME_WORD}\s+){{1,4}}{NAME_WORD})\s*$")
 SIGNER_FIELD = re.compile(r"Người ký\s*:?\s*([^\n]+?)\s*(?:Lĩnh vực|$)")
 DATE_SHORT = re.compile(r"(?:Ngày ban hành|ban hành ngày)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})", re.I)
 ISSUER = re.compile(r"(?:ỦY|UỶ|Ủy|Uỷ)\s+BAN\s+NHÂN\s+DÂN\s+(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ' -]*?[A-ZĐÀ-Ỹ])(?=\s+(?:CỘNG|Số|[-–]|$)|$)")
-# the national motto printed beside the issuer; in a PDF's text layer its words interleave with it
-MOTTO = re.compile(r"CỘNG\s+HÒA\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA|VIỆT\s+NAM|Độc\s+lập\s*-\s*Tự\s+do\s*-\s*Hạnh\s+phúc|-{3,}")
+# the national motto printed beside the issuer; in a PDF's text layer its words interleave with it.
+# (MOTTO and PARENT_INLINE open with a look-ahead at the letters they can start with: the scan
+# passes over every other position at once instead of trying each alternative there.)
+MOTTO = re.compile(r"(?=[CVĐ-])(?:CỘNG\s+HÒA\s+XÃ\s+HỘI\s+CHỦ\s+NGHĨA|VIỆT\s+NAM|Độc\s+lập\s*-\s*Tự\s+do\s*-\s*Hạnh\s+phúc|-{3,})")
 AREA = re.compile(r"trên địa bàn (tỉnh|thành phố|huyện|quận|thị xã) ((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})")
 ISSUER_SENTENCE = re.compile(r"(?:Ủy ban nhân dân|Uỷ ban nhân dân|UBND)\s+(tỉnh|thành phố|huyện|quận|thị xã)\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹđ']*\s?){1,4})", re.U)
 # The documents a plan carries out ("Thực hiện", "Triển khai", "cụ thể hóa"); "Căn cứ" cites legal bases.
 PARENT_CUE = re.compile(r"^(?:Thực hiện|Triển khai)\b", re.I)
 BASIS_IMPLEMENTED = re.compile(r"^Căn cứ\s+Kế hoạch\b.*?\svề(?: việc)? triển khai\b", re.I)
-PARENT_INLINE = re.compile(r"\b(?:cụ thể hóa|cụ thể hoá|triển khai thực hiện|để thực hiện)\b", re.I)
+PARENT_INLINE = re.compile(r"(?=[ctđ])\b(?:cụ thể hóa|cụ thể hoá|triển khai thực hiện|để thực hiện)\b", re.I)
+DOC_NUMBERS = re.compile(DOC_NUMBER)
+SPACES = re.compile(r"\s+")
 LEVELS = {"tỉnh": "tỉnh", "thành phố": "tỉnh", "huyện": "huyện", "quận": "huyện", "thị xã": "huyện"}
 # The issuing office in the header, in capitals: a Sở, a Phòng or a school ("TRƯỜNG THPT LÊ QUÝ ĐÔN");
 # the last body named before "Số:" is the issuer, the one above it its superior.
@@ -56,7 +60,7 @@ def _place(name: str) -> str:
 def extract_metadata(doc: Document) -> DocumentInfo:
     front = [i.text for i in doc.preamble]
     closing = " ".join(i.text for i in doc.closing) + " " + " ".join(t.caption for t in doc.tables)
-    head = re.sub(r"\s+", " ", MOTTO.sub(" ", " ".join(front)))
+    head = SPACES.sub(" ", MOTTO.sub(" ", " ".join(front)))
     info = DocumentInfo()
 
     m = OWN_NUMBER.search(head)
@@ -94,7 +98,7 @@ def extract_metadata(doc: Document) -> DocumentInfo:
             continue
         # "Căn cứ Kế hoạch số … về việc triển khai Đề án …": a basis that is itself being carried out
         scope = text[cue.start():] if cue is not None else text[: implemented.end()]
-        for number in re.findall(DOC_NUMBER, scope):
+        for number in DOC_NUMBERS.findall(scope):
             if number != info.number and number not in parents:
                 parents.append(number)
     info.parent = parents
@@ -170,7 +174,7 @@ def _signer(front: list[str], closing: list[str]) -> Optional[str]:
             return m.group(1).strip()
     block: list[str] = []
     for text in closing:
-        if fold(text).startswith("phu luc"):
+        if fold_startswith(text, "phu luc"):
             break
         block.append(text)
     for text in reversed(block):
@@ -183,9 +187,11 @@ def _signer(front: list[str], closing: list[str]) -> Optional[str]:
 def _title(front: list[str]) -> Optional[str]:
     """"KẾ HOẠCH" followed by its subject, in sentence case."""
     for i, text in enumerate(front):
-        if fold(text).startswith("ke hoach") and len(text.split()) <= 3 and i + 1 < len(front):
+        if not fold_startswith(text, "ke hoach"):
+            continue
+        if len(text.split()) <= 3 and i + 1 < len(front):
             rest = front[i + 1]
-        elif fold(text).startswith("ke hoach") and text[:8].isupper():
+        elif text[:8].isupper():
             rest = text[len("KẾ HOẠCH"):].strip()
         else:
             continue

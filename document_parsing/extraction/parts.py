@@ -7,6 +7,7 @@ level down, inside top-level sections that are no part themselves.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 from ..model import Document, Section
@@ -18,7 +19,18 @@ TITLE_WORDS = 16
 
 
 def _heading(section: Section) -> str:
-    return fold(section.heading)
+    return _folded(section.heading)
+
+
+@lru_cache(maxsize=4096)
+def _folded(heading: str) -> str:
+    """A heading folded once: each extractor asks for the parts again, each part kind tests each heading."""
+    return fold(heading)
+
+
+@lru_cache(maxsize=1)
+def _target_part_words() -> tuple[str, ...]:
+    return tuple(fold(w) for w in vocabulary().target_part_words)
 
 
 def _is_title(section: Section) -> bool:
@@ -30,7 +42,7 @@ def _is_target(s: Section) -> bool:
     """Objectives by the words of vocab/targets.yml, but not a review of past results ("KẾT QUẢ
     THỰC HIỆN CÁC CHỈ TIÊU NĂM 2023")."""
     h = _heading(s)
-    return any(fold(w) in h for w in vocabulary().target_part_words) and not is_situation_heading(s.heading)
+    return any(w in h for w in _target_part_words()) and not is_situation_heading(s.heading)
 
 
 def _is_task(s: Section) -> bool:

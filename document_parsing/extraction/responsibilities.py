@@ -13,10 +13,11 @@ thực hiện).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from ..model import Document, Section
-from ..text_utils import clean_space, fold
+from ..text_utils import clean_space, fold, fold_startswith
 from .agencies import agencies_and_rest, canonical_agency, is_vague, split_agencies, starts_with_head, starts_with_stop
 from .appendix import split_partners
 from .parts import organisation_parts
@@ -24,16 +25,20 @@ from .records import Responsibility
 from .tables import TableLayout, layouts, section_of
 
 RANK = {"chủ trì": 3, "thực hiện": 2, "phối hợp": 1}
-LEADS = re.compile(r"(?<!đơn vị )(?<!cơ quan )\bchủ trì\b", re.I)
+# (the look-ahead at "c" first: the look-behinds are then tried only where "chủ trì" can start)
+LEADS = re.compile(r"(?=c)(?<!đơn vị )(?<!cơ quan )\bchủ trì\b", re.I)
 PARTNER_CUE = re.compile(r"phối hợp với\s*", re.I)
 # What may stand before the agencies an item is about: a request, an assignment, "Trách nhiệm của".
 REQUEST = re.compile(r"^(?:Đề nghị|Giao|Trách nhiệm của|Nhiệm vụ của|Đối với)\s+", re.I)
 
 
-def _named(text: str) -> tuple[list[str], str]:
-    """The agencies a heading or paragraph opens with (vague collectives dropped) and the rest."""
+@lru_cache(maxsize=1024)  # keys are whole paragraphs: enough for one plan, little memory
+def _named(text: str) -> tuple[tuple[str, ...], str]:
+    """The agencies a heading or paragraph opens with (vague collectives dropped) and the rest.
+    Cached: a heading is asked as an item, as the child of a possible group, and again by the
+    deadlines for the agency of every section under it."""
     names, rest = agencies_and_rest(REQUEST.sub("", clean_space(text)))
-    return [n for n in names if not is_vague(n)], rest
+    return tuple(n for n in names if not is_vague(n)), rest
 
 
 def _bodies(item: Section, rest: str) -> list[str]:
@@ -50,22 +55,25 @@ def _bodies(item: Section, rest: str) -> list[str]:
 def _role(texts: list[str]) -> str:
     if any(LEADS.search(t) for t in texts):
         return "chủ trì"
-    if texts and fold(texts[0]).startswith("phoi hop"):
+    if texts and fold_startswith(texts[0], "phoi hop"):
         return "phối hợp"
     return "thực hiện"
 
 
+# "Chủ trì, phối hợp với … tổ chức …": the role words before what is to be done
+ROLE_WORDS = re.compile(r"^(?:Là [^,;]*?,\s*)?(?:Chủ trì|Phối hợp)(?:,\s*|\s+)(?:phối hợp với [^;]*?(?=\s(?:tổ chức|triển khai"
+                        r"|thực hiện|xây dựng|bố trí|tham mưu|hướng dẫn)))?", re.I)
+
+
 def _strip_role_words(text: str) -> str:
-    text = re.sub(r"^(?:Là [^,;]*?,\s*)?(?:Chủ trì|Phối hợp)(?:,\s*|\s+)(?:phối hợp với [^;]*?(?=\s(?:tổ chức|triển khai|thực hiện|xây dựng|bố trí|tham mưu|hướng dẫn)))?",
-                  "", text, flags=re.I)
-    return text.strip(" ,;:")
+    return ROLE_WORDS.sub("", text).strip(" ,;:")
 
 
 def _task(texts: list[str]) -> str:
     return _strip_role_words(clean_space("; ".join(t.rstrip(" ;.") for t in texts)))[:1000]
 
 
-def _item_responsibilities(item: Section, agencies: list[str], rest: str, own_text: bool = True) -> list[Responsibility]:
+def _item_responsibilities(item: Section, agencies: tuple[str, ...], rest: str, own_text: bool = True) -> list[Responsibility]:
     bodies = _bodies(item, rest) if own_text else [rest.strip(" :.-")]
     keys = {fold(canonical_agency(a)): a for a in agencies}
     own: dict[str, list[str]] = {k: [] for k in keys}
@@ -90,9 +98,11 @@ def _item_responsibilities(item: Section, agencies: list[str], rest: str, own_te
         add(name, _role(texts), _task(texts))
     joined = " ".join(bodies)  # "phối hợp với các Sở:" may list its members in the next paragraph
     for cue in PARTNER_CUE.finditer(joined):
-        for name in split_agencies(joined[cue.end():]):
-            if not is_vague(name):
-                add(name, "phối hợp", _task([joined[cue.end():]]))
+        after = joined[cue.end():]
+        partners = [name for name in split_agencies(after) if not is_vague(name)]
+        task = _task([after]) if partners else ""  # the same for every partner the cue names
+        for name in partners:
+            add(name, "phối hợp", task)
     return list(found.values())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..labels import is_roman
@@ -54,9 +55,9 @@ class TableLayout:
 
 
 def _find(header: list[list[str]], keys: tuple[str, ...], taken: set[int]) -> Optional[int]:
+    """The first column whose (folded) header cell names one of ``keys``."""
     for row in header:
-        for i, cell in enumerate(row):
-            low = fold(cell)
+        for i, low in enumerate(row):
             if i not in taken and any(k in low for k in keys) and not any(n in low for n in NOT_AGENCY):
                 return i
     return None
@@ -71,10 +72,11 @@ def layout(table: Table) -> Optional[TableLayout]:
     rows = [TableRow(int(ROW_NUMBER.match(r[0].strip()).group(1)), r) for r in table.rows[start:]
             if r and ROW_NUMBER.match(r[0].strip())]
     found = TableLayout(table, header, rows)
+    folded_header = [[fold(cell) for cell in row] for row in header]  # folded once for the five column roles
     taken: set[int] = {0}
     for name, keys in (("lead", LEAD_KEYS), ("partner", PARTNER_KEYS), ("when", WHEN_KEYS),
                        ("task", TASK_KEYS), ("performer", PERFORMER_KEYS)):
-        column = _find(header, keys, taken)
+        column = _find(folded_header, keys, taken)
         if column is not None:
             setattr(found, name, column)
             taken.add(column)
@@ -91,8 +93,14 @@ def appendix_label(doc: Document, table: Table) -> Optional[str]:
     the body of the plan."""
     if table.section:
         return None
-    captions = [t.caption for t in doc.tables if not t.section and fold(t.caption).startswith("phu luc")]
-    numeral = _appendix_numeral(table.caption)
+    return _appendix_label(table.caption, tuple(t.caption for t in doc.tables if not t.section))
+
+
+@lru_cache(maxsize=1024)
+def _appendix_label(caption: str, appendix_captions: tuple[str, ...]) -> str:
+    """:func:`appendix_label` from the captions alone.  Cached: every row of every table asks it."""
+    captions = [c for c in appendix_captions if fold(c).startswith("phu luc")]
+    numeral = _appendix_numeral(caption)
     numbered = len({_appendix_numeral(c) for c in captions}) > 1
     return f"PL{numeral}" if numeral and numbered else "PL"
 

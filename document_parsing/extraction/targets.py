@@ -19,17 +19,26 @@ from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..model import Document, Section
-from .figures import (Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
+from ..text_utils import squash_spaces
+from .figures import (ANY_DIGIT, Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
                       school_year, vocabulary, year_for, year_mentions)
 from .parts import target_parts, task_parts
 from .records import Target
 from .target_tables import extract_table_targets
 
 
+SCHOOL_YEAR_WORDS = re.compile(r"năm\s+học", re.I)
+# the spaces after "." or ";" that end a sentence (the stop first: the scan jumps from one to the next)
+SENTENCE_BREAK = re.compile(r"[;.](\s+)(?=\S)")
+SPACES = re.compile(r"\s+")
+PARENTHESES = re.compile(r"\([^()]*\)")
+CLOSES_AT_FIGURE = re.compile(r"\s*[,)]")  # "… đạt trên 85%, tiểu học …"
+
+
 def plan_school_year(doc: Document) -> Optional[tuple[int, int]]:
     """The school year the plan is for ("Kế hoạch … năm học 2024 - 2025"), from its front matter."""
     for item in doc.preamble:
-        named = re.search(r"năm\s+học", item.text, re.I)
+        named = SCHOOL_YEAR_WORDS.search(item.text)
         found = school_year(item.text[named.start():]) if named else None
         if found:
             return found
@@ -46,7 +55,13 @@ def _in_situation(section: Section, part: Section) -> bool:
 
 
 def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[;.])\s+(?=\S)", text)
+    """The sentences and clauses of a paragraph, cut at the spaces after "." and ";"."""
+    parts: list[str] = []
+    start = 0
+    for m in SENTENCE_BREAK.finditer(text):
+        parts.append(text[start: m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
     return [p for p in parts if p.strip()]
 
 
@@ -69,6 +84,7 @@ class _Clauses:
     elided_split: re.Pattern
     place_only: re.Pattern  # "8% ở cấp trung học": the figure has no noun of its own
     reference: re.Pattern  # "… theo quy định tại …": dropped from the text
+    reference_word: re.Pattern  # the "theo" every reference holds: a cheap test before ``reference``
 
 
 def _alternation(words) -> str:
@@ -86,36 +102,103 @@ def _clauses() -> _Clauses:
         elided_split=re.compile(rf"\s(?:{words['predicates']})\s", re.I),
         place_only=re.compile(rf"^\s*(?:{words['places']})?\s*(?:[,;.)]|$)|^\s*(?:{words['places']})\s", re.I),
         reference=re.compile(rf"\s+theo (?:{words['references']}) (?:tại|của)\b.*$", re.I),
+        reference_word=re.compile("theo ", re.I),
     )
 
 
 def _tidy(text: str) -> str:
+    """The clause without the punctuation and spaces at its ends, its parenthesis closed, single
+    spaces.  (Plain loops over its ends, not one pattern for both ends: such a pattern is tried at
+    every position of the clause.)"""
     text = text.strip().strip(";,.").strip()
-    text = re.sub(r"^[,;)\s]+|[(\s]+$", "", text)
+    start, end = 0, len(text)
+    while start < end and (text[start] in ",;)" or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] == "(" or text[end - 1].isspace()):
+        end -= 1
+    text = text[start:end]
     if text.count("(") > text.count(")"):
         text = text + ")"
-    return re.sub(r"\s+", " ", text).strip()
+    return squash_spaces(text)
+
+
+@lru_cache(maxsize=1)
+def _qualifier_words() -> tuple[str, ...]:
+    """Comparator, glue and range words of the vocabulary, longest first."""
+    vocab = vocabulary()
+    words = {phrase for phrase, _ in vocab.comparators if phrase[0].isalpha()} | set(vocab.glue) | set(vocab.range_open)
+    return tuple(sorted(words, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
 def _qualifiers() -> str:
-    """Comparator, glue and range words of the vocabulary as one regex alternation, longest first."""
-    vocab = vocabulary()
-    words = {phrase for phrase, _ in vocab.comparators if phrase[0].isalpha()} | set(vocab.glue) | set(vocab.range_open)
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    """The qualifier words as one regex alternation, longest first."""
+    return "|".join(re.escape(w) for w in _qualifier_words())
+
+
+@dataclass(frozen=True)
+class _SubjectPatterns:
+    """What :func:`_subject` strips, compiled once (two hold the vocabulary's qualifier words)."""
+
+    percent: re.Pattern
+    rate_words: re.Pattern
+    leading_qualifiers: re.Pattern
+    leading_deadline: re.Pattern
+    leading_plural: re.Pattern
+    trailing_qualifiers: re.Pattern
+    ends_with_qualifier: re.Pattern  # a cheap test before ``trailing_qualifiers``, searched in the last words only
+    qualifier_char: re.Pattern  # a space or a letter of a qualifier word: what ``trailing_qualifiers`` matches
+    range_close: tuple[re.Pattern, ...]  # "trở lên" after a count's noun
+    figure_first: re.Pattern  # what may stand before a sentence's first figure: qualifiers, punctuation
+
+
+@lru_cache(maxsize=1)
+def _subject_patterns() -> _SubjectPatterns:
+    qualifiers = _qualifiers()
+    letters = "".join(sorted({re.escape(c) for w in _qualifier_words() for c in w if not c.isspace()}))
+    return _SubjectPatterns(
+        percent=re.compile(r"\d{1,3}(?:[.,]\d+)?\s*%"),
+        rate_words=re.compile(r"\b(?:tỷ lệ|tỉ lệ)\b", re.I),
+        leading_qualifiers=re.compile(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", re.I),
+        leading_deadline=re.compile(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", re.I),
+        leading_plural=re.compile(r"^(?:các|những)\s+"),
+        trailing_qualifiers=re.compile(rf"(?:\s+(?:{qualifiers}))+\s*$", re.I),
+        ends_with_qualifier=re.compile(rf"(?:{qualifiers})$", re.I),
+        qualifier_char=re.compile(rf"[\s{letters}]", re.I),
+        range_close=tuple(re.compile(rf"(?<=\w)\s+{re.escape(close)}\b", re.I) for close in vocabulary().range_close),
+        # atomic and possessive: each position takes the first alternative that matches and never
+        # gives it back, as ``re.sub`` does when it removes them left to right
+        figure_first=re.compile(rf"(?>\W|{qualifiers})*+"),
+    )
+
+
+def _strip_trailing_qualifiers(text: str) -> str:
+    """``text`` without the qualifier words that end it ("… đạt trên", "… có tối thiểu").  The full
+    pattern is tried only when the last characters are a qualifier (a match is as long as its word),
+    and only from where the run of spaces and qualifier letters that ends the text begins: a match
+    cannot start before it, and trying every position of a long clause is what costs."""
+    patterns = _subject_patterns()
+    bare = text.rstrip()
+    if not patterns.ends_with_qualifier.search(bare, max(0, len(bare) - len(_qualifier_words()[0]))):
+        return text
+    start = len(text)
+    while start and patterns.qualifier_char.match(text, start - 1):
+        start -= 1
+    m = patterns.trailing_qualifiers.search(text, start)
+    return text[: m.start()] + text[m.end():] if m else text
 
 
 def _subject(text: str, figure_text: str) -> str:
     """What the figure counts: its clause without the figure, the qualifiers and a leading deadline."""
-    qualifiers = _qualifiers()
+    patterns = _subject_patterns()
     rest = text.replace(figure_text, " ", 1)
-    rest = re.sub(r"\d{1,3}(?:[.,]\d+)?\s*%", " ", rest)
-    rest = re.sub(r"\b(?:tỷ lệ|tỉ lệ)\b", " ", rest, flags=re.I)
-    rest = re.sub(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", "", rest.strip(), flags=re.I)
-    rest = re.sub(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", "", rest.strip(), flags=re.I)
-    rest = re.sub(r"^(?:các|những)\s+", "", rest.strip())
-    rest = re.sub(rf"(?:\s+(?:{qualifiers}))+\s*$", "", rest, flags=re.I)
-    return re.sub(r"\s+", " ", rest).strip(" ,;:.")
+    rest = patterns.percent.sub(" ", rest)
+    rest = patterns.rate_words.sub(" ", rest)
+    rest = patterns.leading_qualifiers.sub("", rest.strip())
+    rest = patterns.leading_deadline.sub("", rest.strip())
+    rest = patterns.leading_plural.sub("", rest.strip())
+    rest = _strip_trailing_qualifiers(rest)
+    return squash_spaces(rest).strip(" ,;:.")
 
 
 def _count_subject(text: str, number: str) -> str:
@@ -124,9 +207,9 @@ def _count_subject(text: str, number: str) -> str:
     at = text.find(number)
     if at < 0:
         return _subject(text, number)
-    head = re.sub(r"\s+", " ", text[at + len(number):]).strip(" ,;:.")
-    for close in vocabulary().range_close:  # "20 em trở lên": the range is the comparator's
-        head = re.sub(rf"(?<=\w)\s+{re.escape(close)}\b", "", head, flags=re.I)
+    head = squash_spaces(text[at + len(number):]).strip(" ,;:.")
+    for close in _subject_patterns().range_close:  # "20 em trở lên": the range is the comparator's
+        head = close.sub("", head)
     owner = _subject(text[:at], "")
     return f"{head} ({owner})" if head and owner else head or owner
 
@@ -141,7 +224,7 @@ def _segments(chunk: str, figures: list[Figure]) -> list[tuple[int, int]]:
         m = _clauses().subgroup.search(gap)
         if m:
             cuts.append(offset + m.start())
-        elif re.match(r"\s*[,)]", gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
+        elif CLOSES_AT_FIGURE.match(gap):  # "… đạt trên 85%, tiểu học …": the clause ends at the figure
             cuts.append(offset + gap.index(gap.strip()[0]) + 1)
         elif "," in gap:
             cuts.append(offset + gap.rindex(",") + 1)
@@ -175,7 +258,8 @@ def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
         return
     bounds = _segments(chunk, figures)
     short_heads = all(len(chunk[f.end: bounds[i][1]].split()) <= 4 for i, f in enumerate(figures[:-1]))
-    figure_first = not re.sub(rf"\W|{_qualifiers()}", "", chunk[: figures[0].start].lower())
+    # nothing but punctuation and qualifiers before the first figure
+    figure_first = _subject_patterns().figure_first.fullmatch(chunk[: figures[0].start].lower()) is not None
     for i, figure in enumerate(figures):
         start, end = bounds[i]
         text = chunk[start:end]
@@ -186,7 +270,7 @@ def _pieces(chunk: str) -> Iterator[tuple[str, Figure, str, str]]:
 
 
 def _paren_groups(sentence: str) -> list[re.Match]:
-    return [m for m in re.finditer(r"\([^()]*\)", sentence) if find_figures(m.group(0))]
+    return [m for m in PARENTHESES.finditer(sentence) if find_figures(m.group(0))]
 
 
 @dataclass
@@ -203,7 +287,7 @@ class _Found:
 def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     """Each figure of a sentence; parenthesised sub-groups ("(trong đó khu vực thuận lợi ít nhất
     60%)", "(chiếm 75% …)") are taken apart from the main clause."""
-    if not re.search(r"\d", sentence):
+    if not ANY_DIGIT.search(sentence):
         return
     topic = TOPIC.match(sentence.strip())
     keep = topic is None or year_mentions(topic.group(0)) or find_figures(topic.group(0))
@@ -212,7 +296,8 @@ def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
     main = sentence
     for m in reversed(groups):
         main = main[: m.start()] + " " + main[m.end():]
-    main = re.sub(r"\s+", " ", main)
+    if not (main.isprintable() and "  " not in main):  # else no whitespace but single spaces: nothing to do
+        main = SPACES.sub(" ", main)
     previous: tuple[str, str] | None = None  # (text before the figure, subject) of the last piece
     for chunk in [main, *(g.group(0)[1:-1] for g in groups)]:
         mentions = year_mentions(chunk)
@@ -222,7 +307,8 @@ def _targets_in_sentence(sentence: str) -> Iterator[_Found]:
                 previous = None
                 continue
             clauses = _clauses()
-            text = clauses.reference.sub("", text)
+            if clauses.reference_word.search(text):
+                text = clauses.reference.sub("", text)
             shown = chunk[figure.start: figure.number_end]
             subject = _count_subject(text, shown) if not figure.is_percent else _subject(text, shown)
             bare = not clauses.subgroup.sub("", before).strip(" ,;")
@@ -253,8 +339,12 @@ def _leading_year(sentence: str) -> Optional[int]:
 
 def _text_targets(section: Section, default_year: Optional[int]) -> Iterator[Target]:
     for paragraph in _section_texts(section):
+        if not ANY_DIGIT.search(paragraph):
+            continue  # no figure and no year in any of its sentences (most paragraphs)
         carried: Optional[int] = None
         for sentence in _sentences(paragraph):
+            if not ANY_DIGIT.search(sentence):
+                continue  # neither a figure nor a year of its own: nothing found, nothing carried
             own = _leading_year(sentence)
             for found in _targets_in_sentence(sentence):
                 year = found.year or own or carried or default_year
