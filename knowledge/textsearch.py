@@ -101,9 +101,17 @@ def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     outside ASCII) of one whitespace-free chunk of NFC text."""
     folded = fold(chunk)
     words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *_RAW_WORD.findall(folded)]))
-    return words, (() if chunk.isascii() else tuple(w for w in accented_words(chunk) if not w.isascii()))
+    if chunk.isascii():
+        return words, ()
+    lowered = _accented(chunk)
+    # one word of letters (most chunks) is its own only accented word
+    marked = (lowered,) if lowered.isalpha() else _LETTERS_OR_DIGITS.findall(lowered)
+    return words, tuple(w for w in marked if not w.isascii())
 
 
+# Punctuation no word of the index holds (none is a letter, a digit, "&" or "-"): a space in its
+# place changes no word, and str.replace is cheaper than a lookup of each punctuated variant.
+_BREAKS = (",", ".", ";", ":", "(", ")", "/", '"', "“", "”")
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 
@@ -117,7 +125,11 @@ def indexed_words(text: str) -> tuple[list[str], set[str]]:
     step per chunk (map, chain, itemgetter): no rule looks across a space but the semester one,
     and plans are made of a few thousand distinct syllables, so the cost of a row is a few
     lookups per word however often the plan repeats them."""
-    chunks = nfc(text).split()
+    text = nfc(text)
+    for mark in _BREAKS:  # "(học," is "học": more chunks already known
+        if mark in text:
+            text = text.replace(mark, " ")
+    chunks = text.split()
     found = list(map(_chunk_words, dict.fromkeys(chunks)))
     words = dict.fromkeys(chain.from_iterable(map(_FIRST, found)))
     if "ky" in words and ("1" in words or "2" in words):
@@ -127,9 +139,16 @@ def indexed_words(text: str) -> tuple[list[str], set[str]]:
     return list(words), set(chain.from_iterable(map(_SECOND, found)))
 
 
+_LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")
+
+
+def _accented(text: str) -> str:
+    return text.lower().replace("uỷ", "ủy")
+
+
 def accented_words(text: str) -> set[str]:
     """Lowercase NFC words as typed (with diacritics), for the "họp" ≠ "hợp" tie-break."""
-    return set(re.findall(r"[^\W_]+", nfc(text).lower().replace("uỷ", "ủy")))
+    return set(_LETTERS_OR_DIGITS.findall(_accented(nfc(text))))
 
 
 def has_diacritics(word: str) -> bool:
