@@ -94,13 +94,13 @@ def first_ingest_and_floor(path: Path, floor, tmp: Path, repeat: int = 5) -> tup
     """Best of ``repeat`` of (our ingest, its floor) for a plan the process has never read.
 
     Each pair is measured in a child forked from this process, which has read no sample plan:
-    the child first ingests a plan of another name (untimed: vocabularies, the administrative
+    the child first ingests another plan in the same format (untimed: vocabularies, the administrative
     dataset and the syllables all plans share are then loaded, as in any batch), then times the
     floor, our ingest of ``path`` into a fresh KB, and the floor again.  Timing repeated ingests
     of one file in one process would time a plan whose every paragraph the caches already hold;
     a child per pair also lets a spell of load on a shared machine weigh on both sides."""
     context = multiprocessing.get_context("fork")
-    warm_up = next(p for p in PLANS if p.suffix == ".txt" and plan_stem(p) != plan_stem(path))
+    warm_up = next(p for p in PLANS if p.suffix == path.suffix and plan_stem(p) != plan_stem(path))
     pairs = []
     for i in range(repeat):
         receive, send = context.Pipe(duplex=False)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -295,13 +295,18 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     info = extraction.document
     content_hash = _content_hash(doc, info)
     identity = _identity(info, content_hash)
-    same_plan = models.Document.identity == identity
+    # Core statements, not ORM queries: on a fresh engine (a first ingest) compiling an ORM
+    # query and flushing an ORM object cost more than the rows they touch
+    documents = models.Document.__table__
+    same_plan = documents.c.identity == identity
     if not info.number:  # the brief's rule: a numberless plan with the same text is the same plan
-        same_plan = or_(same_plan, and_(models.Document.number.is_(None), models.Document.content_hash == content_hash))
+        same_plan = or_(same_plan, and_(documents.c.number.is_(None), documents.c.content_hash == content_hash))
     previous = session.execute(
-        select(models.Document).where(models.Document.is_current.is_(True), same_plan)
-        .order_by(models.Document.version.desc()).with_for_update()
-    ).scalars().first()
+        select(documents.c.id, documents.c.content_hash, documents.c.identity, documents.c.version,
+               documents.c.plan, documents.c.number, documents.c.issuer)
+        .where(documents.c.is_current.is_(True), same_plan)
+        .order_by(documents.c.version.desc()).with_for_update()
+    ).first()
     counts = {key: len(getattr(extraction, key)) for key in FACT_LABELS}
     if previous is not None and previous.content_hash == content_hash:
         return IngestResult(path=path, plan=previous.plan, document_id=previous.id, number=previous.number,
@@ -309,15 +314,15 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
                             counts=counts | {"sections": sum(1 for top in doc.sections for _ in top.walk())})
     if previous is not None:
         identity = previous.identity
-        previous.is_current = False
-        session.flush()  # before the insert: the partial unique index allows one current row
+        # before the insert: the partial unique index allows one current row
+        session.execute(update(documents).where(documents.c.id == previous.id).values(is_current=False))
         # the full-text index covers current versions only: the old version's rows leave with it
         fulltext.drop_document(session, previous.id)
     last_version = session.execute(
-        select(func.max(models.Document.version)).where(models.Document.identity == identity)
+        select(func.max(documents.c.version)).where(documents.c.identity == identity)
     ).scalar()
     period = list(info.period or [])
-    document = models.Document(
+    row = dict(
         plan=extraction.plan,
         source_file=path.name,
         format=doc.format,
@@ -338,8 +343,8 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
         ingested_at=datetime.utcnow(),
         folded=models.search_key(extraction.plan, info.number, info.issuer, info.title),
     )
-    session.add(document)
-    session.flush()
+    _insert_with_ids(session, {models.Document: [row]})
+    document = models.Document(**row)  # its values, for the index and the result; never added to the session
     remember_links(session, document.id, geography.learn_links(info.issuer, plan_texts(doc, info.title)))
 
     agencies = _AgencyCache(session)
