@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
-import docx
-from docx.document import Document as WordDocument
 from docx.oxml.ns import qn
 from lxml import etree
 
 from ..labels import split_label
 from ..model import Block, Location
+from .docx_package import WordParts, open_parts
 from .legacy_encoding import TCVN3, FontEncoding, decode, detect, font_encoding, is_unicode, restore_capitals
 from .text import TERMINAL
 
@@ -93,12 +92,10 @@ def _parse_level(lvl) -> Level:
                  _child_val(lvl, "w:lvlText") or "")
 
 
-def read_numbering(document: WordDocument) -> NumberingDefinitions:
-    """Parse ``numbering.xml``; a document without one simply has no auto-numbering."""
+def read_numbering(root) -> NumberingDefinitions:
+    """Parse ``numbering.xml``; a document without one (``root`` None) simply has no auto-numbering."""
     defs = NumberingDefinitions()
-    try:
-        root = document.part.numbering_part.element
-    except (KeyError, NotImplementedError):
+    if root is None:
         return defs
     for abstract in root.findall(qn("w:abstractNum")):
         levels = {int(_attr(lvl, "w:ilvl") or 0): _parse_level(lvl) for lvl in abstract.findall(qn("w:lvl"))}
@@ -257,17 +254,16 @@ class StyleSheet:
     objects fail on both).
     """
 
-    def __init__(self, document: WordDocument) -> None:
+    def __init__(self, root) -> None:
         self._by_id: dict[Optional[str], object] = {}
         self._first: dict[str, object] = {}
         self._cache: dict[str, Optional[StyleInfo]] = {}
-        self._root = document.styles.element
+        self._root = root
         defaults = self._root.find(W_DOC_DEFAULTS)
         rpr_default = defaults.find(W_RPR_DEFAULT) if defaults is not None else None
         self.default_font: Optional[str] = _font(rpr_default.find(W_RPR)) if rpr_default is not None else None
         default = None  # the last paragraph style marked w:default, as python-docx's styles.default()
-        # document.styles: python-docx supplies its default styles when the part is missing.
-        for style in document.styles.element.findall(W_STYLE):
+        for style in root.findall(W_STYLE):
             style_id = style.get(W_STYLE_ID)
             self._by_id[style_id] = style
             if style_id is not None:
@@ -359,16 +355,17 @@ def _int_val(element, tag: str, default: int) -> int:
 class BodyReader:
     """Walks a document body once, keeping numbering counters and the paragraph index."""
 
-    def __init__(self, document: WordDocument) -> None:
-        self.styles = StyleSheet(document)
-        self.numberer = Numberer(read_numbering(document))
+    def __init__(self, parts: WordParts) -> None:
+        self.body = parts.body
+        self.styles = StyleSheet(parts.styles)
+        self.numberer = Numberer(read_numbering(parts.numbering))
         self.index = 0
         self.blocks: list[Block] = []
         # Only a document naming a legacy font pays for resolving each run's font.
-        self.legacy_fonts = _names_legacy_font(self.styles.fonts(), document.element.body)
+        self.legacy_fonts = _names_legacy_font(self.styles.fonts(), parts.body)
 
-    def read(self, body) -> list[Block]:
-        for child in self._content(body):
+    def read(self) -> list[Block]:
+        for child in self._content(self.body):
             if child.tag == W_P:
                 block = self._paragraph(child)
                 if block is not None:
@@ -567,5 +564,4 @@ def _decode_by_statistics(blocks: list[Block]) -> None:
 
 def read_docx(path: Union[str, Path]) -> tuple[list[Block], None]:
     """One Block per non-empty body paragraph (auto-number in ``label``) and per table."""
-    document = docx.Document(str(path))
-    return BodyReader(document).read(document.element.body), None
+    return BodyReader(open_parts(path)).read(), None
