@@ -104,7 +104,9 @@ def _ordinary_package(path: Path) -> WordParts:
         reader.close()
 
 
-def _through_python_docx(path: Path) -> WordParts:
+def open_with_python_docx(path: Union[str, Path]) -> WordParts:
+    """The same three parts through ``docx.Document()``, which loads the whole package: the
+    way for every package :func:`open_parts` does not take itself."""
     document = docx.Document(str(path))
     try:
         numbering = document.part.numbering_part.element
@@ -120,4 +122,4 @@ def open_parts(path: Union[str, Path]) -> WordParts:
     try:
         return _ordinary_package(path)
     except Exception:  # noqa: BLE001 — whatever it is, python-docx decides (and words the error)
-        return _through_python_docx(path)
+        return open_with_python_docx(path)
