@@ -54,6 +54,30 @@ W_ABSTRACT_NUM_ID = qn("w:abstractNumId")
 W_START, W_NUM_FMT, W_LVL_TEXT, W_START_OVERRIDE = qn("w:start"), qn("w:numFmt"), qn("w:lvlText"), qn("w:startOverride")
 
 
+def _val(element) -> Optional[str]:
+    """``@w:val`` of an element that may be missing."""
+    return None if element is None else element.get(W_VAL)
+
+
+def _child(element, tag: str):
+    """``element.find(tag)``, its first child ``tag`` (or None), at a fraction of the cost:
+    lxml's find() compiles its path on every call, and this runs for every paragraph, run
+    and cell.  The child a schema puts first (``w:pPr``, ``w:rPr``, ``w:tcPr`` …) is tried
+    first."""
+    try:
+        first = element[0]
+    except IndexError:
+        return None
+    if first.tag == tag:
+        return first
+    return next(element.iterchildren(tag), None)
+
+
+def _child_val(element, tag: str) -> Optional[str]:
+    """``@w:val`` of the first child ``tag`` of an element that may be missing."""
+    return _val(_child(element, tag)) if element is not None else None
+
+
 def continues_previous(previous: str, text: str) -> bool:
     """Whether paragraph ``text`` is the rest of ``previous`` cut before a hyphen: it starts
     with "- " and a lowercase word while ``previous`` has no closing punctuation.  The same
@@ -94,25 +118,6 @@ class NumberingDefinitions:
         merged = dict(self.abstract.get(self.num_abstract.get(num_id, ""), {}))
         merged.update(self.overrides.get(num_id, {}))
         return merged
-
-
-def _child(element, tag: str):
-    """``element.find(tag)``, its first child ``tag`` (or None), at a fraction of the cost:
-    lxml's find() compiles its path on every call, and this runs for every paragraph, run
-    and cell.  The child a schema puts first (``w:pPr``, ``w:rPr``, ``w:tcPr`` …) is tried
-    first."""
-    try:
-        first = element[0]
-    except IndexError:
-        return None
-    if first.tag == tag:
-        return first
-    return next(element.iterchildren(tag), None)
-
-
-def _child_val(element, tag: str) -> Optional[str]:
-    """``@w:val`` of the first child ``tag`` of an element that may be missing."""
-    return _val(_child(element, tag)) if element is not None else None
 
 
 def _parse_level(lvl) -> Level:
@@ -233,13 +238,6 @@ class Numberer:
 
 
 # --------------------------------------------------------------------------- styles
-
-
-
-def _val(element) -> Optional[str]:
-    """``@w:val`` of an element that may be missing."""
-    return None if element is None else element.get(W_VAL)
-
 
 def _font(rpr) -> Optional[str]:
     """The font a ``w:rPr`` sets for the characters a legacy font holds (``w:hAnsi``, the
