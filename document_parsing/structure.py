@@ -22,6 +22,8 @@ CLOSING_MARKERS = ("noi nhan",)
 # The line under an attached plan's title: "(Ban hành kèm theo Quyết định số … ngày …)"
 ATTACHED_PLAN = ("(ban hanh kem theo quyet dinh", "(kem theo quyet dinh")
 PART_KINDS = ("word", "upper", "roman")
+# Characters of a paragraph folded to look for the markers that open it (see _fold_markers).
+FOLD_SPAN = 64
 
 
 class _Nesting:
@@ -80,9 +82,22 @@ def _path(parent: Optional[Section], label: Label) -> str:
     return f"{node.path}.{label.label}" if node is not None else label.label
 
 
+def _fold_markers(text: str) -> str:
+    """The folded text the markers are looked for in: the whole paragraph when it has a "("
+    (the attached plan's line, which may sit anywhere in it, opens with one, and no other
+    character folds to "("), else only its first characters, since every other marker opens
+    a paragraph.  The fold of a paragraph's start is the start of its fold; folding is the
+    dearest step per paragraph, and most paragraphs are long."""
+    if "(" in text or len(text) <= FOLD_SPAN:
+        return fold(text)
+    start = fold(text[:FOLD_SPAN])
+    return start if len(start) >= FOLD_SPAN // 2 else fold(text)
+
+
 def _is_attached_plan_start(folded: str, recent_folded: list[str]) -> bool:
     """"(Ban hành kèm theo Quyết định …)" right under a "KẾ HOẠCH" title (not an appendix's);
-    both the paragraph and the recent ones already folded (each paragraph is folded once)."""
+    both the paragraph and the recent ones already folded (each paragraph is folded once, by
+    :func:`_fold_markers`)."""
     return any(m in folded for m in ATTACHED_PLAN) and any(t.startswith("ke hoach") for t in recent_folded[-4:])
 
 
@@ -92,7 +107,7 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
     nesting = _Nesting()
     closed = False
     recent: list[str] = []  # the last few paragraph texts, to caption a table
-    recent_folded: list[str] = []  # the same, folded
+    recent_folded: list[str] = []  # the same, folded (their starts: _fold_markers)
 
     for block in blocks:
         if block.kind == "table":
@@ -111,7 +126,7 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             text = f"{clean_space(block.label)} {text}"
         if not text:
             continue
-        folded = fold(text)
+        folded = _fold_markers(text)
         recent.append(text)
         recent_folded.append(folded)
         if _is_attached_plan_start(folded, recent_folded) and (doc.sections or closed):

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
-import docx
-from docx.document import Document as WordDocument
 from docx.oxml.ns import qn
 from lxml import etree
 
 from ..labels import split_label
 from ..model import Block, Location
+from .docx_package import WordParts, open_parts
 from .legacy_encoding import TCVN3, FontEncoding, decode, detect, font_encoding, is_unicode, restore_capitals
 from .text import TERMINAL
 
@@ -34,6 +33,49 @@ MAX_LEVELS = 9
 BULLET_LABEL = "-"
 # Inline elements whose text a reader sees, in run order; soft breaks and tabs read as spaces.
 TEXT_TAGS = {qn("w:t"): None, qn("w:tab"): " ", qn("w:br"): " ", qn("w:cr"): " ", qn("w:noBreakHyphen"): "-"}
+_TEXT_TAG_NAMES = tuple(TEXT_TAGS)
+W_P, W_TBL, W_SDT, W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
+W_PPR, W_PSTYLE, W_NUMPR, W_NUMID, W_ILVL = qn("w:pPr"), qn("w:pStyle"), qn("w:numPr"), qn("w:numId"), qn("w:ilvl")
+W_R, W_RPR, W_RSTYLE, W_VAL = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:val")
+W_RFONTS, W_ASCII, W_HANSI = qn("w:rFonts"), qn("w:ascii"), qn("w:hAnsi")
+W_DOC_DEFAULTS, W_RPR_DEFAULT = qn("w:docDefaults"), qn("w:rPrDefault")
+W_STYLE, W_STYLE_ID, W_BASED_ON = qn("w:style"), qn("w:styleId"), qn("w:basedOn")
+W_TYPE, W_DEFAULT = qn("w:type"), qn("w:default")
+W_TR, W_TC, W_TRPR, W_TCPR = qn("w:tr"), qn("w:tc"), qn("w:trPr"), qn("w:tcPr")
+W_TBL_GRID, W_GRID_COL, W_GRID_SPAN, W_VMERGE = qn("w:tblGrid"), qn("w:gridCol"), qn("w:gridSpan"), qn("w:vMerge")
+W_GRID_BEFORE, W_GRID_AFTER = qn("w:gridBefore"), qn("w:gridAfter")
+_W = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+# the w:rFonts of each style's w:rPr; the w:hAnsi and w:ascii fonts named anywhere in a body
+_STYLE_FONTS = etree.XPath("w:style/w:rPr[1]/w:rFonts[1]", namespaces=_W)
+_BODY_FONT_NAMES = etree.XPath(".//w:rFonts/@w:hAnsi | .//w:rFonts/@w:ascii", namespaces=_W, smart_strings=False)
+# numbering.xml (w:abstractNumId, w:numId and w:ilvl name an attribute and an element alike)
+W_ABSTRACT_NUM, W_NUM, W_LVL, W_LVL_OVERRIDE = qn("w:abstractNum"), qn("w:num"), qn("w:lvl"), qn("w:lvlOverride")
+W_ABSTRACT_NUM_ID = qn("w:abstractNumId")
+W_START, W_NUM_FMT, W_LVL_TEXT, W_START_OVERRIDE = qn("w:start"), qn("w:numFmt"), qn("w:lvlText"), qn("w:startOverride")
+
+
+def _val(element) -> Optional[str]:
+    """``@w:val`` of an element that may be missing."""
+    return None if element is None else element.get(W_VAL)
+
+
+def _child(element, tag: str):
+    """``element.find(tag)``, its first child ``tag`` (or None), at a fraction of the cost:
+    lxml's find() compiles its path on every call, and this runs for every paragraph, run
+    and cell.  The child a schema puts first (``w:pPr``, ``w:rPr``, ``w:tcPr`` …) is tried
+    first."""
+    try:
+        first = element[0]
+    except IndexError:
+        return None
+    if first.tag == tag:
+        return first
+    return next(element.iterchildren(tag), None)
+
+
+def _child_val(element, tag: str) -> Optional[str]:
+    """``@w:val`` of the first child ``tag`` of an element that may be missing."""
+    return _val(_child(element, tag)) if element is not None else None
 
 
 def continues_previous(previous: str, text: str) -> bool:
@@ -78,40 +120,30 @@ class NumberingDefinitions:
         return merged
 
 
-def _attr(element, name: str) -> Optional[str]:
-    return None if element is None else element.get(qn(name))
-
-
-def _child_val(element, tag: str) -> Optional[str]:
-    return _attr(element.find(qn(tag)), "w:val") if element is not None else None
-
-
 def _parse_level(lvl) -> Level:
-    start = _child_val(lvl, "w:start")
+    start = _child_val(lvl, W_START)
     return Level(int(start) if start and start.lstrip("-").isdigit() else 1,
-                 _child_val(lvl, "w:numFmt") or "decimal",
-                 _child_val(lvl, "w:lvlText") or "")
+                 _child_val(lvl, W_NUM_FMT) or "decimal",
+                 _child_val(lvl, W_LVL_TEXT) or "")
 
 
-def read_numbering(document: WordDocument) -> NumberingDefinitions:
-    """Parse ``numbering.xml``; a document without one simply has no auto-numbering."""
+def read_numbering(root) -> NumberingDefinitions:
+    """Parse ``numbering.xml``; a document without one (``root`` None) simply has no auto-numbering."""
     defs = NumberingDefinitions()
-    try:
-        root = document.part.numbering_part.element
-    except (KeyError, NotImplementedError):
+    if root is None:
         return defs
-    for abstract in root.findall(qn("w:abstractNum")):
-        levels = {int(_attr(lvl, "w:ilvl") or 0): _parse_level(lvl) for lvl in abstract.findall(qn("w:lvl"))}
-        defs.abstract[_attr(abstract, "w:abstractNumId") or ""] = levels
-    for num in root.findall(qn("w:num")):
-        num_id = _attr(num, "w:numId") or ""
-        defs.num_abstract[num_id] = _child_val(num, "w:abstractNumId") or ""
-        for override in num.findall(qn("w:lvlOverride")):
-            ilvl = int(_attr(override, "w:ilvl") or 0)
-            start = _child_val(override, "w:startOverride")
+    for abstract in root.iterchildren(W_ABSTRACT_NUM):
+        levels = {int(lvl.get(W_ILVL) or 0): _parse_level(lvl) for lvl in abstract.iterchildren(W_LVL)}
+        defs.abstract[abstract.get(W_ABSTRACT_NUM_ID) or ""] = levels
+    for num in root.iterchildren(W_NUM):
+        num_id = num.get(W_NUMID) or ""
+        defs.num_abstract[num_id] = _child_val(num, W_ABSTRACT_NUM_ID) or ""
+        for override in num.iterchildren(W_LVL_OVERRIDE):
+            ilvl = int(override.get(W_ILVL) or 0)
+            start = _child_val(override, W_START_OVERRIDE)
             if start is not None and start.lstrip("-").isdigit():
                 defs.start_overrides.setdefault(num_id, {})[ilvl] = int(start)
-            lvl = override.find(qn("w:lvl"))
+            lvl = _child(override, W_LVL)
             if lvl is not None:
                 defs.overrides.setdefault(num_id, {})[ilvl] = _parse_level(lvl)
     return defs
@@ -207,32 +239,10 @@ class Numberer:
 
 # --------------------------------------------------------------------------- styles
 
-W_P, W_TBL, W_SDT, W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
-W_PPR, W_PSTYLE, W_NUMPR, W_NUMID, W_ILVL = qn("w:pPr"), qn("w:pStyle"), qn("w:numPr"), qn("w:numId"), qn("w:ilvl")
-W_R, W_RPR, W_RSTYLE, W_VAL = qn("w:r"), qn("w:rPr"), qn("w:rStyle"), qn("w:val")
-W_RFONTS, W_ASCII, W_HANSI = qn("w:rFonts"), qn("w:ascii"), qn("w:hAnsi")
-W_DOC_DEFAULTS, W_RPR_DEFAULT = qn("w:docDefaults"), qn("w:rPrDefault")
-W_STYLE, W_STYLE_ID, W_BASED_ON = qn("w:style"), qn("w:styleId"), qn("w:basedOn")
-W_TYPE, W_DEFAULT = qn("w:type"), qn("w:default")
-W_TR, W_TC, W_TRPR, W_TCPR = qn("w:tr"), qn("w:tc"), qn("w:trPr"), qn("w:tcPr")
-W_TBL_GRID, W_GRID_COL, W_GRID_SPAN, W_VMERGE = qn("w:tblGrid"), qn("w:gridCol"), qn("w:gridSpan"), qn("w:vMerge")
-W_GRID_BEFORE, W_GRID_AFTER = qn("w:gridBefore"), qn("w:gridAfter")
-_TEXT_TAG_NAMES = tuple(TEXT_TAGS)
-_W = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
-# styles whose own w:rPr names fonts; the w:hAnsi and w:ascii fonts named anywhere in a body
-_STYLES_WITH_FONTS = etree.XPath("w:style[w:rPr/w:rFonts]", namespaces=_W)
-_BODY_FONT_NAMES = etree.XPath(".//w:rFonts/@w:hAnsi | .//w:rFonts/@w:ascii", namespaces=_W, smart_strings=False)
-
-
-def _val(element) -> Optional[str]:
-    """``@w:val`` of an element that may be missing."""
-    return None if element is None else element.get(W_VAL)
-
-
 def _font(rpr) -> Optional[str]:
     """The font a ``w:rPr`` sets for the characters a legacy font holds (``w:hAnsi``, the
     font of U+0080–U+00FF, else ``w:ascii``); ``None`` when it sets neither."""
-    fonts = rpr.find(W_RFONTS) if rpr is not None else None
+    fonts = _child(rpr, W_RFONTS) if rpr is not None else None
     if fonts is None:
         return None
     return fonts.get(W_HANSI) or fonts.get(W_ASCII)
@@ -257,17 +267,16 @@ class StyleSheet:
     objects fail on both).
     """
 
-    def __init__(self, document: WordDocument) -> None:
+    def __init__(self, root) -> None:
         self._by_id: dict[Optional[str], object] = {}
         self._first: dict[str, object] = {}
         self._cache: dict[str, Optional[StyleInfo]] = {}
-        self._root = document.styles.element
-        defaults = self._root.find(W_DOC_DEFAULTS)
-        rpr_default = defaults.find(W_RPR_DEFAULT) if defaults is not None else None
-        self.default_font: Optional[str] = _font(rpr_default.find(W_RPR)) if rpr_default is not None else None
+        self._root = root
+        defaults = _child(root, W_DOC_DEFAULTS)
+        rpr_default = _child(defaults, W_RPR_DEFAULT) if defaults is not None else None
+        self.default_font: Optional[str] = _font(_child(rpr_default, W_RPR)) if rpr_default is not None else None
         default = None  # the last paragraph style marked w:default, as python-docx's styles.default()
-        # document.styles: python-docx supplies its default styles when the part is missing.
-        for style in document.styles.element.findall(W_STYLE):
+        for style in root.iterchildren(W_STYLE):
             style_id = style.get(W_STYLE_ID)
             self._by_id[style_id] = style
             if style_id is not None:
@@ -297,23 +306,24 @@ class StyleSheet:
         seen: set[Optional[str]] = set()
         while style is not None and style.get(W_STYLE_ID) not in seen:
             seen.add(style.get(W_STYLE_ID))
-            ppr = style.find(W_PPR)
-            num_pr = ppr.find(W_NUMPR) if ppr is not None else None
+            ppr = _child(style, W_PPR)
+            num_pr = _child(ppr, W_NUMPR) if ppr is not None else None
             if num_pr is not None:
-                num_prs.append((_val(num_pr.find(W_NUMID)), _val(num_pr.find(W_ILVL))))
+                num_prs.append((_child_val(num_pr, W_NUMID), _child_val(num_pr, W_ILVL)))
             if font is None:
-                font = _font(style.find(W_RPR))
-            based_on = _val(style.find(W_BASED_ON))
+                font = _font(_child(style, W_RPR))
+            based_on = _child_val(style, W_BASED_ON)
             style = self._first.get(based_on) if based_on is not None else None
         return StyleInfo(tuple(num_prs), font)
 
     def fonts(self) -> set[str]:
-        """Every font a style or the document defaults name (only styles whose ``w:rPr`` has a
-        ``w:rFonts`` can name one: one XPath finds them among the hundreds of latent styles)."""
+        """Every font a style or the document defaults name: the ``w:rFonts`` of each style's
+        ``w:rPr`` (what :func:`_font` reads), found by one XPath among the styles."""
         names = {self.default_font} if self.default_font else set()
-        for style in _STYLES_WITH_FONTS(self._root):
+        for fonts in _STYLE_FONTS(self._root):
+            style = fonts.getparent().getparent()
             if self._by_id.get(style.get(W_STYLE_ID)) is style:  # the style its id resolves to
-                names.add(_font(style.find(W_RPR)) or "")
+                names.add(fonts.get(W_HANSI) or fonts.get(W_ASCII) or "")
         names.discard("")
         return names
 
@@ -325,8 +335,8 @@ def _num_pr(num_pr, style: Optional[StyleInfo]) -> Optional[tuple[str, int]]:
     num_id: Optional[str] = None
     ilvl: Optional[str] = None
     if num_pr is not None:
-        num_id = _val(num_pr.find(W_NUMID))
-        ilvl = _val(num_pr.find(W_ILVL))
+        num_id = _child_val(num_pr, W_NUMID)
+        ilvl = _child_val(num_pr, W_ILVL)
     if num_id is None and style is not None:
         for style_num_id, style_ilvl in style.num_prs:
             num_id = style_num_id
@@ -347,28 +357,29 @@ def paragraph_text(p) -> str:
 # --------------------------------------------------------------------------- tables
 
 def _grid_width(tbl) -> int:
-    grid = tbl.find(W_TBL_GRID)
-    return len(grid.findall(W_GRID_COL)) if grid is not None else 0
+    grid = _child(tbl, W_TBL_GRID)
+    return sum(1 for _ in grid.iterchildren(W_GRID_COL)) if grid is not None else 0
 
 
 def _int_val(element, tag: str, default: int) -> int:
-    value = _val(element.find(tag)) if element is not None else None
+    value = _child_val(element, tag)
     return int(value) if value and value.isdigit() else default
 
 
 class BodyReader:
     """Walks a document body once, keeping numbering counters and the paragraph index."""
 
-    def __init__(self, document: WordDocument) -> None:
-        self.styles = StyleSheet(document)
-        self.numberer = Numberer(read_numbering(document))
+    def __init__(self, parts: WordParts) -> None:
+        self.body = parts.body
+        self.styles = StyleSheet(parts.styles)
+        self.numberer = Numberer(read_numbering(parts.numbering))
         self.index = 0
         self.blocks: list[Block] = []
         # Only a document naming a legacy font pays for resolving each run's font.
-        self.legacy_fonts = _names_legacy_font(self.styles.fonts(), document.element.body)
+        self.legacy_fonts = _names_legacy_font(self.styles.fonts(), parts.body)
 
-    def read(self, body) -> list[Block]:
-        for child in self._content(body):
+    def read(self) -> list[Block]:
+        for child in self._content(self.body):
             if child.tag == W_P:
                 block = self._paragraph(child)
                 if block is not None:
@@ -416,11 +427,11 @@ class BodyReader:
     def _run_font(self, run, style: Optional[StyleInfo]) -> Optional[str]:
         """A run's font: its own ``w:rFonts``, its character style's, its paragraph style's,
         the document default."""
-        rpr = run.find(W_RPR)
+        rpr = _child(run, W_RPR)
         font = _font(rpr)
         if font is not None:
             return font
-        char_style = _val(rpr.find(W_RSTYLE)) if rpr is not None else None
+        char_style = _child_val(rpr, W_RSTYLE)
         if char_style is not None:
             info = self.styles.get(char_style)
             if info is not None and info.font is not None:
@@ -444,7 +455,7 @@ class BodyReader:
         """A one-row table is page layout (the letterhead, the "Nơi nhận" / signature block),
         not data: its cells are read as paragraphs, column by column, as a reader sees them and
         as the text rendering has them, so that "Nơi nhận:" still closes the body."""
-        rows = tbl.findall(W_TR)
+        rows = list(tbl.iterchildren(W_TR))
         if len(rows) == 1:
             for tc in self._cells(rows[0]):
                 for child in self._content(tc):
@@ -466,7 +477,7 @@ class BodyReader:
             if tag == W_P or tag == W_TBL:
                 yield child
             elif tag == W_SDT:
-                content = child.find(W_SDT_CONTENT)
+                content = _child(child, W_SDT_CONTENT)
                 if content is not None:
                     yield from self._content(content)
 
@@ -519,13 +530,13 @@ class BodyReader:
         after it and a vertically merged continuation cell is empty, as in the text rendering."""
         width = _grid_width(tbl)
         rows = []
-        for tr in tbl.findall(W_TR):
-            trpr = tr.find(W_TRPR)
+        for tr in tbl.iterchildren(W_TR):
+            trpr = _child(tr, W_TRPR)
             row = [""] * _int_val(trpr, W_GRID_BEFORE, 0)
             for tc in self._cells(tr):
-                tcpr = tc.find(W_TCPR)
+                tcpr = _child(tc, W_TCPR)
                 span = _int_val(tcpr, W_GRID_SPAN, 1)
-                vmerge = tcpr.find(W_VMERGE) if tcpr is not None else None
+                vmerge = _child(tcpr, W_VMERGE) if tcpr is not None else None
                 continued = vmerge is not None and vmerge.get(W_VAL) in (None, "continue")
                 row.append("" if continued else self._cell_text(tc))
                 row.extend([""] * (span - 1))
@@ -567,5 +578,4 @@ def _decode_by_statistics(blocks: list[Block]) -> None:
 
 def read_docx(path: Union[str, Path]) -> tuple[list[Block], None]:
     """One Block per non-empty body paragraph (auto-number in ``label``) and per table."""
-    document = docx.Document(str(path))
-    return BodyReader(document).read(document.element.body), None
+    return BodyReader(open_parts(path)).read(), None

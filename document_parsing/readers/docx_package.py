@@ -1,0 +1,125 @@
+"""The three parts of a .docx that the reader reads, opened without loading the whole package.
+
+``docx.Document()`` reads and inflates every part of the package and parses every XML part
+python-docx has a class for, before a line of the body is read.  A Word plan carries a
+350 KB ``styles.xml`` (needed), a 440 KB ``stylesWithEffects.xml``, a thumbnail, settings,
+theme and properties (never read).  :func:`open_parts` follows the package's relationships
+to the main document, its styles and its numbering only, with python-docx's own OPC classes
+(part names, ``[Content_Types].xml``, relationship items), and parses those three with the
+options of python-docx's parser.
+
+Only the ordinary layout takes that way: one main document of Word's content type, one
+styles part, at most one numbering part, each of its expected content type.  Anything else
+(no styles part, a template or macro document, a relationship twice, not a zip at all) is
+opened by ``docx.Document()`` exactly as before, so it is read, or refused with the same
+message, as before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+import docx
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TARGET_MODE as RTM
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.oxml import parse_xml as parse_package_xml
+from docx.opc.packuri import PACKAGE_URI, PackURI
+from docx.opc.phys_pkg import PhysPkgReader
+from docx.oxml.ns import qn
+from lxml import etree
+
+# python-docx's parser options (docx.oxml.parser.oxml_parser), without its element classes:
+# the reader uses lxml's own API only, and plain elements cost a third of python-docx's
+# classes to visit (the body's ~2,000 elements are each visited at least once).
+PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+W_DOCUMENT, W_BODY = qn("w:document"), qn("w:body")
+
+
+@dataclass(frozen=True)
+class WordParts:
+    """What the reader reads of a .docx."""
+
+    body: etree._Element  # w:body of the main document
+    styles: etree._Element  # w:styles (python-docx's default styles when the package has none)
+    numbering: Optional[etree._Element]  # w:numbering; None when the document defines no lists
+
+
+class _Unusual(Exception):
+    """The package is not laid out in the ordinary way: docx.Document() opens it."""
+
+
+class _ContentTypes:
+    """``[Content_Types].xml``: a part's content type by its name, else by its extension
+    (both compared without case, as python-docx does)."""
+
+    def __init__(self, xml: bytes) -> None:
+        types = parse_package_xml(xml)
+        self.overrides = {o.partname.lower(): o.content_type for o in types.overrides}
+        self.defaults = {d.extension.lower(): d.content_type for d in types.defaults}
+
+    def __getitem__(self, partname: PackURI) -> str:
+        found = self.overrides.get(partname.lower()) or self.defaults.get(partname.ext.lower())
+        if found is None:
+            raise _Unusual(f"no content type for {partname}")
+        return found
+
+
+def _related(reader: PhysPkgReader, source: PackURI, reltype: str, required: bool) -> Optional[PackURI]:
+    """The part ``source`` relates to by ``reltype``: one internal relationship, or none when
+    not ``required``."""
+    rels_xml = reader.rels_xml_for(source)
+    rels = parse_package_xml(rels_xml).Relationship_lst if rels_xml is not None else []
+    matching = [rel for rel in rels if rel.reltype == reltype]
+    if not matching and not required:
+        return None
+    if len(matching) != 1 or matching[0].target_mode == RTM.EXTERNAL:
+        raise _Unusual(f"{len(matching)} relationships of type {reltype}")
+    return PackURI.from_rel_ref(source.baseURI, matching[0].target_ref)
+
+
+def _part(reader: PhysPkgReader, types: _ContentTypes, partname: PackURI, content_type: str) -> etree._Element:
+    if types[partname] != content_type:
+        raise _Unusual(f"{partname} is {types[partname]}")
+    return etree.fromstring(reader.blob_for(partname), PARSER)
+
+
+def _ordinary_package(path: Path) -> WordParts:
+    reader = PhysPkgReader(str(path))
+    try:
+        types = _ContentTypes(reader.content_types_xml)
+        main = _related(reader, PACKAGE_URI, RT.OFFICE_DOCUMENT, required=True)
+        styles = _related(reader, main, RT.STYLES, required=False)
+        numbering = _related(reader, main, RT.NUMBERING, required=False)
+        if styles is None:
+            raise _Unusual("no styles part")
+        document = _part(reader, types, main, CT.WML_DOCUMENT_MAIN)
+        body = document.find(W_BODY) if document.tag == W_DOCUMENT else None
+        if body is None:
+            raise _Unusual("no w:document/w:body")
+        return WordParts(body, _part(reader, types, styles, CT.WML_STYLES),
+                         _part(reader, types, numbering, CT.WML_NUMBERING) if numbering is not None else None)
+    finally:
+        reader.close()
+
+
+def open_with_python_docx(path: Union[str, Path]) -> WordParts:
+    """The same three parts through ``docx.Document()``, which loads the whole package: the
+    way for every package :func:`open_parts` does not take itself."""
+    document = docx.Document(str(path))
+    try:
+        numbering = document.part.numbering_part.element
+    except (KeyError, NotImplementedError):  # no numbering part (python-docx cannot make one)
+        numbering = None
+    return WordParts(document.element.body, document.styles.element, numbering)
+
+
+def open_parts(path: Union[str, Path]) -> WordParts:
+    """The body, styles and numbering of a .docx; raises what ``docx.Document()`` raises for a
+    file it cannot open."""
+    path = Path(path)
+    try:
+        return _ordinary_package(path)
+    except Exception:  # noqa: BLE001 — whatever it is, python-docx decides (and words the error)
+        return open_with_python_docx(path)
