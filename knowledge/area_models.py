@@ -39,14 +39,14 @@ class LearntArea(Base):
     )
 
 
-def remember_links(session: Session, document_id: int, links: Iterable[AreaLink]) -> int:
-    """Store the links a document version states; the caller owns the transaction."""
-    rows = [dict(document_id=document_id, child_key=link.child[:200], child_level=link.child_level,
-                 child_name=link.child_name[:300], parent_key=link.parent[:200], parent_name=link.parent_name[:300])
+def link_rows(document_id: int, links: Iterable[AreaLink]) -> list[dict]:
+    """The :class:`LearntArea` rows of the links a document version states (every column given,
+    so that the ingest inserts them with its other rows, in its transaction)."""
+    now = datetime.utcnow()
+    return [dict(document_id=document_id, child_key=link.child[:200], child_level=link.child_level,
+                 child_name=link.child_name[:300], parent_key=link.parent[:200], parent_name=link.parent_name[:300],
+                 created_at=now)
             for link in links]
-    if rows:  # one Core insert: the ingest writes every other row so too (no ORM flush to compile)
-        session.execute(LearntArea.__table__.insert(), rows)
-    return len(rows)
 
 
 def learnt_links(session: Session) -> dict[str, set[str]]:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,7 +27,7 @@ import document_parsing
 from document_parsing.text_utils import clean_space
 
 from . import fulltext, geography, models, search
-from .area_models import remember_links
+from .area_models import LearntArea, link_rows
 from document_parsing.agency_names import agency_kind, canonical_agency
 from .db import WRITE_OPTION
 
@@ -154,6 +154,10 @@ def _agency_row(name: str) -> dict:
     return dict(name=name, folded=models.search_key(name), kind=agency_kind(name))
 
 
+_AGENCIES_NAMED = text("SELECT id, name FROM agencies WHERE name IN :names").bindparams(
+    bindparam("names", expanding=True))  # plain SQL: see _PREVIOUS_VERSION
+
+
 class _AgencyCache:
     """Get-or-create of :class:`models.Agency` rows by canonical name within one session.
 
@@ -176,9 +180,9 @@ class _AgencyCache:
             _insert_with_ids(self.session, {models.Agency: rows})
 
     def _select(self, names: Iterable[str]) -> None:
-        query = select(models.Agency.id, models.Agency.name).where(models.Agency.name.in_(list(names)))
         with self.session.no_autoflush:
-            self.by_name.update((name, _AgencyRef(key, name)) for key, name in self.session.execute(query))
+            self.by_name.update((name, _AgencyRef(key, name))
+                                for key, name in self.session.execute(_AGENCIES_NAMED, {"names": list(names)}))
 
     def prepare(self, printed: Iterable[Optional[str]]) -> None:
         names = {n for n in (canonical_agency(p or "") for p in printed) if n and n not in self.by_name}
@@ -289,23 +293,24 @@ def plan_texts(doc: document_parsing.Document, title: Optional[str]) -> Iterable
             yield from (item.text for item in section.items)
 
 
+# The plan's own rows are read and retired with plain SQL: on a fresh engine (every first ingest
+# of a command-line run) compiling an ORM or Core query costs more than running it.
+_PREVIOUS_VERSION = ('SELECT id, content_hash, identity, version, "plan", number, issuer FROM documents '
+                     "WHERE is_current AND (identity = :identity")
+_SAME_TEXT = " OR (number IS NULL AND content_hash = :content_hash)"
+
+
 def _write(session: Session, path: Path, doc: document_parsing.Document, extraction) -> IngestResult:
     """Insert one new current version of the plan, or keep the current one when its content is
     the same; the caller owns the transaction."""
     info = extraction.document
     content_hash = _content_hash(doc, info)
     identity = _identity(info, content_hash)
-    # Core statements, not ORM queries: on a fresh engine (a first ingest) compiling an ORM
-    # query and flushing an ORM object cost more than the rows they touch
-    documents = models.Document.__table__
-    same_plan = documents.c.identity == identity
-    if not info.number:  # the brief's rule: a numberless plan with the same text is the same plan
-        same_plan = or_(same_plan, and_(documents.c.number.is_(None), documents.c.content_hash == content_hash))
+    numberless = not info.number  # the brief's rule: a numberless plan with the same text is the same plan
     previous = session.execute(
-        select(documents.c.id, documents.c.content_hash, documents.c.identity, documents.c.version,
-               documents.c.plan, documents.c.number, documents.c.issuer)
-        .where(documents.c.is_current.is_(True), same_plan)
-        .order_by(documents.c.version.desc()).with_for_update()
+        text(_PREVIOUS_VERSION + (_SAME_TEXT if numberless else "") + ") ORDER BY version DESC"
+             + ("" if session.get_bind().dialect.name == "sqlite" else " FOR UPDATE")),
+        {"identity": identity} | ({"content_hash": content_hash} if numberless else {}),
     ).first()
     counts = {key: len(getattr(extraction, key)) for key in FACT_LABELS}
     if previous is not None and previous.content_hash == content_hash:
@@ -315,12 +320,11 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     if previous is not None:
         identity = previous.identity
         # before the insert: the partial unique index allows one current row
-        session.execute(update(documents).where(documents.c.id == previous.id).values(is_current=False))
+        session.execute(text("UPDATE documents SET is_current = :no WHERE id = :id"), {"no": False, "id": previous.id})
         # the full-text index covers current versions only: the old version's rows leave with it
         fulltext.drop_document(session, previous.id)
-    last_version = session.execute(
-        select(func.max(documents.c.version)).where(documents.c.identity == identity)
-    ).scalar()
+    last_version = session.execute(text("SELECT max(version) FROM documents WHERE identity = :identity"),
+                                   {"identity": identity}).scalar()
     period = list(info.period or [])
     row = dict(
         plan=extraction.plan,
@@ -345,7 +349,9 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     )
     _insert_with_ids(session, {models.Document: [row]})
     document = models.Document(**row)  # its values, for the index and the result; never added to the session
-    remember_links(session, document.id, geography.learn_links(info.issuer, plan_texts(doc, info.title)))
+    places = link_rows(document.id, geography.learn_links(info.issuer, plan_texts(doc, info.title)))
+    if places:
+        _executemany(session, LearntArea.__table__, places)
 
     agencies = _AgencyCache(session)
     agencies.prepare([r.agency for r in extraction.responsibilities] + [p.lead for p in extraction.appendix_projects]
