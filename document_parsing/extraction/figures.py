@@ -116,9 +116,12 @@ class Figure:
         return self.unit == "%"
 
 
-PERCENT = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,]\d+)?)\s*(%|phần trăm)")
+# The figure patterns open with the digit they read, its look-behind (what may not stand before
+# the number) tested right after it: "\d(?<!x\d)" is "(?<!x)\d", but a pattern that opens with a
+# look-behind is tried at every position of the text, one that opens with "\d" only at digits.
+PERCENT = re.compile(r"(\d(?<![\w.,/]\d)\d{0,2}(?:[.,]\d+)?)\s*(%|phần trăm)")
 # a number: "1.500" (thousands), "02", "2,5" (decimal comma); not part of a date, code or fraction
-NUMBER = re.compile(r"(?<![\w.,/:%-])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w%]|[.,/:-]?\d)")
+NUMBER = re.compile(r"(\d(?<![\w.,/:%-]\d)(?:\d{0,2}(?:\.\d{3})+|\d*))(?:,(\d+))?(?![\w%]|[.,/:-]?\d)")
 ANY_DIGIT = re.compile(r"\d")
 
 
@@ -144,7 +147,7 @@ def is_label_number(before: str) -> bool:
     return _ends_with_label(before) or _enumerated_after_label(before)
 
 
-ENUMERATION_TAIL = re.compile(r"(\d+)\s*(?:,|và|hoặc|đến|-|–)\s*$")
+ENUMERATION_TAIL = re.compile(r"(\d\d*)\s*(?:,|và|hoặc|đến|-|–)\s*$")  # "\d\d*", not "\d+": the scan jumps to digits
 
 
 def _enumerated_after_label(before: str) -> bool:
