@@ -60,6 +60,23 @@ def low(text: str) -> str:
     return squash_spaces(text.lower())
 
 
+def low_startswith(text: str, prefixes: tuple[str, ...]) -> bool:
+    """``low(text).startswith(prefixes)``, lowering only the first words of a long text.
+
+    Lowercasing works character by character and collapsing spaces keeps a beginning a beginning,
+    so the beginning decides when it and the text are NFC (``low`` normalises other text), it holds
+    no capital sigma (whose lowercase depends on what follows it) and it lowers to at least the
+    longest prefix's length."""
+    longest = max(map(len, prefixes), default=0)
+    head = text[: 2 * longest + 40]
+    if len(head) < len(text) and "Σ" not in head and unicodedata.is_normalized("NFC", text) \
+            and unicodedata.is_normalized("NFC", head):
+        lowered = low(head)
+        if len(lowered) >= longest:
+            return lowered.startswith(prefixes)
+    return low(text).startswith(prefixes)
+
+
 def _folded(words) -> tuple[str, ...]:
     return tuple(low(str(w)) for w in words)
 
@@ -451,5 +468,7 @@ def is_situation_heading(heading: str) -> bool:
     """A heading about the present situation ("Thực trạng …", "Kết quả đạt được …"), not about goals
     (cached: every section asks it of each heading above it)."""
     vocab = vocabulary()
+    if not low_startswith(heading, vocab.situation_headings):
+        return False
     text = low(heading)
-    return any(text.startswith(w) for w in vocab.situation_headings) and not any(w in text for w in vocab.goal_heading_words)
+    return not any(w in text for w in vocab.goal_heading_words)
