@@ -60,21 +60,26 @@ def low(text: str) -> str:
     return squash_spaces(text.lower())
 
 
-def low_startswith(text: str, prefixes: tuple[str, ...]) -> bool:
-    """``low(text).startswith(prefixes)``, lowering only the first words of a long text.
+def low_head(text: str, size: int) -> str:
+    """``low(text)[:size]``, lowering only the first words of a long text (a clause after a figure,
+    a heading that is a whole paragraph).
 
     Lowercasing works character by character and collapsing spaces keeps a beginning a beginning,
     so the beginning decides when it and the text are NFC (``low`` normalises other text), it holds
-    no capital sigma (whose lowercase depends on what follows it) and it lowers to at least the
-    longest prefix's length."""
-    longest = max(map(len, prefixes), default=0)
-    head = text[: 2 * longest + 40]
+    no capital sigma (whose lowercase depends on what follows it) and it lowers to at least ``size``
+    characters."""
+    head = text[: 2 * size + 40]
     if len(head) < len(text) and "Σ" not in head and unicodedata.is_normalized("NFC", text) \
             and unicodedata.is_normalized("NFC", head):
         lowered = low(head)
-        if len(lowered) >= longest:
-            return lowered.startswith(prefixes)
-    return low(text).startswith(prefixes)
+        if len(lowered) >= size:
+            return lowered[:size]
+    return low(text)[:size]
+
+
+def low_startswith(text: str, prefixes: tuple[str, ...]) -> bool:
+    """``low(text).startswith(prefixes)``, lowering only the first words of a long text."""
+    return low_head(text, max(map(len, prefixes), default=0)).startswith(prefixes)
 
 
 def _folded(words) -> tuple[str, ...]:
@@ -271,7 +276,7 @@ def comparator(before: str, after: str) -> str:
     vocab = vocabulary()
     words = _comparator_words()
     tail = low(before).rstrip(" :,")
-    head = low(after)
+    head = low_head(after, 80)  # what follows the figure counts only in its first words
     if head.startswith(vocab.range_close):
         return ">="
     if any(tail == w or tail.endswith(spaced) for w, spaced in words.range_open) and any(c in head[:80] for c in vocab.range_close):
