@@ -91,8 +91,10 @@ def canonical_agency(name: str) -> str:
     return text[0].upper() + text[1:]
 
 
+@lru_cache(maxsize=2048)
 def folded_agency(name: str) -> str:
-    """The search key of an agency name: canonical, then accent-folded lowercase."""
+    """The search key of an agency name: canonical, then accent-folded lowercase.  (Cached: an
+    item's agencies and partners are keyed by it for every role they get.)"""
     return fold(canonical_agency(name))
 
 
