@@ -188,16 +188,46 @@ def _first_segment(text: str) -> str:
     m = HEAD_AFTER_AND.search(text)
     if m:
         end = m.start()
-    m = LONG_HEAD_AFTER_AND.search(fold_aligned(text[:end]))
-    if m:
-        end = m.start()
+    comma = _name_ending_comma(text, end)
+    # An unaccented "va" + head before ``end`` moves the end there, and the commas are read again
+    # up to it; one after the comma that ends the name changes nothing, so it is not looked for.
+    limit = end if comma is None else comma.end() + 1
+    long_and = _long_head_after_and(text, end, limit)
+    if long_and is not None:
+        end = long_and
+        comma = _name_ending_comma(text, end)
+    return text[: comma.start()] if comma else text[:end]
+
+
+def _name_ending_comma(text: str, end: int) -> Optional[re.Match]:
+    """The first comma before ``end`` after which the name does not go on: the text ends, another
+    agency, a verb, a parenthesis or quote, or a clause word follows it."""
     for comma in COMMA.finditer(text, 0, end):
         after = text[comma.end():]
-        if not after or starts_with_head(after) or starts_with_stop(after) or after[:1] in "(\"“":
-            return text[: comma.start()]
-        if CLAUSE_WORD.match(after):
-            return text[: comma.start()]
-    return text[:end]
+        if not after or starts_with_head(after) or starts_with_stop(after) or after[:1] in "(\"“" \
+                or CLAUSE_WORD.match(after):
+            return comma
+    return None
+
+
+# how far past its start a LONG_HEAD_AFTER_AND match reads in single-spaced text: " va ", the
+# longest head, and the character its word end is tested against
+LONG_HEAD_REACH = len(" va ") + max(map(len, LONG_HEADS), default=0) + 1
+
+
+def _long_head_after_and(text: str, end: int, limit: int) -> Optional[int]:
+    """Where LONG_HEAD_AFTER_AND first matches the folded ``text[:end]``, if before ``limit``.
+
+    Only the text up to ``limit`` and a match's reach is folded (a paragraph's rest is long, a name
+    short): folding is character by character, so that is the start of the whole fold, and in
+    single-spaced text a match starting before ``limit`` lies within it, its word end included.
+    Text with other spacing is folded up to ``end``, as a run of spaces has no bound."""
+    stop = min(end, limit + LONG_HEAD_REACH)
+    window = text[:stop]
+    if stop < end and not (window.isprintable() and "  " not in window):
+        window = text[:end]
+    m = LONG_HEAD_AFTER_AND.search(fold_aligned(window))
+    return m.start() if m and m.start() < limit else None
 
 
 COMMA = re.compile(r",\s*")

@@ -53,7 +53,10 @@ UNDATED = re.compile(r"^\s*(?:thường xuyên|liên tục|hằng ngày|hàng ng
 SPAN = re.compile(r"^\s*(?:năm\s+)?(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?\s*$", re.I)
 
 
+@lru_cache(maxsize=1024)
 def _recurrence(text: str) -> Optional[str]:
+    """How often a timing recurs.  Cached: a timing is asked whether it is dated, then again for
+    its deadline, and the empty timing of every undated one (each pattern is case-insensitive: slow)."""
     for pattern, name in RECURRENCE:
         if pattern.search(text):
             return name
@@ -65,7 +68,9 @@ DAY = re.compile(r"(?:trước|sau) ngày\s*(\d{1,2})\b(?!/)", re.I)
 MONTH = re.compile(r"(?:cuối|đầu|trong)?\s*tháng\s+(\d{1,2})\b", re.I)
 
 
+@lru_cache(maxsize=1024)
 def _month_day(text: str) -> tuple[Optional[int], Optional[int]]:
+    """(month, day) a timing names.  Cached, as :func:`_recurrence`."""
     m = DAY_MONTH.search(text)
     if m:
         return int(m.group(2)), int(m.group(1))

@@ -60,6 +60,28 @@ def low(text: str) -> str:
     return squash_spaces(text.lower())
 
 
+def low_head(text: str, size: int) -> str:
+    """``low(text)[:size]``, lowering only the first words of a long text (a clause after a figure,
+    a heading that is a whole paragraph).
+
+    Lowercasing works character by character and collapsing spaces keeps a beginning a beginning,
+    so the beginning decides when it and the text are NFC (``low`` normalises other text), it holds
+    no capital sigma (whose lowercase depends on what follows it) and it lowers to at least ``size``
+    characters."""
+    head = text[: 2 * size + 40]
+    if len(head) < len(text) and "Σ" not in head and unicodedata.is_normalized("NFC", text) \
+            and unicodedata.is_normalized("NFC", head):
+        lowered = low(head)
+        if len(lowered) >= size:
+            return lowered[:size]
+    return low(text)[:size]
+
+
+def low_startswith(text: str, prefixes: tuple[str, ...]) -> bool:
+    """``low(text).startswith(prefixes)``, lowering only the first words of a long text."""
+    return low_head(text, max(map(len, prefixes), default=0)).startswith(prefixes)
+
+
 def _folded(words) -> tuple[str, ...]:
     return tuple(low(str(w)) for w in words)
 
@@ -116,9 +138,12 @@ class Figure:
         return self.unit == "%"
 
 
-PERCENT = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,]\d+)?)\s*(%|phần trăm)")
+# The figure patterns open with the digit they read, its look-behind (what may not stand before
+# the number) tested right after it: "\d(?<!x\d)" is "(?<!x)\d", but a pattern that opens with a
+# look-behind is tried at every position of the text, one that opens with "\d" only at digits.
+PERCENT = re.compile(r"(\d(?<![\w.,/]\d)\d{0,2}(?:[.,]\d+)?)\s*(%|phần trăm)")
 # a number: "1.500" (thousands), "02", "2,5" (decimal comma); not part of a date, code or fraction
-NUMBER = re.compile(r"(?<![\w.,/:%-])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w%]|[.,/:-]?\d)")
+NUMBER = re.compile(r"(\d(?<![\w.,/:%-]\d)(?:\d{0,2}(?:\.\d{3})+|\d*))(?:,(\d+))?(?![\w%]|[.,/:-]?\d)")
 ANY_DIGIT = re.compile(r"\d")
 
 
@@ -144,7 +169,7 @@ def is_label_number(before: str) -> bool:
     return _ends_with_label(before) or _enumerated_after_label(before)
 
 
-ENUMERATION_TAIL = re.compile(r"(\d+)\s*(?:,|và|hoặc|đến|-|–)\s*$")
+ENUMERATION_TAIL = re.compile(r"(\d\d*)\s*(?:,|và|hoặc|đến|-|–)\s*$")  # "\d\d*", not "\d+": the scan jumps to digits
 
 
 def _enumerated_after_label(before: str) -> bool:
@@ -251,7 +276,7 @@ def comparator(before: str, after: str) -> str:
     vocab = vocabulary()
     words = _comparator_words()
     tail = low(before).rstrip(" :,")
-    head = low(after)
+    head = low_head(after, 80)  # what follows the figure counts only in its first words
     if head.startswith(vocab.range_close):
         return ">="
     if any(tail == w or tail.endswith(spaced) for w, spaced in words.range_open) and any(c in head[:80] for c in vocab.range_close):
@@ -448,5 +473,7 @@ def is_situation_heading(heading: str) -> bool:
     """A heading about the present situation ("Thực trạng …", "Kết quả đạt được …"), not about goals
     (cached: every section asks it of each heading above it)."""
     vocab = vocabulary()
+    if not low_startswith(heading, vocab.situation_headings):
+        return False
     text = low(heading)
-    return any(text.startswith(w) for w in vocab.situation_headings) and not any(w in text for w in vocab.goal_heading_words)
+    return not any(w in text for w in vocab.goal_heading_words)

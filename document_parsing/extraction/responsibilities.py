@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
+from ..agency_names import folded_agency
 from ..model import Document, Section
 from ..text_utils import clean_space, fold, fold_startswith
 from .agencies import agencies_and_rest, canonical_agency, is_vague, split_agencies, starts_with_head, starts_with_stop
@@ -75,12 +76,12 @@ def _task(texts: list[str]) -> str:
 
 def _item_responsibilities(item: Section, agencies: tuple[str, ...], rest: str, own_text: bool = True) -> list[Responsibility]:
     bodies = _bodies(item, rest) if own_text else [rest.strip(" :.-")]
-    keys = {fold(canonical_agency(a)): a for a in agencies}
+    keys = {folded_agency(a): a for a in agencies}
     own: dict[str, list[str]] = {k: [] for k in keys}
     shared: list[str] = []
     for body in bodies:
         opener, _ = _named(body)
-        key = fold(canonical_agency(opener[0])) if opener else None
+        key = folded_agency(opener[0]) if opener else None
         if key in own and len(keys) > 1:
             own[key].append(body)
         else:
@@ -88,7 +89,7 @@ def _item_responsibilities(item: Section, agencies: tuple[str, ...], rest: str, 
     found: dict[str, Responsibility] = {}
 
     def add(name: str, role: str, task: str) -> None:
-        key = fold(canonical_agency(name))
+        key = folded_agency(name)
         old = found.get(key)
         if old is None or RANK[role] > RANK[old.role]:
             found[key] = Responsibility(item.path, canonical_agency(name), role, task)
@@ -179,7 +180,7 @@ def _table_responsibilities(doc: Document, table: TableLayout) -> list[Responsib
         seen: set[str] = set()
         for column, role in columns:
             for name in split_partners(table.cell(row, column)):
-                key = fold(canonical_agency(name))
+                key = folded_agency(name)
                 if key and key not in seen and not is_vague(name):
                     seen.add(key)
                     found.append(Responsibility(section, canonical_agency(name), role, task))

@@ -147,6 +147,7 @@ class _SubjectPatterns:
     leading_plural: re.Pattern
     trailing_qualifiers: re.Pattern
     ends_with_qualifier: re.Pattern  # a cheap test before ``trailing_qualifiers``, searched in the last words only
+    qualifier_end: re.Pattern  # a last letter of a qualifier word: a one-character test before ``ends_with_qualifier``
     qualifier_char: re.Pattern  # a space or a letter of a qualifier word: what ``trailing_qualifiers`` matches
     range_close: tuple[re.Pattern, ...]  # "trở lên" after a count's noun
     figure_first: re.Pattern  # what may stand before a sentence's first figure: qualifiers, punctuation
@@ -157,13 +158,14 @@ def _subject_patterns() -> _SubjectPatterns:
     qualifiers = _qualifiers()
     letters = "".join(sorted({re.escape(c) for w in _qualifier_words() for c in w if not c.isspace()}))
     return _SubjectPatterns(
-        percent=re.compile(r"\d{1,3}(?:[.,]\d+)?\s*%"),
+        percent=re.compile(r"\d\d{0,2}(?:[.,]\d+)?\s*%"),  # "\d\d{0,2}", not "\d{1,3}": the scan jumps to digits
         rate_words=re.compile(r"\b(?:tỷ lệ|tỉ lệ)\b", re.I),
         leading_qualifiers=re.compile(rf"^(?:[-+;,:.\s≥>]|trong đó|và|{qualifiers})+(?=\s|$)", re.I),
         leading_deadline=re.compile(r"^(?:(?:đến|tới|trong|vào)(?:\s+hết)?\s+năm(?:\s+học)?\s+[\d\s–-]+,\s*)", re.I),
         leading_plural=re.compile(r"^(?:các|những)\s+"),
         trailing_qualifiers=re.compile(rf"(?:\s+(?:{qualifiers}))+\s*$", re.I),
         ends_with_qualifier=re.compile(rf"(?:{qualifiers})$", re.I),
+        qualifier_end=re.compile("[" + "".join(sorted({re.escape(w[-1]) for w in _qualifier_words()})) + "]", re.I),
         qualifier_char=re.compile(rf"[\s{letters}]", re.I),
         range_close=tuple(re.compile(rf"(?<=\w)\s+{re.escape(close)}\b", re.I) for close in vocabulary().range_close),
         # atomic and possessive: each position takes the first alternative that matches and never
@@ -179,7 +181,9 @@ def _strip_trailing_qualifiers(text: str) -> str:
     cannot start before it, and trying every position of a long clause is what costs."""
     patterns = _subject_patterns()
     bare = text.rstrip()
-    if not patterns.ends_with_qualifier.search(bare, max(0, len(bare) - len(_qualifier_words()[0]))):
+    # the last character first (most clauses end with a noun): a match ends with a word's last letter
+    if not patterns.qualifier_end.match(bare, max(0, len(bare) - 1)) \
+            or not patterns.ends_with_qualifier.search(bare, max(0, len(bare) - len(_qualifier_words()[0]))):
         return text
     start = len(text)
     while start and patterns.qualifier_char.match(text, start - 1):
