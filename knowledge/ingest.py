@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -254,7 +255,7 @@ def _executemany(session: Session, table, rows: list[dict]) -> None:
     if dialect.name != "sqlite" or any(c.default is not None and c.name not in rows[0] for c in table.c):
         session.execute(table.insert(), rows)
         return
-    sql, processors = _sqlite_insert(table, tuple(columns), dialect)
+    sql, processors = _sqlite_insert(table, tuple(columns))
     values = [tuple(row[name] for name in columns) for row in rows]
     if any(processors):
         values = [tuple(value if process is None else process(value) for value, process in zip(row, processors))
@@ -262,12 +263,17 @@ def _executemany(session: Session, table, rows: list[dict]) -> None:
     session.connection().exec_driver_sql(sql, values)
 
 
-@lru_cache(maxsize=256)  # a few tables × the engines of one process
-def _sqlite_insert(table, columns: tuple[str, ...], dialect) -> tuple[str, list]:
-    """The INSERT statement and the bind processors of ``columns`` of ``table``, worked out once
-    (looking up a column type's processor costs more than inserting a row)."""
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
-    quote = dialect.identifier_preparer.quote
+# Every SQLite engine is made alike (knowledge.db): one dialect's bind processors serve them all
+_SQLITE = sqlite_dialect.dialect()
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert(table, columns: tuple[str, ...]) -> tuple[str, list]:
+    """The SQLite INSERT statement and the bind processors of ``columns`` of ``table``, worked
+    out once per process, not once per engine (looking up a column type's processor costs more
+    than inserting a row, and a command-line ingest makes a new engine)."""
+    processors = [table.c[name].type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for name in columns]
+    quote = _SQLITE.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
            f"VALUES ({', '.join('?' * len(columns))})")
     return sql, processors

@@ -215,12 +215,6 @@ NEXT_WORD = re.compile(r"\s+([^\W\d_][\w]*)")
 RATE = re.compile(r"\s*/\s*([^\W\d_]+)")  # "/ngày" after a count: a rate
 
 
-@lru_cache(maxsize=1024)
-def _unit_pattern(unit: str) -> re.Pattern:
-    """The unit's words after a number, whatever the spaces between them."""
-    return re.compile(r"\s+" + r"\s+".join(map(re.escape, unit.split())))
-
-
 def find_figures(text: str) -> list[Figure]:
     """Every percentage and counted figure of ``text``, in order."""
     return list(_figures(text))
@@ -246,6 +240,7 @@ def _figures(text: str) -> tuple[Figure, ...]:
         if is_label_number(before):
             continue
         words: list[str] = []
+        ends: list[int] = []  # where each of the words ends
         pos = m.end()
         while len(words) < 4:
             w = NEXT_WORD.match(text, pos)
@@ -253,10 +248,11 @@ def _figures(text: str) -> tuple[Figure, ...]:
                 break
             words.append(w.group(1))
             pos = w.end()
+            ends.append(pos)
         if not words or not words[0][:1].islower() or low(words[0]) in vocab.non_units:
             continue
         unit = head_noun(words)
-        unit_end = _unit_pattern(unit).match(text, m.end()).end()
+        unit_end = ends[len(unit.split()) - 1]  # the unit is the first of the words
         rate = RATE.match(text, unit_end)
         if rate and low(rate.group(1)) in vocab.rate_time_units:
             continue  # "02 buổi/ngày": a timetable
