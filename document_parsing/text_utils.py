@@ -1,6 +1,7 @@
 """Small text helpers shared by readers and extractors: plain str in, plain str out."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -92,3 +93,16 @@ def fold_aligned(text: str) -> str:
     """Like :func:`fold` but one output character per input character (no space collapsing),
     so match positions in the folded text are positions in the original."""
     return text.translate(_FOLD_ALIGNED)
+
+
+def cut_at(pattern: re.Pattern, text: str) -> list[str]:
+    """``text`` cut at group 1 of each match of ``pattern`` (the spaces after a full stop, say),
+    the cut characters left out: a scan from one match to the next, where ``re.split`` with a
+    look-behind would try the pattern at every position."""
+    parts: list[str] = []
+    start = 0
+    for m in pattern.finditer(text):
+        parts.append(text[start: m.start(1)])
+        start = m.end(1)
+    parts.append(text[start:])
+    return parts

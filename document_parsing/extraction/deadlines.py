@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..model import Document, Section
-from ..text_utils import clean_space, fold
+from ..text_utils import clean_space, cut_at, fold
 from .agencies import canonical_agency, split_agencies
 from .appendix import split_partners
 from .parts import organisation_parts, reporting_parts
@@ -122,13 +122,7 @@ CLAUSE_END = re.compile(r";\s*")
 
 def _sentences(text: str) -> list[str]:
     """The text cut at the spaces after each "." (an empty last piece when it ends with them)."""
-    parts: list[str] = []
-    start = 0
-    for m in SENTENCE_BREAK.finditer(text):
-        parts.append(text[start: m.start(1)])
-        start = m.end(1)
-    parts.append(text[start:])
-    return parts
+    return cut_at(SENTENCE_BREAK, text)
 
 
 def _deadlines_in(text: str, section: str, agency: Optional[str]) -> list[Deadline]:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Iterator, Optional
 
 from ..model import Document, Section
-from ..text_utils import squash_spaces
+from ..text_utils import cut_at, squash_spaces
 from .figures import (ANY_DIGIT, Figure, comparator, describes_situation, find_figures, heading_year, is_situation_heading,
                       school_year, vocabulary, year_for, year_mentions)
 from .parts import target_parts, task_parts
@@ -56,13 +56,7 @@ def _in_situation(section: Section, part: Section) -> bool:
 
 def _sentences(text: str) -> list[str]:
     """The sentences and clauses of a paragraph, cut at the spaces after "." and ";"."""
-    parts: list[str] = []
-    start = 0
-    for m in SENTENCE_BREAK.finditer(text):
-        parts.append(text[start: m.start(1)])
-        start = m.end(1)
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
+    return [p for p in cut_at(SENTENCE_BREAK, text) if p.strip()]
 
 
 def _section_texts(section: Section) -> Iterator[str]:
