@@ -156,7 +156,7 @@ def _agency_row(name: str) -> dict:
 
 
 _AGENCIES_NAMED = text("SELECT id, name FROM agencies WHERE name IN :names").bindparams(
-    bindparam("names", expanding=True))  # plain SQL: see _PREVIOUS_VERSION
+    bindparam("names", expanding=True))  # plain SQL: see _previous_version_sql
 
 
 class _AgencyCache:
@@ -299,11 +299,15 @@ def plan_texts(doc: document_parsing.Document, title: Optional[str]) -> Iterable
             yield from (item.text for item in section.items)
 
 
-# The plan's own rows are read and retired with plain SQL: on a fresh engine (every first ingest
-# of a command-line run) compiling an ORM or Core query costs more than running it.
-_PREVIOUS_VERSION = ('SELECT id, content_hash, identity, version, "plan", number, issuer FROM documents '
-                     "WHERE is_current AND (identity = :identity")
-_SAME_TEXT = " OR (number IS NULL AND content_hash = :content_hash)"
+def _previous_version_sql(numberless: bool, dialect: str) -> str:
+    """The current version of the same plan: the same identity or, for a plan printed without a
+    number, the same text; locked on PostgreSQL (SQLite writers already take turns).
+
+    The plan's own rows are read and retired with plain SQL: on a fresh engine (every first
+    ingest of a command-line run) compiling an ORM or Core query costs more than running it."""
+    same = "identity = :identity" + (" OR (number IS NULL AND content_hash = :content_hash)" if numberless else "")
+    return ('SELECT id, content_hash, identity, version, "plan", number, issuer FROM documents '
+            f"WHERE is_current AND ({same}) ORDER BY version DESC" + ("" if dialect == "sqlite" else " FOR UPDATE"))
 
 
 def _write(session: Session, path: Path, doc: document_parsing.Document, extraction) -> IngestResult:
@@ -313,11 +317,8 @@ def _write(session: Session, path: Path, doc: document_parsing.Document, extract
     content_hash = _content_hash(doc, info)
     identity = _identity(info, content_hash)
     numberless = not info.number  # the brief's rule: a numberless plan with the same text is the same plan
-    previous = session.execute(
-        text(_PREVIOUS_VERSION + (_SAME_TEXT if numberless else "") + ") ORDER BY version DESC"
-             + ("" if session.get_bind().dialect.name == "sqlite" else " FOR UPDATE")),
-        {"identity": identity} | ({"content_hash": content_hash} if numberless else {}),
-    ).first()
+    previous = session.execute(text(_previous_version_sql(numberless, session.get_bind().dialect.name)),
+                               {"identity": identity} | ({"content_hash": content_hash} if numberless else {})).first()
     counts = {key: len(getattr(extraction, key)) for key in FACT_LABELS}
     if previous is not None and previous.content_hash == content_hash:
         return IngestResult(path=path, plan=previous.plan, document_id=previous.id, number=previous.number,
