@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Callable
 
 
 def nfc(text: object) -> str:
@@ -61,19 +62,35 @@ def fold(text: str) -> str:
     return squash_spaces(lowered)
 
 
-def fold_startswith(text: str, prefix: str) -> bool:
-    """``fold(text).startswith(prefix)``, folding only the first words of a long text.
+def transformed_head(transform: Callable[[str], str], text: str, size: int) -> str:
+    """``transform(text)[:size]``, transforming only the first words of a long text, for a
+    transform that works character by character and collapses spaces (:func:`fold`, lowercase).
 
-    The fold of a text's beginning is a beginning of the text's fold (lowercasing and the table
-    work character by character, collapsing spaces keeps a prefix a prefix) except for a capital
-    sigma, whose lowercase depends on what follows it; so the beginning decides when it holds no
-    sigma and folds to at least ``prefix``'s length."""
-    head = text[: 2 * len(prefix) + 40]
-    if len(head) < len(text) and "Σ" not in head:
-        folded = fold(head)
-        if len(folded) >= len(prefix):
-            return folded.startswith(prefix)
-    return fold(text).startswith(prefix)
+    The transform of a text's beginning is then a beginning of the text's transform, except for a
+    capital sigma (whose lowercase depends on what follows it) and for text that is not NFC (a
+    transform may normalise it); so the beginning decides when it holds no sigma, it and the text
+    are NFC, and it transforms to at least ``size`` characters."""
+    head = text[: 2 * size + 40]
+    if len(head) < len(text) and "Σ" not in head and unicodedata.is_normalized("NFC", text) \
+            and unicodedata.is_normalized("NFC", head):
+        done = transform(head)
+        if len(done) >= size:
+            return done[:size]
+    return transform(text)[:size]
+
+
+def fold_startswith(text: str, prefix: str) -> bool:
+    """``fold(text).startswith(prefix)``, folding only the first words of a long text."""
+    return transformed_head(fold, text, len(prefix)) == prefix
+
+
+_FOLDED_WORD = re.compile(r"[0-9a-z]+")
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of :func:`fold` of ``text``, any other character a break ("148/KH-UBND" →
+    ["148", "kh", "ubnd"]).  Folding folded text again is cheap: it is ASCII."""
+    return _FOLDED_WORD.findall(fold(text))
 
 
 class _AlignedFoldTable(dict):

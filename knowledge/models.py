@@ -12,14 +12,13 @@ read them and filling them was a tenth of an ingest.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, text)
 from sqlalchemy.orm import declarative_base, relationship
 
-from document_parsing.text_utils import fold
+from document_parsing.text_utils import fold_words
 
 Base = declarative_base()
 
@@ -32,13 +31,10 @@ Base.metadata.naming_convention = {
 }
 
 
-_KEY_WORD = re.compile(r"[0-9a-z]+")
-
-
 def key_words(*parts: str | None) -> list[str]:
     """The accent-folded words of ``parts``, punctuation a word break ("148/KH-UBND" →
     ["148", "kh", "ubnd"]): the words of :func:`search_key`."""
-    return _KEY_WORD.findall(fold(" ".join(p for p in parts if p)))
+    return fold_words(" ".join(p for p in parts if p))
 
 
 def search_key(*parts: str | None) -> str:

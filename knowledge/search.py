@@ -31,7 +31,7 @@ from . import fulltext, models, queries
 from .queries import Cited, PlanInfo
 from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window, coverage, first_sentences,
                          folded_words, make_query, matched_share, names_agency)
-from document_parsing.text_utils import fold
+from document_parsing.text_utils import fold_words
 
 KINDS = ("target", "responsibility", "deadline", "task", "project", "passage", "document")
 PLACE_MATCH = 82  # fuzzy ratio (0..100) for a place name typed with a typo or without spaces
@@ -182,7 +182,7 @@ def _place_names(issuer: Optional[str], title: Optional[str] = None) -> list[lis
     places: list[list[str]] = []
     if issuer:
         name = _LEVEL_WORDS.sub("", _ADMIN_WORDS.sub("", issuer.strip()))
-        words = re.findall(r"[0-9a-z]+", fold(name))
+        words = fold_words(name)
         if words and not re.match(r"(?i)(sở|phòng|trường|ban|bộ)\b", name):
             places.append(words)
     for source in (issuer, title):
@@ -192,7 +192,7 @@ def _place_names(issuer: Optional[str], title: Optional[str] = None) -> list[lis
                 if not word[:1].isupper():
                     break
                 capitalised.append(word)
-            words = re.findall(r"[0-9a-z]+", fold(" ".join(capitalised)))
+            words = fold_words(" ".join(capitalised))
             if words and words not in places:
                 places.append(words)
     return places
@@ -412,7 +412,7 @@ class PlanMention:
 
 
 def _raw_words(text: str) -> list[str]:
-    return re.findall(r"[0-9a-z]+", fold(text or ""))
+    return fold_words(text or "")
 
 
 def _issuer_words(text: str, plan: _PlanIndex) -> tuple[str, ...]:

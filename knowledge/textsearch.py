@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz, process
 
-from document_parsing.text_utils import fold, nfc
+from document_parsing.text_utils import fold, fold_words, nfc
 
 # Abbreviations users (and plans) write, keyed on the folded form; both the question and the
 # indexed text are expanded, so "CNTT" in a plan matches "công nghệ thông tin" typed in full.
@@ -92,15 +92,12 @@ def expand_folded(folded: str) -> list[str]:
     return _semester_numbers(_expand_abbreviations(folded))
 
 
-_RAW_WORD = re.compile(r"[0-9a-z]+")
-
-
 @lru_cache(maxsize=1 << 16)
 def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(folded words, expanded and as written, without repeats; words printed with a letter
     outside ASCII) of one whitespace-free chunk of NFC text."""
     folded = fold(chunk)
-    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *_RAW_WORD.findall(folded)]))
+    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *fold_words(folded)]))
     if chunk.isascii():
         return words, ()
     lowered = _accented(chunk)
@@ -135,7 +132,7 @@ def indexed_words(text: str) -> tuple[list[str], set[str]]:
     if "ky" in words and ("1" in words or "2" in words):
         # "kỳ 1" → "ky i", yet a "1" elsewhere stays: only the sequence of every word tells
         folded = fold(" ".join(chunks))
-        words = dict.fromkeys([*expand_folded(folded), *_RAW_WORD.findall(folded)])
+        words = dict.fromkeys([*expand_folded(folded), *fold_words(folded)])
     return list(words), set(chain.from_iterable(map(_SECOND, found)))
 
 

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..model import Section
-from ..text_utils import clean_space, fold, fold_aligned, squash_spaces
+from ..text_utils import clean_space, fold, fold_aligned, squash_spaces, transformed_head
 from ..vocab import load_vocabulary
 
 @dataclass(frozen=True)
@@ -62,19 +62,8 @@ def low(text: str) -> str:
 
 def low_head(text: str, size: int) -> str:
     """``low(text)[:size]``, lowering only the first words of a long text (a clause after a figure,
-    a heading that is a whole paragraph).
-
-    Lowercasing works character by character and collapsing spaces keeps a beginning a beginning,
-    so the beginning decides when it and the text are NFC (``low`` normalises other text), it holds
-    no capital sigma (whose lowercase depends on what follows it) and it lowers to at least ``size``
-    characters."""
-    head = text[: 2 * size + 40]
-    if len(head) < len(text) and "Σ" not in head and unicodedata.is_normalized("NFC", text) \
-            and unicodedata.is_normalized("NFC", head):
-        lowered = low(head)
-        if len(lowered) >= size:
-            return lowered[:size]
-    return low(text)[:size]
+    a heading that is a whole paragraph)."""
+    return transformed_head(low, text, size)
 
 
 def low_startswith(text: str, prefixes: tuple[str, ...]) -> bool:
