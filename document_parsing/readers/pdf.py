@@ -204,19 +204,22 @@ def join_cell_lines(lines: list[Line], inner_right: float) -> str:
 
 
 def table_rows(table, words: list[dict], page: int) -> list[list[str]]:
-    """Cell texts on the table's grid; a cell covered by a merged one reads as empty."""
+    """Cell texts on the table's grid; a cell covered by a merged one reads as empty.
+
+    A word belongs to the cell its centre lies in; each row's box (which holds its cells) picks
+    the row's words first, so a table of a hundred cells does not test every word of the page
+    against every cell."""
     cell_words = [w for w in words if _inside(w, table.bbox)]
-    boxes = [c for row in table.rows for c in row.cells if c is not None]
-    pads = [min(w["x0"] for w in ws) - c[0] for c in boxes if (ws := [w for w in cell_words if _inside(w, c)])]
-    pad = max(min(pads), 1.0) if pads else 2.0
-    rows = []
+    grid = []  # per row: (cell box, the words inside it) for each cell, None for a covered one
     for row in table.rows:
-        cells = []
-        for box in row.cells:
-            inside = [w for w in cell_words if box is not None and _inside(w, box)]
-            cells.append(join_cell_lines(group_lines(inside, page), box[2] - pad) if inside else "")
-        rows.append(cells)
-    return rows
+        row_words = [w for w in cell_words if _inside(w, row.bbox)]
+        grid.append([(box, [w for w in row_words if _inside(w, box)]) if box is not None else None
+                     for box in row.cells])
+    pads = [min(w["x0"] for w in inside) - box[0] for row in grid for cell in row if cell is not None
+            for box, inside in [cell] if inside]
+    pad = max(min(pads), 1.0) if pads else 2.0
+    return [[join_cell_lines(group_lines(cell[1], page), cell[0][2] - pad) if cell is not None and cell[1] else ""
+             for cell in row] for row in grid]
 
 
 def find_tables(pdf_page, words: list[dict], page: int, settings: Optional[dict] = None) -> list[tuple[tuple, list[list[str]]]]:
@@ -294,17 +297,24 @@ def pdfium_chars(page: "pypdfium2.PdfPage") -> tuple[list[dict], list[dict], boo
     text_page = page.get_textpage()
     count = text_page.count_chars()
     text = text_page.get_text_range() if count else ""
-    x, y = ctypes.c_double(), ctypes.c_double()
+    # PDFium's C functions straight, with one box and one origin reused for every character:
+    # pypdfium2's get_charbox makes a new box per call, and a page has thousands of characters.
+    raw = text_page.raw
+    box, x, y = pdfium_raw.FS_RECTF(), ctypes.c_double(), ctypes.c_double()
+    box_ref, x_ref, y_ref = ctypes.byref(box), ctypes.byref(x), ctypes.byref(y)
+    char_box, char_origin, font_size = (pdfium_raw.FPDFText_GetLooseCharBox, pdfium_raw.FPDFText_GetCharOrigin,
+                                        pdfium_raw.FPDFText_GetFontSize)
     chars: list[dict] = []
     for i in range(min(count, len(text))):
         char = text[i]
         if char in "\r\n":
             continue
-        box_left, _, box_right, _ = text_page.get_charbox(i, loose=True)
-        pdfium_raw.FPDFText_GetCharOrigin(text_page.raw, i, ctypes.byref(x), ctypes.byref(y))
-        size = pdfium_raw.FPDFText_GetFontSize(text_page.raw, i) or 1.0
+        if not char_box(raw, i, box_ref):
+            raise pypdfium2.PdfiumError("Failed to get charbox.")
+        char_origin(raw, i, x_ref, y_ref)
+        size = font_size(raw, i) or 1.0
         baseline = height - (y.value - bottom_edge)
-        chars.append({"text": char, "x0": box_left - left, "x1": box_right - left, "top": baseline - size,
+        chars.append({"text": char, "x0": box.left - left, "x1": box.right - left, "top": baseline - size,
                       "bottom": baseline, "fontname": ""})
     rules = page_rules(page, height, left, bottom_edge)
     images = any(True for _ in page.get_objects(filter=[pdfium_raw.FPDF_PAGEOBJ_IMAGE], max_depth=2))
