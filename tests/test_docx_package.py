@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
+from lxml import etree
 
 from document_parsing import ParseError, parse
 from document_parsing.readers.docx import BodyReader
-from document_parsing.readers.docx_package import open_parts, open_with_python_docx
+from document_parsing.readers.docx_package import open_parts, open_with_python_docx, without_table_styles
 
 PLANS_DIR = Path(__file__).parent / "data" / "plans"
 DOCX_FILES = sorted(PLANS_DIR.rglob("*.docx"))
@@ -104,3 +105,49 @@ def test_broken_or_foreign_package_refused_as_before(tmp_path: Path, case: str) 
     else:
         _rewrite(SAMPLE, target, change={"word/document.xml": lambda b: b[:-40]})
     _same_error_as_python_docx(target)
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _styles(xml: bytes) -> list[bytes]:
+    return [etree.tostring(s) for s in etree.fromstring(xml).iterchildren(f"{W}style")]
+
+
+@pytest.mark.parametrize("path", [SAMPLE, AUTONUM], ids=lambda p: p.name)
+def test_table_styles_are_cut_before_parsing_and_nothing_else(path: Path) -> None:
+    """The template's hundred table styles go; every other style, the defaults and the latent
+    styles stay exactly as written."""
+    with zipfile.ZipFile(path) as package:
+        xml = package.read("word/styles.xml")
+    cut = without_table_styles(xml)
+    assert len(cut) < len(xml) / 5
+    whole = etree.fromstring(xml)
+    kept = etree.fromstring(cut)
+    assert [s.get(f"{W}type") for s in kept.iterchildren(f"{W}style")].count("table") == 0
+    assert _styles(cut) == [etree.tostring(s) for s in whole.iterchildren(f"{W}style")
+                            if s.get(f"{W}type") != "table"]
+    assert [etree.tostring(c) for c in kept if c.tag != f"{W}style"] == \
+           [etree.tostring(c) for c in whole if c.tag != f"{W}style"]
+
+
+STYLE_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+             b'<w:style w:type="paragraph" w:styleId="A"><w:name w:val="a"/></w:style>'
+             b'%s'
+             b'<w:style w:type="character" w:styleId="B"><w:name w:val="b"/></w:style></w:styles>')
+
+
+@pytest.mark.parametrize("table, kept", [
+    (b'<w:style w:type="table" w:styleId="T"><w:name w:val="t"/></w:style>', False),
+    (b'<w:style w:styleId="T" w:type="table"/>', False),
+    (b'<w:style\n w:type="table" w:styleId="T"><w:tblPr/></w:style>', False),
+    (b"<w:style w:type='table' w:styleId='T'><w:tblPr/></w:style>", True),  # written otherwise: kept
+    (b'<!-- <w:style w:type="table"> --><w:style w:type="table" w:styleId="T"/>', True),  # a comment: all kept
+])
+def test_table_style_cut_on_hand_made_parts(table: bytes, kept: bool) -> None:
+    xml = STYLE_XML % table
+    cut = without_table_styles(xml)
+    assert (cut == xml) is kept
+    ids = [s.get(f"{W}styleId") for s in etree.fromstring(cut).iterchildren(f"{W}style")]
+    assert ids == (["A", "T", "B"] if kept else ["A", "B"])
