@@ -16,6 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -255,12 +256,18 @@ def _executemany(session: Session, table, rows: list[dict]) -> None:
     if dialect.name != "sqlite" or any(c.default is not None and c.name not in rows[0] for c in table.c):
         session.execute(table.insert(), rows)
         return
-    sql, processors = _sqlite_insert(table, tuple(columns))
-    values = [tuple(row[name] for name in columns) for row in rows]
-    if any(processors):
-        values = [tuple(value if process is None else process(value) for value, process in zip(row, processors))
-                  for row in values]
+    sql, converted = _sqlite_insert(table, tuple(columns))
+    values = list(map(itemgetter(*columns), rows)) if len(columns) > 1 else [(row[columns[0]],) for row in rows]
+    if converted:  # JSON and date columns: only those values go through their processor
+        values = [_processed(row, converted) for row in values]
     session.connection().exec_driver_sql(sql, values)
+
+
+def _processed(row: tuple, converted: list[tuple[int, Callable]]) -> tuple:
+    out = list(row)
+    for i, process in converted:
+        out[i] = process(out[i])
+    return tuple(out)
 
 
 # Every SQLite engine is made alike (knowledge.db): one dialect's bind processors serve them all
@@ -268,15 +275,16 @@ _SQLITE = sqlite_dialect.dialect()
 
 
 @lru_cache(maxsize=64)
-def _sqlite_insert(table, columns: tuple[str, ...]) -> tuple[str, list]:
-    """The SQLite INSERT statement and the bind processors of ``columns`` of ``table``, worked
-    out once per process, not once per engine (looking up a column type's processor costs more
-    than inserting a row, and a command-line ingest makes a new engine)."""
+def _sqlite_insert(table, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, Callable]]]:
+    """The SQLite INSERT statement of ``columns`` of ``table``, and (position, bind processor) of
+    each of those columns whose type has one, worked out once per process, not once per engine
+    (looking up a column type's processor costs more than inserting a row, and a command-line
+    ingest makes a new engine)."""
     processors = [table.c[name].type.dialect_impl(_SQLITE).bind_processor(_SQLITE) for name in columns]
     quote = _SQLITE.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
            f"VALUES ({', '.join('?' * len(columns))})")
-    return sql, processors
+    return sql, [(i, process) for i, process in enumerate(processors) if process is not None]
 
 
 def index_document_words(session: Session, document_id: int) -> None:

@@ -96,7 +96,7 @@ def without_table_styles(xml: bytes) -> bytes:
     unseen, and the reader's statistics on the text still find such a document.  A part holding
     comments, CDATA or a DOCTYPE (``<!``), where a tag could be text, is left whole; so is one
     whose table style does not end where expected."""
-    if b"<!" in xml:
+    if b"!" in xml and b"<!" in xml:  # (a lone "!" is one fast byte scan; "<" is everywhere)
         return xml
     pieces: list[bytes] = []
     kept = 0
