@@ -26,6 +26,8 @@ DOTTED = re.compile(r"^(?P<label>\d{1,2}(?:\.\d{1,2}){1,4})\.?(?P<punct>\))?\s+(
 ARABIC = re.compile(r"^(?P<label>\d{1,2})\s*(?:(?P<punct>[.)])\s*(?=\D)|(?P<slash>/)\s+(?=\D))")
 LETTER = re.compile(r"^(?P<label>[a-zđ])\s*(?:(?P<punct>[).])\s*(?=\S)|(?P<slash>/)\s+(?=\S))")
 BULLET = re.compile(r"^(?P<label>[-+•*–—·▪◦●○■□➢✓>])\s*(?=\S)")
+ROMAN_NUMERAL = re.compile(r"X{0,3}(IX|IV|V?I{0,3})")  # I to XXXIX, and ""
+LETTER_ABBREVIATION = re.compile(r"^[a-zđ]\.[a-zđ]\.")
 # "Phần I", "PHẦN THỨ HAI", "Chương 2", "Mục 3.", "Điều 4:" — the word, then the numeral
 WORD_LED = re.compile(r"^(?P<word>Phần|PHẦN|Chương|CHƯƠNG|Mục|MỤC|Điều|ĐIỀU)\s+"
                       r"(?P<num>(?:thứ|THỨ)\s+\w+|[IVXLC]{1,6}\b|\d{1,3}\b)\s*[.:)\-–]?\s*(?=\S|$)")
@@ -47,7 +49,7 @@ class Label:
 
 
 def is_roman(text: str) -> bool:
-    return text != "" and re.fullmatch(r"X{0,3}(IX|IV|V?I{0,3})", text) is not None
+    return text != "" and ROMAN_NUMERAL.fullmatch(text) is not None
 
 
 def to_roman(number: int) -> str:
@@ -109,4 +111,4 @@ def split_label(text: str) -> Optional[Label]:
 
 def _is_abbreviation(text: str) -> bool:
     """"v.v.", "k.c." and similar letter-dot abbreviations are not list labels."""
-    return re.match(r"^[a-zđ]\.[a-zđ]\.", text) is not None
+    return LETTER_ABBREVIATION.match(text) is not None

@@ -49,11 +49,14 @@ _ADMIN = (("thanh pho", "city"), ("thi tran", COMMUNE), ("thi xa", DISTRICT), ("
           ("phuong", COMMUNE), ("xa", COMMUNE))
 _LEADING_ONLY = {"thi tran", "phuong", "xa"}
 _APOSTROPHES = re.compile(r"['’‘ʼ`´]")
+_WORD = re.compile(r"[0-9a-z]+")
+_FINAL_K = re.compile(r"k\b")
+_PART_BREAK = re.compile(r"[,;()|]")
 
 
 def _words(text: str) -> list[str]:
     """Folded words, apostrophes dropped inside names ("M'gar" → "mgar")."""
-    return re.findall(r"[0-9a-z]+", _APOSTROPHES.sub("", fold(text or "")))
+    return _WORD.findall(_APOSTROPHES.sub("", fold(text or "")))
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ def _divisions() -> _Divisions:
 
 
 def _loose(key: str) -> str:
-    return re.sub(r"k\b", "c", key).replace(" ", "")
+    return _FINAL_K.sub("c", key).replace(" ", "")
 
 
 def _level_word(text: str) -> Optional[str]:
@@ -160,7 +163,7 @@ def _segments(text: str) -> list[tuple[str, Optional[str]]]:
     Words before the first administrative word of a comma-separated part are an agency's name
     and dropped ("Sở Giáo dục và Đào tạo tỉnh X" → X)."""
     out: list[tuple[str, Optional[str]]] = []
-    for part in re.split(r"[,;()|]", _APOSTROPHES.sub("", text or "")):
+    for part in _PART_BREAK.split(_APOSTROPHES.sub("", text or "")):
         words = _words(part)
         if not words:
             continue

@@ -9,6 +9,11 @@ from ..text_utils import fold
 from .records import AppendixProject
 
 YEAR_CELL = re.compile(r"^(19|20)\d\d$")
+PARTNER_BREAK = re.compile(r"\s*[,;]\s*|\s*\n\s*")
+YEAR_SPAN = re.compile(r"\s*(?:năm\s+)?((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\s*", re.I)
+YEARS = re.compile(r"\b((?:19|20)\d\d)\b")
+BODY_START = re.compile(r"^\d+\.?$")  # a numbered row: the header ends above the first
+ROW_NUMBER = re.compile(r"^(\d+)\.?$")
 MARK = {"x", "✓", "√", "v", "•"}
 
 
@@ -24,7 +29,7 @@ def split_partners(cell: str) -> list[str]:
     """"Sở KH&ĐT, Sở TC, UBND các huyện, thành phố" → three names: a piece that starts in lower
     case ("thành phố") continues the previous name."""
     names: list[str] = []
-    for piece in re.split(r"\s*[,;]\s*|\s*\n\s*", cell):
+    for piece in PARTNER_BREAK.split(cell):
         piece = piece.strip(" .")
         if not piece:
             continue
@@ -37,14 +42,14 @@ def split_partners(cell: str) -> list[str]:
 
 def span_years(cell: str) -> list[int]:
     """"2021 - 2023" → [2021, 2022, 2023]; "2022" → [2022]; "2021, 2023" → [2021, 2023]."""
-    m = re.fullmatch(r"\s*(?:năm\s+)?((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\s*", cell, re.I)
+    m = YEAR_SPAN.fullmatch(cell)
     if m and int(m.group(1)) <= int(m.group(2)):
         return list(range(int(m.group(1)), int(m.group(2)) + 1))
-    return sorted({int(y) for y in re.findall(r"\b((?:19|20)\d\d)\b", cell)})
+    return sorted({int(y) for y in YEARS.findall(cell)})
 
 
 def project_rows(table: Table) -> list[AppendixProject]:
-    header_end = next((i for i, r in enumerate(table.rows) if re.match(r"^\d+\.?$", r[0].strip())), None)
+    header_end = next((i for i, r in enumerate(table.rows) if BODY_START.match(r[0].strip())), None)
     if header_end is None:
         return []
     header = table.rows[:header_end]
@@ -57,7 +62,7 @@ def project_rows(table: Table) -> list[AppendixProject]:
     span_col = _column(header, "thoi gian", "giai doan", "tien do")
     projects = []
     for row in table.rows[header_end:]:
-        m = re.match(r"^(\d+)\.?$", row[0].strip())
+        m = ROW_NUMBER.match(row[0].strip())
         if not m or len(row) <= lead_col:
             continue
         projects.append(AppendixProject(

@@ -152,16 +152,23 @@ def _deadlines_in(text: str, section: str, agency: Optional[str]) -> list[Deadli
     return found
 
 
+CLOSING_SUBJECT = re.compile(r",\s*((?:các|những)\s+[^,]+?)\s+(?:kịp thời|phản ánh|báo cáo)")
+
+
 def _closing_subject(text: str) -> Optional[str]:
-    m = re.search(r",\s*((?:các|những)\s+[^,]+?)\s+(?:kịp thời|phản ánh|báo cáo)", text)
+    m = CLOSING_SUBJECT.search(text)
     return m.group(1)[:1].upper() + m.group(1)[1:] if m else None
+
+
+CLOSING_START = re.compile(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE_WORDS, re.I)
+CLOSING_WHEN = re.compile(r"(?:trong quá trình|nếu)[^.]*?(?:vướng mắc|khó khăn)", re.I)
 
 
 def _closing(text: str, section: str) -> list[Deadline]:
     """"Trong quá trình thực hiện, nếu có khó khăn, vướng mắc, … phản ánh về …": no date."""
-    start = re.search(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE_WORDS, text, re.I)
+    start = CLOSING_START.search(text)
     clause = text[start.start():] if start else text
-    when = re.search(r"(?:trong quá trình|nếu)[^.]*?(?:vướng mắc|khó khăn)", clause, re.I)
+    when = CLOSING_WHEN.search(clause)
     return [Deadline(section=section, agency=_closing_subject(clause), what=clean_space(clause).strip(" ./"),
                      to=_to(clause), when=when.group(0) if when else None, recurrence=None)]
 

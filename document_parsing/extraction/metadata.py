@@ -37,6 +37,11 @@ BASIS_IMPLEMENTED = re.compile(r"^Căn cứ\s+Kế hoạch\b.*?\svề(?: việc)
 PARENT_INLINE = re.compile(r"(?=[ctđ])\b(?:cụ thể hóa|cụ thể hoá|triển khai thực hiện|để thực hiện)\b", re.I)
 DOC_NUMBERS = re.compile(DOC_NUMBER)
 SPACES = re.compile(r"\s+")
+YEARS = re.compile(r"\b(20\d\d|19\d\d)\b")
+OFFICE_AREA = re.compile(r"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+(.+)$")
+TITLE_ATTACHMENT = re.compile(r"\s*\((?:Ban hành|Kèm|Kem) theo")  # "(Ban hành kèm theo …)" after a title
+OPENING_QUOTE_LETTER = re.compile(r"“(\w)")
+TITLE_PLACE = re.compile(r"(tỉnh|thành phố|huyện|quận) ((?:\w+ ?){1,3})$")
 LEVELS = {"tỉnh": "tỉnh", "thành phố": "tỉnh", "huyện": "huyện", "quận": "huyện", "thị xã": "huyện"}
 # The issuing office in the header, in capitals: a Sở, a Phòng or a school ("TRƯỜNG THPT LÊ QUÝ ĐÔN");
 # the last body named before "Số:" is the issuer, the one above it its superior.
@@ -102,7 +107,7 @@ def extract_metadata(doc: Document) -> DocumentInfo:
             if number != info.number and number not in parents:
                 parents.append(number)
     info.parent = parents
-    years = [int(y) for y in re.findall(r"\b(20\d\d|19\d\d)\b", info.title or "")]
+    years = [int(y) for y in YEARS.findall(info.title or "")]
     if years:
         info.period = [min(years), max(years)]
     return info
@@ -122,7 +127,7 @@ def _office_name(kind: str, rest: str, place: Optional[str]) -> str:
         cased = [w if w in SCHOOL_ABBREVIATIONS else _place(w) for w in words]
         return "Trường " + " ".join(cased)
     low = " ".join(words).lower()
-    m = re.search(r"\b(tỉnh|thành phố|huyện|quận|thị xã)\s+(.+)$", low)
+    m = OFFICE_AREA.search(low)
     body, area = (low[: m.start()].strip(), f"{m.group(1)} {_place(m.group(2))}") if m else (low, place)
     name = canonical_agency(f"{kind.capitalize()} {body}")
     return f"{name} {area}".strip() if area else name
@@ -195,10 +200,10 @@ def _title(front: list[str]) -> Optional[str]:
             rest = text[len("KẾ HOẠCH"):].strip()
         else:
             continue
-        rest = re.split(r"\s*\((?:Ban hành|Kèm|Kem) theo", rest)[0].strip()
+        rest = TITLE_ATTACHMENT.split(rest)[0].strip()
         if rest.isupper():
             rest = rest.lower()
-            rest = re.sub(r"“(\w)", lambda m: "“" + m.group(1).upper(), rest)
-            rest = re.sub(r"(tỉnh|thành phố|huyện|quận) ((?:\w+ ?){1,3})$", lambda m: m.group(1) + " " + _place(m.group(2)), rest)
+            rest = OPENING_QUOTE_LETTER.sub(lambda m: "“" + m.group(1).upper(), rest)
+            rest = TITLE_PLACE.sub(lambda m: m.group(1) + " " + _place(m.group(2)), rest)
         return f"Kế hoạch {rest[:1].lower()}{rest[1:]}".strip()
     return None

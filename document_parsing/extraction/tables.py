@@ -17,6 +17,8 @@ from ..model import Document, Table
 from ..text_utils import fold
 
 ROW_NUMBER = re.compile(r"^(\d{1,3})\.?$")
+YEAR = re.compile(r"(19|20)\d\d")
+APPENDIX_NUMERAL = re.compile(r"^\s*ph[uụ]\s*l[uụ]c\s*(?:s[oố]\s*)?([IVX]+|\d+)\b", re.I)
 LEAD_KEYS = ("chu tri",)
 PARTNER_KEYS = ("phoi hop",)
 PERFORMER_KEYS = ("thuc hien", "theo doi", "phu trach", "don vi", "bo phan", "co quan", "nguoi")
@@ -84,7 +86,7 @@ def layout(table: Table) -> Optional[TableLayout]:
         found.when_header = " ".join(r[found.when] for r in header if found.when < len(r))
     if found.task is None:
         found.task = 1
-    found.years = {i: int(c.strip()) for r in header for i, c in enumerate(r) if re.fullmatch(r"(19|20)\d\d", c.strip())}
+    found.years = {i: int(c.strip()) for r in header for i, c in enumerate(r) if YEAR.fullmatch(c.strip())}
     return found
 
 
@@ -106,7 +108,7 @@ def _appendix_label(caption: str, appendix_captions: tuple[str, ...]) -> str:
 
 
 def _appendix_numeral(caption: str) -> Optional[str]:
-    m = re.match(r"^\s*ph[uụ]\s*l[uụ]c\s*(?:s[oố]\s*)?([IVX]+|\d+)\b", caption, re.I)
+    m = APPENDIX_NUMERAL.match(caption)
     if not m:
         return None
     raw = m.group(1)

@@ -20,6 +20,15 @@ from .figures import comparator, find_figures, head_noun, heading_year, is_label
 from .records import Target
 
 NUMBER_CELL = re.compile(r"(?<![\w.,/])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w/]|[.,]\d)\s*(%|phần trăm)?")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+YEARS_IN_HEADER = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+DIGIT = re.compile(r"\d")
+LETTER_DIGIT_JOIN = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+TERM_NUMERAL = re.compile(r"(kỳ|KỲ|Kỳ)(?=[IV])")
+WORDS = re.compile(r"[^\W\d_]+")
+SPACES = re.compile(r"\s+")
+DECIMAL_PERCENT = re.compile(r"\d{1,3}\.\d{1,2}")
+YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
 @dataclass
@@ -40,8 +49,8 @@ def _header_rows(rows: list[list[str]]) -> int:
     but years ("Năm học 2024 - 2025" over "Học kỳ I | Cả năm")."""
     n = 1
     while n < min(3, len(rows) - 1):
-        cells = [re.sub(r"(?<!\d)(?:19|20)\d{2}(?!\d)", "", c or "") for c in rows[n]]
-        if any(re.search(r"\d", c) for c in cells):
+        cells = [YEAR_IN_TEXT.sub("", c or "") for c in rows[n]]
+        if any(DIGIT.search(c) for c in cells):
             break
         n += 1
     return n
@@ -63,14 +72,14 @@ def _headers(rows: list[list[str]], n: int) -> list[str]:
 def _column_year(header: str, context: Optional[tuple[int, int]]) -> tuple[Optional[int], bool]:
     """(year, is_time_column) from a value column's header."""
     table = vocabulary().table
-    spaced = re.sub(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])", " ", header)  # "Năm2023", "Học kỳI"
-    spaced = re.sub(r"(kỳ|KỲ|Kỳ)(?=[IV])", r"\1 ", spaced)
+    spaced = LETTER_DIGIT_JOIN.sub(" ", header)  # "Năm2023", "Học kỳI"
+    spaced = TERM_NUMERAL.sub(r"\1 ", spaced)
     first = _has(table["first_term"], spaced)
     full = _has(table["full_year"], spaced)
     span = school_year(spaced)
     if span:
         return (span[0] if first else span[1]), True
-    years = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", spaced)]
+    years = [int(y) for y in YEARS_IN_HEADER.findall(spaced)]
     if years:
         return years[-1], True
     if first:
@@ -127,7 +136,7 @@ def _unit_from_indicator(indicator: str) -> Optional[str]:
     text = low(indicator)
     if text.startswith(("tỷ lệ", "tỉ lệ")):
         return "%"
-    words = re.findall(r"[^\W\d_]+", _strip_prefix(indicator))
+    words = WORDS.findall(_strip_prefix(indicator))
     return head_noun(words) if words and low(indicator).startswith("số") else None
 
 
@@ -142,7 +151,7 @@ def _row_section(doc: Document, table: Table, row: list[str], numbering: Optiona
 
 def _cell_targets(cell: str, indicator: str, header: str, unit_cell: str, column: _Column, section: str,
                   blanks: tuple[str, ...]) -> Iterator[Target]:
-    cell = re.sub(r"\s+", " ", cell or "").strip()
+    cell = SPACES.sub(" ", cell or "").strip()
     if not cell or low(cell) in blanks:
         return
     m = NUMBER_CELL.search(cell)
@@ -151,11 +160,11 @@ def _cell_targets(cell: str, indicator: str, header: str, unit_cell: str, column
     whole, decimals, percent = m.group(1), m.group(2), m.group(3)
     if is_label_number(cell[: m.start()]):
         return  # "Đạt mức độ 2": a level, not a figure
-    if percent and re.fullmatch(r"\d{1,3}\.\d{1,2}", whole):
+    if percent and DECIMAL_PERCENT.fullmatch(whole):
         value = float(whole)
     else:
         value = float(whole.replace(".", "")) + (float(f"0.{decimals}") if decimals else 0.0)
-    if not percent and re.fullmatch(r"(?:19|20)\d{2}", whole) and not unit_cell:
+    if not percent and YEAR.fullmatch(whole) and not unit_cell:
         return  # a year, not a figure
     figures = find_figures(cell)
     unit = "%" if percent else (figures[0].unit if figures else None) or (unit_cell.strip() or None) \
@@ -219,7 +228,7 @@ def extract_table_targets(doc: Document, objectives: list[Section], plan_year: O
         for row in body:
             if indicator_col is None or indicator_col >= len(row):
                 continue
-            indicator = re.sub(r"\s+", " ", row[indicator_col]).strip()
+            indicator = SPACES.sub(" ", row[indicator_col]).strip()
             if not indicator or low(indicator) in vocab["total_rows"]:
                 continue
             unit_cell = row[unit_col] if unit_col is not None and unit_col < len(row) else ""

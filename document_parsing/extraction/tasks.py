@@ -14,6 +14,7 @@ from .records import Task
 
 # A heading that is a title ("An toàn, an ninh thông tin"), not a sentence: short, no final stop.
 TITLE_WORDS = 14
+FINAL_STOP = re.compile(r"[.;]$")
 
 
 def _clean(text: str) -> str:
@@ -39,7 +40,7 @@ def _bullet_tasks(items: list[Item]) -> list[str]:
 
 def _is_title(section: Section) -> bool:
     heading = section.heading.strip()
-    return bool(heading) and len(heading.split()) <= TITLE_WORDS and not re.search(r"[.;]$", heading)
+    return bool(heading) and len(heading.split()) <= TITLE_WORDS and not FINAL_STOP.search(heading)
 
 
 def _leaf_task(section: Section) -> list[str]:

@@ -401,6 +401,7 @@ ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 CONFUSED_ROMAN = str.maketrans({"1": "I", "l": "I", "|": "I", "!": "I", "L": "I"})
 LABEL_TOKEN = re.compile(r"^(?P<number>\d{1,2}|[IVXHLl1|!]{1,5})(?P<mark>[.)])(?P<rest>.*)$")
 UPPER_LETTER = re.compile(r"^[A-HJ-UWYZĐ][.)]$")  # I, V, X are Roman numerals
+ROMAN_NUMERAL = re.compile(r"X{0,3}(IX|IV|V?I{0,3})")  # I to XXXIX, and ""
 PART_WORDS = {"phần", "chương"}
 # what Tesseract prints for a bullet dash or the letter of a label at the start of a line
 LEADING_MARKS = {"~": "-", "—": "-", "¬": "-"}
@@ -408,7 +409,7 @@ LETTER_LOOKALIKES = str.maketrans({"€": "c", "©": "c", "¢": "c"})
 
 
 def roman_value(text: str) -> Optional[int]:
-    if not re.fullmatch(r"X{0,3}(IX|IV|V?I{0,3})", text) or not text:
+    if not ROMAN_NUMERAL.fullmatch(text) or not text:
         return None
     total = 0
     for char, following in zip(text, text[1:] + " "):

@@ -42,6 +42,8 @@ ENCRYPTED = "tệp PDF được mã hóa (có mật khẩu)"
 NO_TEXT = "tệp PDF không có chữ, kể cả sau khi nhận dạng ký tự (OCR) các trang quét"
 PAGE_NUMBER = re.compile(r"^(?:[-–—]\s*)?(?:trang\s*)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?$", re.IGNORECASE)
 MARGIN_BAND = 0.1  # page numbers and running headers live in the top/bottom tenth of a page
+DIGITS = re.compile(r"\d+")
+VOWEL_GROUP = re.compile(r"[aeiouy]+")
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _in_band(line: Line, height: float) -> bool:
 
 
 def _digitless(text: str) -> str:
-    return re.sub(r"\d+", "#", text.strip())
+    return DIGITS.sub("#", text.strip())
 
 
 # --------------------------------------------------------------------------- lines → paragraphs
@@ -181,7 +183,7 @@ def _inside(word: dict, bbox: tuple[float, float, float, float]) -> bool:
 
 def _vowel_groups(text: str) -> int:
     base = fold(text)
-    return len(re.findall(r"[aeiouy]+", base))
+    return len(VOWEL_GROUP.findall(base))
 
 
 def join_cell_lines(lines: list[Line], inner_right: float) -> str:

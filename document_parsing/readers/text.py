@@ -18,6 +18,7 @@ from .legacy_encoding import decode_bytes
 
 TERMINAL = re.compile(r"[.;:!?…]\s*[\"”)]?$|\./\.$")
 SEPARATOR = re.compile(r"^[\s|_=\-–—*]*$")
+STAR_BULLET = re.compile(r"^\s*\*\s+(?=\S)")
 MARKDOWN = [(re.compile(r"^#{1,6}\s*"), ""), (re.compile(r"\*{1,3}|_{2,}"), ""),
             (re.compile(r"<[^>]+>"), ""), (re.compile(r"^\s*\|\s*|\s*\|\s*$"), ""), (re.compile(r"^>\s+"), "")]
 
@@ -30,7 +31,7 @@ def clean_line(line: str) -> str:
 
 
 def _strip_marks(text: str) -> str:
-    bullet = re.match(r"^\s*\*\s+(?=\S)", text)  # "* item" is a bullet, not Markdown emphasis
+    bullet = STAR_BULLET.match(text)  # "* item" is a bullet, not Markdown emphasis
     if bullet:
         text = text[bullet.end():]
     for pattern, repl in MARKDOWN:
