@@ -97,7 +97,7 @@ def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(folded words, expanded and as written, without repeats; words printed with a letter
     outside ASCII) of one whitespace-free chunk of NFC text."""
     folded = fold(chunk)
-    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *fold_words(folded)]))
+    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *fold_words(chunk)]))  # (fold_words: cached per chunk)
     if chunk.isascii():
         return words, ()
     lowered = _accented(chunk)
