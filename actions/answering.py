@@ -20,7 +20,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
-from document_parsing.text_utils import nfc
+from document_parsing.text_utils import fold, nfc
 from knowledge import search as kb
 from knowledge.geography import provinces_in
 from knowledge.queries import DeadlineFact, PlanInfo, ProjectFact, TargetFact
@@ -169,13 +169,13 @@ SCHOOL_YEAR = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b")
 def _question_years(text: str) -> list[int]:
     """Years written in the question; a school year "2024 - 2025" counts as the year it ends
     (its targets are for the end of the school year)."""
-    folded = kb.fold(text)
+    folded = fold(text)
     starts = {int(m.group(1)) for m in SCHOOL_YEAR.finditer(folded) if int(m.group(2)) == int(m.group(1)) + 1}
     return [y for y in dict.fromkeys(_years(text)) if y not in starts]
 
 
 def _school_years(text: str) -> set[int]:
-    return {int(m.group(2)) for m in SCHOOL_YEAR.finditer(kb.fold(text)) if int(m.group(2)) == int(m.group(1)) + 1}
+    return {int(m.group(2)) for m in SCHOOL_YEAR.finditer(fold(text)) if int(m.group(2)) == int(m.group(1)) + 1}
 
 
 def asked_years(text: str, plans: Optional[list[str]], session: Optional[Session]) -> list[int]:
@@ -335,12 +335,12 @@ def _unknown_place(text: str, mention: kb.PlanMention, session: Optional[Session
         return None
     known = f" {' | '.join(kb.known_places(session=session))} "
     for name in provinces_in(text):
-        if " ".join(re.findall(r"[a-z]+", kb.fold(name))) not in known:
+        if " ".join(re.findall(r"[a-z]+", fold(name))) not in known:
             return name
     # "huyện Hòa An", "tỉnh Quảng Bắc" written with capitals: a place the KB has no plan for
     for match in NAMED_PLACE.finditer(text):
         words = [w for w in match.group(2).split() if w[:1].isupper()]
-        key = " ".join(re.findall(r"[a-z0-9]+", kb.fold(" ".join(words))))
+        key = " ".join(re.findall(r"[a-z0-9]+", fold(" ".join(words))))
         if key and f" {key} " not in known and not any(f" {key} " in f" {k} " for k in known.split(" | ")):
             return f"{match.group(1)} {' '.join(words)}"
     return None
@@ -396,7 +396,7 @@ COUNT_BONUS = 0.15
 
 
 def counted_unit(text: str) -> Optional[str]:
-    match = COUNTED.search(kb.fold(text))
+    match = COUNTED.search(fold(text))
     return match.group(1) if match and match.group(1) not in NOT_COUNTED else None
 
 
@@ -406,7 +406,7 @@ def _prefer_counted(hits: list[kb.Hit], unit: str) -> None:
     tiết dạy" in "phòng học thông minh")."""
     figure = re.compile(rf"\d[\d.,]*\s+{re.escape(unit)}\b")
     for hit in hits:
-        if figure.search(kb.fold(describe(hit))):
+        if figure.search(fold(describe(hit))):
             hit.score += COUNT_BONUS
     hits.sort(key=lambda h: -h.score)
 
@@ -415,7 +415,7 @@ def _unknown_plan_number(text: str, mention: kb.PlanMention, session: Optional[S
     """"Kế hoạch số 555" when no current plan has that number (and no plan is named otherwise)."""
     if mention.plans:
         return None
-    match = re.search(r"\b(?:ke hoach|kh|quyet dinh|qd)\s*(?:so\s*)?(\d{1,5})\b(?!\s*[-–]?\s*(?:19|20)\d\d)", kb.fold(text))
+    match = re.search(r"\b(?:ke hoach|kh|quyet dinh|qd)\s*(?:so\s*)?(\d{1,5})\b(?!\s*[-–]?\s*(?:19|20)\d\d)", fold(text))
     if not match or re.fullmatch(r"(19|20)\d\d", match.group(1)):
         return None
     numbers = {re.match(r"\d+", i.plan_number).group(0) for i in kb.plan_infos(session=session)
@@ -592,7 +592,7 @@ def describe_document(info: PlanInfo, question: str) -> str:
     signer = info.signer
     if signer:
         lines.append(f"Người ký: {signer}.")
-    elif SIGNER_WORDS.search(kb.fold(question)):
+    elif SIGNER_WORDS.search(fold(question)):
         lines.append("Người ký: cơ sở tri thức chưa có thông tin về người ký.")
     lines.append(f"({info.plan_name()}, phần mở đầu văn bản)")
     return " ".join(lines)
@@ -605,7 +605,7 @@ FIGURE = re.compile(r"(it nhat|toi thieu|tu|tren|hon|duoi|khong qua|toi da)?\s*(
 
 
 def _figure_filter(text: str) -> Callable[[TargetFact], bool]:
-    match = FIGURE.search(kb.fold(text))
+    match = FIGURE.search(fold(text))
     if not match:
         return lambda t: True
     word, number = match.group(1) or "", float(match.group(2).replace(",", "."))
@@ -660,7 +660,7 @@ def answer_procedure(text: str, state: dict, session: Optional[Session] = None) 
     entry = hits[0].procedure
     text_out = procedures.describe(entry, text)
     asked = provinces_in(text)
-    if asked and not any(kb.fold(p) in kb.fold(entry.get("locality") or "") for p in asked):
+    if asked and not any(fold(p) in fold(entry.get("locality") or "") for p in asked):
         text_out = (f"Chưa có thông tin riêng cho {', '.join(asked)}; dưới đây là thông tin của "
                     f"{entry.get('locality') or 'một địa phương khác'}, có thể khác quy định tại địa phương bạn.\n"
                     + text_out)
@@ -733,7 +733,7 @@ def answer(kind: str, text: str, state: Optional[dict] = None, *, session: Optio
         return answer_procedure(text, state, session)
     if kind not in PLAN_KINDS:
         kind = "task"
-    if DOCUMENT_QUESTION.search(kb.fold(text)) and not Asked.of(text).money:
+    if DOCUMENT_QUESTION.search(fold(text)) and not Asked.of(text).money:
         return answer_document(text, state, session)  # "ban hành khi nào, số mấy?" is about the document
     return answer_plan_kind(kind, text, state, session)
 
@@ -773,7 +773,7 @@ FOLLOWUP = re.compile(r"^\s*(con|the|vay|the con|vay con)\b.{0,60}(thi sao|the n
 def cue_kind(text: str) -> str:
     """The kind of fact the question's words ask for ("ai lo …" → responsibility, "mấy phần
     trăm" → target, "khi nào phải nộp báo cáo" → deadline); "có … không" and the rest → task."""
-    folded = kb.fold(nfc(text or "")).lower()
+    folded = fold(nfc(text or "")).lower()
     for kind, pattern in CUES:
         if pattern.search(folded):
             return kind
@@ -790,7 +790,7 @@ def answer_any(text: str, state: Optional[dict] = None, *, session: Optional[Ses
     text = nfc(text or "").strip()
     if not text or parse_payload(text):
         return None
-    folded = kb.fold(text)
+    folded = fold(text)
     if state.get("topic") and FOLLOWUP.search(folded):
         return answer_followup(text, state, session)
     named = bool(kb.resolve_plans(text, session=session))

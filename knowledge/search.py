@@ -31,7 +31,7 @@ from . import fulltext, models, queries
 from .queries import Cited, PlanInfo
 from .textsearch import (YEAR, Doc, Query, Vocabulary, agency_key, best_window, coverage, first_sentences,
                          folded_words, make_query, matched_share, names_agency)
-from document_parsing.text_utils import fold, fold_words  # fold: also the actions' (actions.answering reads kb.fold)
+from document_parsing.text_utils import fold_words
 
 KINDS = ("target", "responsibility", "deadline", "task", "project", "passage", "document")
 PLACE_MATCH = 82  # fuzzy ratio (0..100) for a place name typed with a typo or without spaces

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from document_parsing import parse
 from document_parsing.extraction import extract
 
@@ -59,3 +61,18 @@ def test_a_number_on_its_own_line_is_not_an_item(tmp_path: Path) -> None:
     path.write_text(PLAN.replace("Số: 45/KH-UBND", "Số:\n\n55/KH-UBND"), encoding="utf-8")
     facts = extract(parse(path), "x")
     assert facts.document.number == "55/KH-UBND"
+
+
+@pytest.mark.parametrize("trouble", ["khó khăn, vướng mắc", "vướng mắc, khó khăn"])
+def test_closing_request_reads_the_same_in_either_word_order(tmp_path: Path, trouble: str) -> None:
+    """"… nếu có khó khăn, vướng mắc …" and "… nếu có vướng mắc, khó khăn …" are the same request:
+    the deadline keeps its lead-in ("Trong quá trình thực hiện") whichever word comes first."""
+    closing = (f"Trong quá trình thực hiện, nếu có {trouble}, các đơn vị báo cáo về "
+               "Phòng Giáo dục và Đào tạo để tổng hợp.\n")
+    path = tmp_path / "closing.txt"
+    path.write_text(PLAN.replace("Nơi nhận:\n", closing + "Nơi nhận:\n"), encoding="utf-8")
+    closing_deadlines = [d for d in extract(parse(path), "x").deadlines if d.what.startswith("Trong quá trình")]
+    assert len(closing_deadlines) == 1, extract(parse(path), "x").deadlines
+    deadline = closing_deadlines[0]
+    assert deadline.when == f"Trong quá trình thực hiện, nếu có {trouble.split(',')[0]}"
+    assert deadline.to.startswith("Phòng Giáo dục và Đào tạo")

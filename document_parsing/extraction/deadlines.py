@@ -160,7 +160,7 @@ def _closing_subject(text: str) -> Optional[str]:
     return m.group(1)[:1].upper() + m.group(1)[1:] if m else None
 
 
-CLOSING_START = re.compile(r"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?" + TROUBLE_WORDS, re.I)
+CLOSING_START = re.compile(rf"(?:trong quá trình|nếu có|nếu phát sinh)[^.]*?(?:{TROUBLE_WORDS})", re.I)
 CLOSING_WHEN = re.compile(r"(?:trong quá trình|nếu)[^.]*?(?:vướng mắc|khó khăn)", re.I)
 
 
