@@ -217,8 +217,8 @@ def table_rows(table, words: list[dict], page: int) -> list[list[str]]:
         row_words = [w for w in cell_words if _inside(w, row.bbox)]
         grid.append([(box, [w for w in row_words if _inside(w, box)]) if box is not None else None
                      for box in row.cells])
-    pads = [min(w["x0"] for w in inside) - box[0] for row in grid for cell in row if cell is not None
-            for box, inside in [cell] if inside]
+    filled = [cell for row in grid for cell in row if cell is not None and cell[1]]
+    pads = [min(w["x0"] for w in inside) - box[0] for box, inside in filled]
     pad = max(min(pads), 1.0) if pads else 2.0
     return [[join_cell_lines(group_lines(cell[1], page), cell[0][2] - pad) if cell is not None and cell[1] else ""
              for cell in row] for row in grid]
