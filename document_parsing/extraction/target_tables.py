@@ -20,8 +20,7 @@ from .figures import comparator, find_figures, head_noun, heading_year, is_label
 from .records import Target
 
 NUMBER_CELL = re.compile(r"(?<![\w.,/])(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?![\w/]|[.,]\d)\s*(%|phần trăm)?")
-YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-YEARS_IN_HEADER = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")  # a year not inside a longer number
 DIGIT = re.compile(r"\d")
 LETTER_DIGIT_JOIN = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 TERM_NUMERAL = re.compile(r"(kỳ|KỲ|Kỳ)(?=[IV])")
@@ -79,7 +78,7 @@ def _column_year(header: str, context: Optional[tuple[int, int]]) -> tuple[Optio
     span = school_year(spaced)
     if span:
         return (span[0] if first else span[1]), True
-    years = [int(y) for y in YEARS_IN_HEADER.findall(spaced)]
+    years = [int(y) for y in YEAR_IN_TEXT.findall(spaced)]
     if years:
         return years[-1], True
     if first:
