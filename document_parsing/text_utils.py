@@ -5,6 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from typing import Callable
 
 
@@ -89,18 +90,24 @@ _FOLDED_WORD = re.compile(r"[0-9a-z]+")
 
 
 @lru_cache(maxsize=1 << 15)
-def _chunk_fold_words(chunk: str) -> tuple[str, ...]:
-    return tuple(_FOLDED_WORD.findall(fold(chunk)))
+def fold_chunk(chunk: str) -> tuple[str, tuple[str, ...]]:
+    """(:func:`fold` of ``chunk``, its :func:`fold_words`) for one whitespace-free piece of text,
+    worked out once per process: a plan is made of a few thousand distinct syllables."""
+    folded = fold(chunk)
+    return folded, tuple(_FOLDED_WORD.findall(folded))
+
+
+_WORDS_OF_CHUNK = itemgetter(1)
 
 
 def fold_words(text: str) -> list[str]:
     """The words of :func:`fold` of ``text``, any other character a break ("148/KH-UBND" →
     ["148", "kh", "ubnd"]).
 
-    Worked out once per whitespace-separated chunk and cached: no word spans whitespace and
-    folding goes character by character, so a text's words are its chunks' words in order; and
-    a plan is made of a few thousand distinct syllables, so most chunks are already known."""
-    return list(chain.from_iterable(map(_chunk_fold_words, text.split())))
+    Worked out per whitespace-separated chunk (:func:`fold_chunk`): no word spans whitespace
+    and folding goes character by character, so a text's words are its chunks' words in order,
+    and most chunks of a plan are already known."""
+    return list(chain.from_iterable(map(_WORDS_OF_CHUNK, map(fold_chunk, text.split()))))
 
 
 class _AlignedFoldTable(dict):

@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz, process
 
-from document_parsing.text_utils import fold, fold_words, nfc
+from document_parsing.text_utils import fold, fold_chunk, fold_words, nfc
 
 # Abbreviations users (and plans) write, keyed on the folded form; both the question and the
 # indexed text are expanded, so "CNTT" in a plan matches "công nghệ thông tin" typed in full.
@@ -96,8 +96,8 @@ def expand_folded(folded: str) -> list[str]:
 def _chunk_words(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(folded words, expanded and as written, without repeats; words printed with a letter
     outside ASCII) of one whitespace-free chunk of NFC text."""
-    folded = fold(chunk)
-    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *fold_words(chunk)]))  # (fold_words: cached per chunk)
+    folded, plain = fold_chunk(chunk)  # (cached: the content hash and the search keys met it first)
+    words = tuple(dict.fromkeys([*_expand_abbreviations(folded), *plain]))
     if chunk.isascii():
         return words, ()
     lowered = _accented(chunk)
