@@ -22,8 +22,10 @@ CLOSING_MARKERS = ("noi nhan",)
 # The line under an attached plan's title: "(Ban hành kèm theo Quyết định số … ngày …)"
 ATTACHED_PLAN = ("(ban hanh kem theo quyet dinh", "(kem theo quyet dinh")
 PART_KINDS = ("word", "upper", "roman")
-# Characters of a paragraph folded to look for the markers that open it (see _fold_markers).
-FOLD_SPAN = 64
+# Characters of a paragraph folded to look for the markers that open it (see _fold_start).
+FOLD_SPAN = 24
+# The first letters of those markers (the recipients list's, "ke hoach", "phu luc").
+MARKER_INITIALS = frozenset(marker[0] for marker in (*CLOSING_MARKERS, "ke hoach", "phu luc"))
 
 
 class _Nesting:
@@ -82,23 +84,29 @@ def _path(parent: Optional[Section], label: Label) -> str:
     return f"{node.path}.{label.label}" if node is not None else label.label
 
 
-def _fold_markers(text: str) -> str:
-    """The folded text the markers are looked for in: the whole paragraph when it has a "("
-    (the attached plan's line, which may sit anywhere in it, opens with one, and no other
-    character folds to "("), else only its first characters, since every other marker opens
-    a paragraph.  The fold of a paragraph's start is the start of its fold; folding is the
-    dearest step per paragraph, and most paragraphs are long."""
-    if "(" in text or len(text) <= FOLD_SPAN:
+def _fold_start(text: str) -> str:
+    """The folded text the opening markers ("Nơi nhận", "KẾ HOẠCH", "PHỤ LỤC", at most eight
+    characters folded) are looked for in: only the paragraph's first characters folded.  The
+    fold of a paragraph's start is the start of its fold (but for a sigma, which no marker
+    holds); folding is the dearest step per paragraph, and most paragraphs are long.  A
+    paragraph opening with an ASCII character (which folds to itself lowercased) that opens no
+    marker, as most do ("Tổ chức", "1. Mục tiêu"), is not folded at all: ""."""
+    first = text[:1]
+    if first.isascii() and not first.isspace() and first and first.lower() not in MARKER_INITIALS:
+        return ""
+    if len(text) <= FOLD_SPAN:
         return fold(text)
     start = fold(text[:FOLD_SPAN])
     return start if len(start) >= FOLD_SPAN // 2 else fold(text)
 
 
-def _is_attached_plan_start(folded: str, recent_folded: list[str]) -> bool:
-    """"(Ban hành kèm theo Quyết định …)" right under a "KẾ HOẠCH" title (not an appendix's);
-    both the paragraph and the recent ones already folded (each paragraph is folded once, by
-    :func:`_fold_markers`)."""
-    return any(m in folded for m in ATTACHED_PLAN) and any(t.startswith("ke hoach") for t in recent_folded[-4:])
+def _is_attached_plan_start(text: str, recent_folded: list[str]) -> bool:
+    """"(Ban hành kèm theo Quyết định …)" right under a "KẾ HOẠCH" title (not an appendix's).
+    The line may sit anywhere in the paragraph, so the whole paragraph is folded, but only when
+    it has a "(" (no other character folds to one) under such a title: rarely.  The recent
+    paragraphs (this one last) come folded by :func:`_fold_start`."""
+    return ("(" in text and any(t.startswith("ke hoach") for t in recent_folded[-4:])
+            and any(m in fold(text) for m in ATTACHED_PLAN))
 
 
 def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | None = None) -> Document:
@@ -107,7 +115,7 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
     nesting = _Nesting()
     closed = False
     recent: list[str] = []  # the last few paragraph texts, to caption a table
-    recent_folded: list[str] = []  # the same, folded (their starts: _fold_markers)
+    recent_folded: list[str] = []  # the same, folded (their starts: _fold_start)
 
     for block in blocks:
         if block.kind == "table":
@@ -126,10 +134,10 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             text = f"{clean_space(block.label)} {text}"
         if not text:
             continue
-        folded = _fold_markers(text)
+        folded = _fold_start(text)
         recent.append(text)
         recent_folded.append(folded)
-        if _is_attached_plan_start(folded, recent_folded) and (doc.sections or closed):
+        if _is_attached_plan_start(text, recent_folded) and (doc.sections or closed):
             # a decision that carries its plan: what came before is the decision's front matter
             _flatten_into_preamble(doc)
             stack, nesting, closed = [], _Nesting(), False
