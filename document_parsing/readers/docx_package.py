@@ -66,11 +66,15 @@ class _ContentTypes:
         return found
 
 
-def _related(reader: PhysPkgReader, source: PackURI, reltype: str, required: bool) -> Optional[PackURI]:
-    """The part ``source`` relates to by ``reltype``: one internal relationship, or none when
-    not ``required``."""
+def _relationships(reader: PhysPkgReader, source: PackURI) -> list:
+    """The relationships of part ``source`` (none when it has no relationship item)."""
     rels_xml = reader.rels_xml_for(source)
-    rels = parse_package_xml(rels_xml).Relationship_lst if rels_xml is not None else []
+    return parse_package_xml(rels_xml).Relationship_lst if rels_xml is not None else []
+
+
+def _related(rels: list, source: PackURI, reltype: str, required: bool) -> Optional[PackURI]:
+    """The part ``source`` relates to by ``reltype`` among its relationships ``rels``: one
+    internal relationship, or none when not ``required``."""
     matching = [rel for rel in rels if rel.reltype == reltype]
     if not matching and not required:
         return None
@@ -123,20 +127,45 @@ def without_table_styles(xml: bytes) -> bytes:
     return b"".join(pieces)
 
 
+_LATENT_START = b"<w:latentStyles"
+_LATENT_END = b"</w:latentStyles>"
+
+
+def without_latent_styles(xml: bytes) -> bytes:
+    """``styles.xml`` less its ``w:latentStyles``, which the reader never reads.
+
+    Word lists there how its ~370 built-in styles not yet used would behave (an empty
+    ``w:lsdException`` each): 13 KB, a third of what is left to parse once the table styles
+    are gone.  The reader reads the defaults and the ``w:style`` children only, each looked up
+    by name, so the one element going changes nothing it finds.  A part holding comments,
+    CDATA, a DOCTYPE (``<!``) or a processing instruction (``<?``) before the element's end,
+    where a tag could be text, is left whole; so is an empty (``/>``) one."""
+    start = xml.find(_LATENT_START)
+    end = xml.find(_LATENT_END, start) if start >= 0 else -1
+    if end < 0 or xml[start + len(_LATENT_START)] not in b" \t\r\n>":
+        return xml
+    if b"<!" in xml or xml.find(b"<?", 1, end) >= 0 or xml[xml.find(b">", start) - 1] == ord("/"):
+        return xml
+    return xml[:start] + xml[end + len(_LATENT_END):]
+
+
 def _part(reader: PhysPkgReader, types: _ContentTypes, partname: PackURI, content_type: str) -> etree._Element:
     if types[partname] != content_type:
         raise _Unusual(f"{partname} is {types[partname]}")
     xml = reader.blob_for(partname)
-    return etree.fromstring(without_table_styles(xml) if content_type == CT.WML_STYLES else xml, PARSER)
+    if content_type == CT.WML_STYLES:
+        xml = without_latent_styles(without_table_styles(xml))
+    return etree.fromstring(xml, PARSER)
 
 
 def _ordinary_package(path: Path) -> WordParts:
     reader = PhysPkgReader(str(path))
     try:
         types = _ContentTypes(reader.content_types_xml)
-        main = _related(reader, PACKAGE_URI, RT.OFFICE_DOCUMENT, required=True)
-        styles = _related(reader, main, RT.STYLES, required=False)
-        numbering = _related(reader, main, RT.NUMBERING, required=False)
+        main = _related(_relationships(reader, PACKAGE_URI), PACKAGE_URI, RT.OFFICE_DOCUMENT, required=True)
+        main_rels = _relationships(reader, main)  # read once for both parts it leads to
+        styles = _related(main_rels, main, RT.STYLES, required=False)
+        numbering = _related(main_rels, main, RT.NUMBERING, required=False)
         if styles is None:
             raise _Unusual("no styles part")
         document = _part(reader, types, main, CT.WML_DOCUMENT_MAIN)
