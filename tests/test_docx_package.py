@@ -14,8 +14,7 @@ from lxml import etree
 
 from document_parsing import ParseError, parse
 from document_parsing.readers.docx import BodyReader
-from document_parsing.readers.docx_package import (open_parts, open_with_python_docx, without_latent_styles,
-                                                   without_table_styles)
+from document_parsing.readers.docx_package import open_parts, open_with_python_docx, without_table_styles
 
 PLANS_DIR = Path(__file__).parent / "data" / "plans"
 DOCX_FILES = sorted(PLANS_DIR.rglob("*.docx"))
@@ -152,34 +151,3 @@ def test_table_style_cut_on_hand_made_parts(table: bytes, kept: bool) -> None:
     assert (cut == xml) is kept
     ids = [s.get(f"{W}styleId") for s in etree.fromstring(cut).iterchildren(f"{W}style")]
     assert ids == (["A", "T", "B"] if kept else ["A", "B"])
-
-
-LATENT = b'<w:latentStyles w:defQFormat="0" w:count="2"><w:lsdException w:name="Normal"/></w:latentStyles>'
-
-
-@pytest.mark.parametrize("latent, kept", [
-    (LATENT, False),
-    (b'<w:latentStyles>\n<w:lsdException w:name="Normal"/></w:latentStyles>', False),
-    (b'<w:latentStyles w:count="0"/>', True),  # empty: kept
-    (b'<w:latentStylesX/>', True),  # another element
-    (b'<!-- x -->' + LATENT, True),  # a comment: all kept
-    (b'<?pi <w:latentStyles>?>' + LATENT, True),  # a processing instruction before it: all kept
-])
-def test_latent_styles_cut_on_hand_made_parts(latent: bytes, kept: bool) -> None:
-    """The latent styles go, and nothing else: the styles around them stay as written."""
-    xml = STYLE_XML % latent
-    cut = without_latent_styles(xml)
-    assert (cut == xml) is kept
-    if not kept:
-        assert cut == STYLE_XML % b""
-    ids = [s.get(f"{W}styleId") for s in etree.fromstring(cut).iterchildren(f"{W}style")]
-    assert ids == ["A", "B"]
-
-
-@pytest.mark.parametrize("path", [SAMPLE, AUTONUM], ids=lambda p: p.name)
-def test_latent_styles_cut_and_nothing_else(path: Path) -> None:
-    with zipfile.ZipFile(path) as package:
-        xml = without_table_styles(package.read("word/styles.xml"))
-    whole, cut = etree.fromstring(xml), etree.fromstring(without_latent_styles(xml))
-    assert [c.tag for c in whole].count(f"{W}latentStyles") == 1
-    assert [etree.tostring(c) for c in cut] == [etree.tostring(c) for c in whole if c.tag != f"{W}latentStyles"]

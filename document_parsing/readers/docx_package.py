@@ -127,35 +127,11 @@ def without_table_styles(xml: bytes) -> bytes:
     return b"".join(pieces)
 
 
-_LATENT_START = b"<w:latentStyles"
-_LATENT_END = b"</w:latentStyles>"
-
-
-def without_latent_styles(xml: bytes) -> bytes:
-    """``styles.xml`` less its ``w:latentStyles``, which the reader never reads.
-
-    Word lists there how its ~370 built-in styles not yet used would behave (an empty
-    ``w:lsdException`` each): 13 KB, a third of what is left to parse once the table styles
-    are gone.  The reader reads the defaults and the ``w:style`` children only, each looked up
-    by name, so the one element going changes nothing it finds.  A part holding comments,
-    CDATA, a DOCTYPE (``<!``) or a processing instruction (``<?``) before the element's end,
-    where a tag could be text, is left whole; so is an empty (``/>``) one."""
-    start = xml.find(_LATENT_START)
-    end = xml.find(_LATENT_END, start) if start >= 0 else -1
-    if end < 0 or xml[start + len(_LATENT_START)] not in b" \t\r\n>":
-        return xml
-    if b"<!" in xml or xml.find(b"<?", 1, end) >= 0 or xml[xml.find(b">", start) - 1] == ord("/"):
-        return xml
-    return xml[:start] + xml[end + len(_LATENT_END):]
-
-
 def _part(reader: PhysPkgReader, types: _ContentTypes, partname: PackURI, content_type: str) -> etree._Element:
     if types[partname] != content_type:
         raise _Unusual(f"{partname} is {types[partname]}")
     xml = reader.blob_for(partname)
-    if content_type == CT.WML_STYLES:
-        xml = without_latent_styles(without_table_styles(xml))
-    return etree.fromstring(xml, PARSER)
+    return etree.fromstring(without_table_styles(xml) if content_type == CT.WML_STYLES else xml, PARSER)
 
 
 def _ordinary_package(path: Path) -> WordParts:
