@@ -34,6 +34,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ..errors import ParseError
+from ..labels import is_roman
 from ..text_utils import nfc
 
 Progress = Callable[[int, int], None]  # (pages done, pages to OCR)
@@ -401,7 +402,6 @@ ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 CONFUSED_ROMAN = str.maketrans({"1": "I", "l": "I", "|": "I", "!": "I", "L": "I"})
 LABEL_TOKEN = re.compile(r"^(?P<number>\d{1,2}|[IVXHLl1|!]{1,5})(?P<mark>[.)])(?P<rest>.*)$")
 UPPER_LETTER = re.compile(r"^[A-HJ-UWYZĐ][.)]$")  # I, V, X are Roman numerals
-ROMAN_NUMERAL = re.compile(r"X{0,3}(IX|IV|V?I{0,3})")  # I to XXXIX, and ""
 PART_WORDS = {"phần", "chương"}
 # what Tesseract prints for a bullet dash or the letter of a label at the start of a line
 LEADING_MARKS = {"~": "-", "—": "-", "¬": "-"}
@@ -409,7 +409,7 @@ LETTER_LOOKALIKES = str.maketrans({"€": "c", "©": "c", "¢": "c"})
 
 
 def roman_value(text: str) -> Optional[int]:
-    if not ROMAN_NUMERAL.fullmatch(text) or not text:
+    if not is_roman(text):
         return None
     total = 0
     for char, following in zip(text, text[1:] + " "):
