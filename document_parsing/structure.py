@@ -15,17 +15,19 @@ from typing import Iterable, Optional
 
 from .labels import Label, split_label
 from .model import Block, Document, Item, Section, Table
-from .text_utils import clean_space, fold
+from .text_utils import clean_space, fold, transformed_head
 
 # Where the body of a plan ends: the recipients list ("Nơi nhận:") under the last part.
 CLOSING_MARKERS = ("noi nhan",)
 # The line under an attached plan's title: "(Ban hành kèm theo Quyết định số … ngày …)"
 ATTACHED_PLAN = ("(ban hanh kem theo quyet dinh", "(kem theo quyet dinh")
 PART_KINDS = ("word", "upper", "roman")
-# Characters of a paragraph folded to look for the markers that open it (see _fold_start).
-FOLD_SPAN = 24
-# The first letters of those markers (the recipients list's, "ke hoach", "phu luc").
-MARKER_INITIALS = frozenset(marker[0] for marker in (*CLOSING_MARKERS, "ke hoach", "phu luc"))
+PLAN_TITLE = "ke hoach"  # "KẾ HOẠCH", over an attached plan
+APPENDIX_TITLE = "phu luc"  # "PHỤ LỤC", over an appendix's table
+# The markers that open a paragraph, looked for in its folded start (see _fold_start).
+OPENING_MARKERS = (*CLOSING_MARKERS, PLAN_TITLE, APPENDIX_TITLE)
+MARKER_LENGTH = max(map(len, OPENING_MARKERS))
+MARKER_INITIALS = frozenset(marker[0] for marker in OPENING_MARKERS)
 
 
 class _Nesting:
@@ -85,19 +87,15 @@ def _path(parent: Optional[Section], label: Label) -> str:
 
 
 def _fold_start(text: str) -> str:
-    """The folded text the opening markers ("Nơi nhận", "KẾ HOẠCH", "PHỤ LỤC", at most eight
-    characters folded) are looked for in: only the paragraph's first characters folded.  The
-    fold of a paragraph's start is the start of its fold (but for a sigma, which no marker
-    holds); folding is the dearest step per paragraph, and most paragraphs are long.  A
-    paragraph opening with an ASCII character (which folds to itself lowercased) that opens no
-    marker, as most do ("Tổ chức", "1. Mục tiêu"), is not folded at all: ""."""
+    """The folded start of a paragraph, as long as the longest of :data:`OPENING_MARKERS`, which
+    are looked for in it: folding is the dearest step per paragraph and most paragraphs are
+    long, so only their first words are folded (:func:`transformed_head`).  A paragraph opening
+    with an ASCII character (which folds to itself lowercased) that opens no marker, as most do
+    ("Tổ chức", "1. Mục tiêu"), is not folded at all: ""."""
     first = text[:1]
     if first.isascii() and not first.isspace() and first and first.lower() not in MARKER_INITIALS:
         return ""
-    if len(text) <= FOLD_SPAN:
-        return fold(text)
-    start = fold(text[:FOLD_SPAN])
-    return start if len(start) >= FOLD_SPAN // 2 else fold(text)
+    return transformed_head(fold, text, MARKER_LENGTH)
 
 
 def _is_attached_plan_start(text: str, recent_folded: list[str]) -> bool:
@@ -105,7 +103,7 @@ def _is_attached_plan_start(text: str, recent_folded: list[str]) -> bool:
     The line may sit anywhere in the paragraph, so the whole paragraph is folded, but only when
     it has a "(" (no other character folds to one) under such a title: rarely.  The recent
     paragraphs (this one last) come folded by :func:`_fold_start`."""
-    return ("(" in text and any(t.startswith("ke hoach") for t in recent_folded[-4:])
+    return ("(" in text and any(t.startswith(PLAN_TITLE) for t in recent_folded[-4:])
             and any(m in fold(text) for m in ATTACHED_PLAN))
 
 
@@ -124,7 +122,7 @@ def build_document(blocks: Iterable[Block], source: str, fmt: str, pages: int | 
             if rows:
                 # the caption runs from the last "PHỤ LỤC" line (if any) among the last paragraphs
                 tail = recent[-4:]
-                start = max((i for i, t in enumerate(recent_folded[-4:]) if t.startswith("phu luc")),
+                start = max((i for i, t in enumerate(recent_folded[-4:]) if t.startswith(APPENDIX_TITLE)),
                             default=max(0, len(tail) - 3))
                 section = "" if closed or not stack else stack[-1].path
                 doc.tables.append(Table(rows, block.location, section, " ".join(tail[start:])))
